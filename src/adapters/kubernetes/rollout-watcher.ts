@@ -1,0 +1,130 @@
+import { CustomObjectsApi, KubeConfig, makeInformer, type KubernetesObject } from '@kubernetes/client-node';
+import type { Clock, Timer } from '../../core/ports.js';
+import type { Logger } from '../../core/logger.js';
+import { readRollout } from '../../core/rollout/read-rollout.js';
+import type { RolloutState } from '../../core/rollout/rollout-state.js';
+
+export const ROLLOUT_GROUP = 'argoproj.io';
+export const ROLLOUT_VERSION = 'v1alpha1';
+export const ROLLOUT_PLURAL = 'rollouts';
+
+export interface RolloutWatcherDeps {
+  kubeConfig: KubeConfig;
+  namespaces: string[];
+  clock: Clock;
+  log: Logger;
+  /** Called for every added or changed rollout, already read into our model. */
+  onRollout: (state: RolloutState) => void;
+  /** Called after each successful list of a namespace, with the names it holds. */
+  onListed?: (namespace: string, names: string[]) => void;
+  /** Counts watch restarts (after errors). */
+  onRestart?: (namespace: string) => void;
+  /** First and largest delay before restarting a failed watch (defaults 500 ms and 30 s). */
+  backoff?: { initialMs: number; maxMs: number };
+}
+
+interface NamespaceWatch {
+  namespace: string;
+  informer: ReturnType<typeof makeInformer<KubernetesObject>>;
+  listed: boolean;
+  failures: number;
+  timer?: Timer;
+}
+
+/**
+ * Watches Argo Rollouts in the configured namespaces with client-node informers. client-node 1.4 stops an informer on any
+ * error other than 410 (which it handles by relisting), so this restarts it with a backoff, never giving up, and never
+ * reviving one that was stopped on purpose (stop() itself emits an error).
+ */
+export class RolloutWatcher {
+  private readonly watches: NamespaceWatch[] = [];
+  private stopping = false;
+
+  constructor(private readonly deps: RolloutWatcherDeps) {
+    const api = deps.kubeConfig.makeApiClient(CustomObjectsApi);
+    for (const namespace of deps.namespaces) {
+      const w: NamespaceWatch = { namespace, listed: false, failures: 0, informer: undefined as never };
+      const path = `/apis/${ROLLOUT_GROUP}/${ROLLOUT_VERSION}/namespaces/${namespace}/${ROLLOUT_PLURAL}`;
+      const list = async () => {
+        const body = (await api.listNamespacedCustomObject({ group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, namespace, plural: ROLLOUT_PLURAL })) as {
+          items?: KubernetesObject[];
+          metadata?: { resourceVersion?: string };
+        };
+        const items = body.items ?? [];
+        // The informer adds the items right after this resolves; report the listing once they are in.
+        setImmediate(() => this.listed(w, items));
+        return { ...body, items } as never;
+      };
+      w.informer = makeInformer<KubernetesObject>(deps.kubeConfig, path, list);
+      w.informer.on('add', (obj) => this.changed(w, obj));
+      w.informer.on('update', (obj) => this.changed(w, obj));
+      w.informer.on('delete', (obj) => deps.log.info({ namespace, rollout: obj.metadata?.name }, 'rollout deleted'));
+      w.informer.on('error', (err) => this.failed(w, err));
+      this.watches.push(w);
+    }
+  }
+
+  /** Starts every informer; resolves once each has tried its first list (ready or not). */
+  async start(): Promise<void> {
+    this.stopping = false;
+    await Promise.all(this.watches.map((w) => w.informer.start()));
+  }
+
+  /** True once every namespace has been listed at least once. */
+  isReady(): boolean {
+    return this.watches.every((w) => w.listed);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const w of this.watches) {
+      w.timer?.cancel();
+      await w.informer.stop();
+    }
+  }
+
+  private listed(w: NamespaceWatch, items: KubernetesObject[]): void {
+    w.listed = true;
+    w.failures = 0;
+    this.deps.onListed?.(w.namespace, items.map((i) => i.metadata?.name ?? ''));
+  }
+
+  private changed(w: NamespaceWatch, obj: KubernetesObject): void {
+    w.failures = 0;
+    let state: RolloutState;
+    try {
+      state = readRollout(obj);
+    } catch (err) {
+      this.deps.log.warn({ err, namespace: w.namespace, rollout: obj.metadata?.name }, 'rollout object could not be read, skipped');
+      return;
+    }
+    this.deps.onRollout(state);
+  }
+
+  private failed(w: NamespaceWatch, err: unknown): void {
+    if (this.stopping) return;
+    w.failures++;
+    const { initialMs, maxMs } = this.deps.backoff ?? { initialMs: 500, maxMs: 30_000 };
+    const delay = Math.min(maxMs, initialMs * 2 ** Math.min(w.failures - 1, 10));
+    const status = (err as { code?: number; statusCode?: number })?.code ?? (err as { statusCode?: number })?.statusCode;
+    this.deps.log.warn({ err: describeError(err), status, namespace: w.namespace, retryInMs: delay, fix: fixFor(status) }, 'rollout watch failed, restarting');
+    this.deps.onRestart?.(w.namespace);
+    w.timer?.cancel();
+    w.timer = this.deps.clock.setTimer(delay, () => {
+      w.timer = undefined;
+      if (!this.stopping) void w.informer.start();
+    });
+  }
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+function fixFor(status: unknown): string | undefined {
+  if (status === 401) return 'the kubeconfig credentials were rejected: check KUBECONFIG';
+  if (status === 403) return 'RBAC: the bot needs get, list and watch on rollouts.argoproj.io in this namespace (see deploy/rbac.yaml)';
+  if (status === 404) return 'the Rollout CRD (rollouts.argoproj.io) is not installed in this cluster, or the namespace does not exist';
+  return undefined;
+}

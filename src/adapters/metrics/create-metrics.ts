@@ -1,0 +1,39 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DeliveryMetrics } from '../../core/delivery/outbox-dispatcher.js';
+
+/** The bot's Prometheus series, on a registry of its own (never the process-global one). */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'rollout_chatops_' });
+  const rolloutEvents = new Counter({ name: 'rollout_chatops_rollout_events_total', help: 'Rollout events seen, by type', labelNames: ['type'], registers: [registry] });
+  const rolloutUpdates = new Counter({ name: 'rollout_chatops_rollout_updates_total', help: 'Rollout objects received from the watch', registers: [registry] });
+  const slackCalls = new Counter({ name: 'rollout_chatops_slack_calls_total', help: 'Slack Web API calls by method and outcome', labelNames: ['method', 'outcome'], registers: [registry] });
+  const slackRateLimited = new Counter({ name: 'rollout_chatops_slack_rate_limited_total', help: 'Slack 429 answers by method', labelNames: ['method'], registers: [registry] });
+  const watchRestarts = new Counter({ name: 'rollout_chatops_watch_restarts_total', help: 'Rollout watch restarts after an error', labelNames: ['namespace'], registers: [registry] });
+  const queueDepth = new Gauge({ name: 'rollout_chatops_delivery_queue_depth', help: 'Messages waiting to be posted to Slack', registers: [registry] });
+  const deliveryLatency = new Histogram({
+    name: 'rollout_chatops_delivery_latency_seconds',
+    help: 'From a rollout change to the Slack post that shows it',
+    labelNames: ['priority'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+    registers: [registry],
+  });
+  const commands = new Counter({ name: 'rollout_chatops_commands_total', help: 'Commands received, by source and verb', labelNames: ['source', 'verb'], registers: [registry] });
+  const webhooks = new Counter({ name: 'rollout_chatops_github_webhooks_total', help: 'GitHub webhook deliveries, by event and outcome', labelNames: ['event', 'outcome'], registers: [registry] });
+
+  const delivery: DeliveryMetrics = {
+    slackCall(method, outcome) {
+      slackCalls.inc({ method, outcome });
+      if (outcome === 'rate_limited') slackRateLimited.inc({ method });
+    },
+    queueDepth(depth) {
+      queueDepth.set(depth);
+    },
+    deliveryLatency(ms, priority) {
+      deliveryLatency.observe({ priority }, ms / 1000);
+    },
+  };
+  return { registry, rolloutEvents, rolloutUpdates, watchRestarts, commands, webhooks, delivery };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

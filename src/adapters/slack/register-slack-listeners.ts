@@ -1,0 +1,67 @@
+import type { App } from '@slack/bolt';
+import type { CommandService } from '../../core/commands/command-service.js';
+import { helpText, parseCommand } from '../../core/commands/parse-command.js';
+import type { Logger } from '../../core/logger.js';
+
+/** Handlers for what people do in threads and on buttons; provided by the promotion feature. */
+export interface ThreadHandlers {
+  /** A plain message in a thread; `eventId` dedupes Slack retries. */
+  onThreadMessage?: (o: { channel: string; threadTs: string; user: string; text: string; eventId?: string; ts: string }) => Promise<void>;
+  /** A button press: `actionId`, its value, and the message it was on. */
+  onAction?: (o: { actionId: string; value: string; user: string; channel: string; messageTs: string; threadTs?: string }) => Promise<void>;
+}
+
+/**
+ * Every Slack listener, registered from one place: slash commands, thread messages, button actions.
+ * Commands are acknowledged first; the answer comes within Slack's 3 s either in the ack or as a follow-up.
+ */
+export function registerSlackListeners(app: App, deps: { commands: CommandService; log: Logger; threads?: ThreadHandlers; countCommand?: (verb: string) => void }): void {
+  for (const name of ['/promote', '/rollout', '/errors']) {
+    app.command(name, async ({ command, ack, respond }) => {
+      const parsed = parseCommand(name, command.text ?? '');
+      if (!parsed.ok) {
+        deps.countCommand?.('invalid');
+        await ack({ response_type: 'ephemeral', text: `❓ ${parsed.problem.error}\n\n${helpText(parsed.problem.topic)}` });
+        return;
+      }
+      const cmd = parsed.command;
+      deps.countCommand?.(cmd.verb);
+      const ctx = { source: 'slack' as const, user: command.user_id, channel: command.channel_id };
+      // Reads answer in the ack; anything that talks to other services answers through the response URL.
+      if (cmd.verb === 'help' || cmd.verb === 'status' || cmd.verb === 'history') {
+        const reply = await deps.commands.run(cmd, ctx);
+        await ack({ response_type: 'ephemeral', text: reply.text, ...(reply.blocks ? { blocks: reply.blocks as never } : {}) });
+        return;
+      }
+      await ack();
+      try {
+        const reply = await deps.commands.run(cmd, ctx);
+        await respond({ response_type: 'ephemeral', text: reply.text, ...(reply.blocks ? { blocks: reply.blocks as never } : {}) });
+      } catch (err) {
+        deps.log.error({ err, command: name, text: command.text }, 'command failed');
+        await respond({ response_type: 'ephemeral', text: `⚠️ \`${name} ${command.text}\` failed: ${(err as Error).message}. Nothing was changed; try again.` }).catch(() => undefined);
+      }
+    });
+  }
+
+  app.event('message', async ({ event, body }) => {
+    const e = event as { subtype?: string; thread_ts?: string; ts: string; channel: string; user?: string; text?: string; bot_id?: string };
+    if (e.subtype !== undefined || e.bot_id || !e.thread_ts || e.thread_ts === e.ts || !e.user) return;
+    await deps.threads?.onThreadMessage?.({ channel: e.channel, threadTs: e.thread_ts, user: e.user, text: e.text ?? '', eventId: (body as { event_id?: string }).event_id, ts: e.ts });
+  });
+
+  app.action(/.*/, async ({ ack, body, action }) => {
+    await ack();
+    const b = body as { user?: { id?: string }; channel?: { id?: string }; container?: { channel_id?: string; message_ts?: string; thread_ts?: string }; message?: { ts?: string; thread_ts?: string } };
+    const a = action as { action_id?: string; value?: string };
+    if (!a.action_id || !b.user?.id) return;
+    await deps.threads?.onAction?.({
+      actionId: a.action_id,
+      value: a.value ?? '',
+      user: b.user.id,
+      channel: b.channel?.id ?? b.container?.channel_id ?? '',
+      messageTs: b.container?.message_ts ?? b.message?.ts ?? '',
+      threadTs: b.container?.thread_ts ?? b.message?.thread_ts,
+    });
+  });
+}

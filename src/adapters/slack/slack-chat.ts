@@ -1,0 +1,118 @@
+import type { WebClient } from '@slack/web-api';
+import type { ChatContent, ChatPort } from '../../core/ports.js';
+import { RateLimitedError, ServiceError } from '../../core/ports.js';
+
+/** Slack message metadata type that marks our messages and carries the keys of what they announce. */
+export const METADATA_TYPE = 'rollout_chatops';
+
+const PERMANENT = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'missing_scope', 'channel_not_found', 'not_in_channel', 'is_archived', 'no_permission']);
+
+/** Translates web-api errors into ours: a 429 says when to retry; anything else is a ServiceError with Slack's code. */
+export function toServiceError(err: unknown, method: string): Error {
+  const e = err as { code?: string; retryAfter?: number; data?: { error?: string }; statusCode?: number; message?: string };
+  if (e?.code === 'slack_webapi_rate_limited_error') return new RateLimitedError('slack', (e.retryAfter ?? 1) * 1000, `${method} rate limited`);
+  if (e?.code === 'slack_webapi_platform_error') {
+    const code = e.data?.error ?? 'unknown_error';
+    if (code === 'ratelimited') return new RateLimitedError('slack', 1000, `${method} rate limited`);
+    return new ServiceError('slack', `${method} failed: ${code}`, { code, permanent: PERMANENT.has(code), cause: err });
+  }
+  if (e?.code === 'slack_webapi_http_error') return new ServiceError('slack', `${method} failed: HTTP ${e.statusCode}`, { code: `http_${e.statusCode}`, cause: err });
+  return new ServiceError('slack', `${method} failed: ${e?.message ?? String(err)}`, { code: 'request_error', cause: err });
+}
+
+interface SlackMessageLike { ts?: string; metadata?: { event_type?: string; event_payload?: { key?: unknown } } }
+
+/** The chat port over Slack's Web API. `client` must be built with rejectRateLimitedCalls and no retries: the outbox retries. */
+export class SlackChat implements ChatPort {
+  private workspaceUrl = 'https://slack.com/';
+  constructor(private readonly client: WebClient) {}
+
+  /** Learns the workspace URL (for permalinks) and checks the token; call once at start-up. */
+  async init(): Promise<{ userId?: string; team?: string }> {
+    try {
+      const res = await this.client.auth.test();
+      if (typeof res.url === 'string') this.workspaceUrl = res.url.endsWith('/') ? res.url : `${res.url}/`;
+      return { userId: res.user_id, team: res.team };
+    } catch (err) {
+      throw toServiceError(err, 'auth.test');
+    }
+  }
+
+  async postMessage(o: ChatContent & { channel: string; threadTs?: string; broadcast?: boolean; keys: string[] }): Promise<{ ts: string }> {
+    try {
+      const res = await this.client.chat.postMessage({
+        channel: o.channel,
+        text: o.text,
+        ...(o.blocks ? { blocks: o.blocks as never } : {}),
+        ...(o.threadTs ? { thread_ts: o.threadTs } : {}),
+        ...(o.broadcast ? { reply_broadcast: true } : {}),
+        unfurl_links: false,
+        unfurl_media: false,
+        metadata: { event_type: METADATA_TYPE, event_payload: { key: o.keys.join(' ') } },
+      } as never);
+      if (!res.ts) throw new ServiceError('slack', 'chat.postMessage answered without a ts', { code: 'no_ts' });
+      return { ts: res.ts };
+    } catch (err) {
+      if (err instanceof ServiceError) throw err;
+      throw toServiceError(err, 'chat.postMessage');
+    }
+  }
+
+  async updateMessage(o: ChatContent & { channel: string; ts: string; keys: string[] }): Promise<void> {
+    try {
+      await this.client.chat.update({
+        channel: o.channel,
+        ts: o.ts,
+        text: o.text,
+        ...(o.blocks ? { blocks: o.blocks as never } : {}),
+        metadata: { event_type: METADATA_TYPE, event_payload: { key: o.keys.join(' ') } },
+      } as never);
+    } catch (err) {
+      throw toServiceError(err, 'chat.update');
+    }
+  }
+
+  async findMessageByKey(o: { channel: string; key: string; threadTs?: string; sinceMs?: number }): Promise<string | undefined> {
+    const matches = (m: SlackMessageLike) =>
+      m.metadata?.event_type === METADATA_TYPE && typeof m.metadata.event_payload?.key === 'string' && m.metadata.event_payload.key.split(' ').includes(o.key);
+    let cursor: string | undefined;
+    try {
+      for (let page = 0; page < 50; page++) {
+        const res = o.threadTs
+          ? await this.client.conversations.replies({ channel: o.channel, ts: o.threadTs, include_all_metadata: true, limit: 200, cursor })
+          : await this.client.conversations.history({
+              channel: o.channel,
+              include_all_metadata: true,
+              limit: 200,
+              cursor,
+              ...(o.sinceMs !== undefined ? { oldest: (Math.max(0, o.sinceMs) / 1000).toFixed(6) } : {}),
+            });
+        const found = (res.messages as SlackMessageLike[] | undefined)?.find(matches);
+        if (found?.ts) return found.ts;
+        cursor = res.response_metadata?.next_cursor || undefined;
+        if (!cursor) return undefined;
+      }
+      return undefined;
+    } catch (err) {
+      throw toServiceError(err, o.threadTs ? 'conversations.replies' : 'conversations.history');
+    }
+  }
+
+  async postEphemeral(o: ChatContent & { channel: string; user: string; threadTs?: string }): Promise<void> {
+    try {
+      await this.client.chat.postEphemeral({
+        channel: o.channel,
+        user: o.user,
+        text: o.text,
+        ...(o.blocks ? { blocks: o.blocks as never } : {}),
+        ...(o.threadTs ? { thread_ts: o.threadTs } : {}),
+      });
+    } catch (err) {
+      throw toServiceError(err, 'chat.postEphemeral');
+    }
+  }
+
+  permalink(channel: string, ts: string): string {
+    return `${this.workspaceUrl}archives/${channel}/p${ts.replace('.', '')}`;
+  }
+}

@@ -1,0 +1,165 @@
+import type { AddressInfo } from 'node:net';
+import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Settings } from './config/settings.js';
+import { Catalog } from './core/catalog.js';
+import { CommandService } from './core/commands/command-service.js';
+import { OutboxDispatcher, type Pacing } from './core/delivery/outbox-dispatcher.js';
+import type { Logger } from './core/logger.js';
+import type { Clock } from './core/ports.js';
+import { renderCard } from './core/render/render-card.js';
+import { RolloutObserver } from './core/use-cases/rollout-observer.js';
+import { RolloutWatcher } from './adapters/kubernetes/rollout-watcher.js';
+import { createMetrics } from './adapters/metrics/create-metrics.js';
+import { SlackChat } from './adapters/slack/slack-chat.js';
+import { registerSlackListeners } from './adapters/slack/register-slack-listeners.js';
+import { openJsonStore } from './adapters/store/open-json-store.js';
+import { boltLogger, createLogger } from './adapters/logging/create-logger.js';
+import { systemClock } from './adapters/scheduler/system-clock.js';
+import { createHttpServer } from './http/create-http-server.js';
+
+/** What tests and main may override: time, pacing, the logger, watch backoff. */
+export interface AppOverrides {
+  clock?: Clock;
+  pacing?: Partial<Pacing>;
+  log?: Logger;
+  watchBackoff?: { initialMs: number; maxMs: number };
+}
+
+/** A running bot. */
+export interface RunningApp {
+  /** `http://host:port` of the one HTTP server. */
+  url: string;
+  port: number;
+  /** Stops taking new work, finishes what is in flight, flushes the store. */
+  close(): Promise<void>;
+  /** True when nothing is waiting to be posted or updated (for tests and shutdown). */
+  isIdle(): boolean;
+}
+
+/**
+ * The composition root: builds every adapter from settings, wires them to the core, and starts the one HTTP server.
+ * Only this file (and main.ts) creates SDK clients.
+ */
+export async function startApp(settings: Settings, overrides: AppOverrides = {}): Promise<RunningApp> {
+  const clock = overrides.clock ?? systemClock;
+  const log = overrides.log ?? createLogger(settings.logLevel);
+  const catalog = new Catalog(settings.config);
+  const metrics = createMetrics();
+  const store = await openJsonStore(settings.dataDir);
+
+  // Slack Web API: no retries and 429s surfaced, so the outbox paces, retries and reorders itself.
+  const web = new WebClient(settings.slack.botToken, {
+    slackApiUrl: settings.slack.apiUrl,
+    rejectRateLimitedCalls: true,
+    retryConfig: { retries: 0 },
+    timeout: 15_000,
+    logLevel: LogLevel.ERROR,
+  });
+  const chat = new SlackChat(web);
+  let botUserId: string | undefined;
+  try {
+    botUserId = (await chat.init()).userId;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'invalid_auth' || code === 'not_authed' || code === 'token_revoked' || code === 'account_inactive') {
+      throw new StartupError(`SLACK_BOT_TOKEN: Slack rejected the token (${code}); copy the Bot User OAuth Token (xoxb-...) from the Slack app's OAuth page`);
+    }
+    log.warn({ err, fix: 'check SLACK_API_URL and the network; messages wait in the outbox until Slack answers' }, 'slack auth.test failed, going on');
+  }
+
+  const cards = (thread: Parameters<typeof renderCard>[0]) => renderCard(thread, catalog.target(thread.app, thread.env));
+  const dispatcher = new OutboxDispatcher({ chat, store, clock, log: log.child({ component: 'outbox' }), renderCard: cards, pacing: overrides.pacing, metrics: metrics.delivery });
+  const observer = new RolloutObserver({
+    catalog,
+    store,
+    clock,
+    log: log.child({ component: 'threads' }),
+    onChange: () => dispatcher.kick(),
+    countEvent: (type) => metrics.rolloutEvents.inc({ type }),
+  });
+  const commands = new CommandService({ catalog, store, clock, permalink: (c, ts) => chat.permalink(c, ts) });
+
+  // Kubernetes: the kubeconfig named by KUBECONFIG, or in-cluster.
+  const kubeConfig = new KubeConfig();
+  if (settings.kubernetes.kubeconfig) kubeConfig.loadFromFile(settings.kubernetes.kubeconfig);
+  else kubeConfig.loadFromCluster();
+  const watcher = new RolloutWatcher({
+    kubeConfig,
+    namespaces: catalog.namespaces(),
+    clock,
+    log: log.child({ component: 'watch' }),
+    backoff: overrides.watchBackoff,
+    onRollout: (state) => {
+      metrics.rolloutUpdates.inc();
+      void observer.observe(state);
+    },
+    onListed: (namespace, names) => {
+      const present = new Set(names);
+      for (const t of catalog.targets) if (t.env.namespace === namespace && !present.has(t.env.rollout)) void observer.missing(t);
+    },
+    onRestart: (namespace) => metrics.watchRestarts.inc({ namespace }),
+  });
+
+  // Slack inbound: Bolt's HTTP receiver on our server, or Socket Mode.
+  let draining = false;
+  let receiver: HTTPReceiver | undefined;
+  let bolt: App;
+  if (settings.slack.appToken) {
+    bolt = new App({ token: settings.slack.botToken, appToken: settings.slack.appToken, socketMode: true, logger: boltLogger(log) as never, clientOptions: { slackApiUrl: settings.slack.apiUrl }, ...(botUserId ? { botUserId } : {}) });
+  } else {
+    receiver = new HTTPReceiver({ signingSecret: settings.slack.signingSecret!, logger: boltLogger(log) as never, unhandledRequestTimeoutMillis: 3001 });
+    bolt = new App({ token: settings.slack.botToken, receiver, logger: boltLogger(log) as never, clientOptions: { slackApiUrl: settings.slack.apiUrl }, ...(botUserId ? { botUserId } : {}) });
+  }
+  registerSlackListeners(bolt, { commands, log, countCommand: (verb) => metrics.commands.inc({ source: 'slack', verb }) });
+
+  let storeOpen = true;
+  const server = createHttpServer({
+    log,
+    registry: metrics.registry,
+    slack: receiver?.requestListener,
+    draining: () => draining,
+    readiness: () => {
+      const checks = { store: storeOpen, rolloutsListed: watcher.isReady() };
+      return { ready: Object.values(checks).every(Boolean), checks };
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(settings.port, settings.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  if (settings.slack.appToken) await bolt.start();
+  log.info({ port, host: settings.host, namespaces: catalog.namespaces() }, 'rollout-chatops listening');
+
+  // Messages left in the outbox by a previous run go out first (attempted ones are looked up in Slack before posting).
+  dispatcher.kick();
+  void watcher.start();
+
+  return {
+    url: `http://${settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host}:${port}`,
+    port,
+    isIdle: () => dispatcher.isIdle(),
+    async close() {
+      if (draining) return;
+      draining = true;
+      await watcher.stop();
+      await observer.idle();
+      await dispatcher.stop();
+      await store.flush();
+      storeOpen = false;
+      if (settings.slack.appToken) await bolt.stop().catch(() => undefined);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      log.info({}, 'rollout-chatops stopped');
+    },
+  };
+}
+
+/** A start-up problem with a one-line explanation for the operator (no stack trace). */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}

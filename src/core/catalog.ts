@@ -1,0 +1,67 @@
+import type { AppConfig, Config, EnvironmentConfig } from '../config/config-schema.js';
+
+/** One configured environment with its app and its place in the promotion order. */
+export interface EnvTarget {
+  app: AppConfig;
+  env: EnvironmentConfig;
+  /** Index in app.environments (promotion order). */
+  index: number;
+  /** `<app>/<env>`: the key of per-environment state. */
+  key: string;
+}
+
+/** Lookups over the config: by rollout, by name, by repo. */
+export class Catalog {
+  private readonly byRollout = new Map<string, EnvTarget>();
+  readonly targets: EnvTarget[] = [];
+
+  constructor(readonly config: Config) {
+    for (const app of config.apps) {
+      app.environments.forEach((env, index) => {
+        const t: EnvTarget = { app, env, index, key: `${app.name}/${env.name}` };
+        this.targets.push(t);
+        this.byRollout.set(`${env.namespace}/${env.rollout}`, t);
+      });
+    }
+  }
+
+  /** The environment a rollout belongs to, if configured. */
+  forRollout(namespace: string, name: string): EnvTarget | undefined {
+    return this.byRollout.get(`${namespace}/${name}`);
+  }
+
+  /** Every distinct namespace to watch. */
+  namespaces(): string[] {
+    return [...new Set(this.targets.map((t) => t.env.namespace))];
+  }
+
+  app(name: string): AppConfig | undefined {
+    return this.config.apps.find((a) => a.name === name);
+  }
+
+  /** Apps whose repo is `owner/name` (case-insensitive, as GitHub treats it). */
+  appsForRepo(repo: string): AppConfig[] {
+    const r = repo.toLowerCase();
+    return this.config.apps.filter((a) => a.repo.toLowerCase() === r);
+  }
+
+  target(app: string, env: string): EnvTarget | undefined {
+    return this.targets.find((t) => t.app.name === app && t.env.name === env);
+  }
+
+  /** The environment before this one in its app's promotion order. */
+  previous(t: EnvTarget): EnvTarget | undefined {
+    return t.index > 0 ? this.target(t.app.name, t.app.environments[t.index - 1]!.name) : undefined;
+  }
+
+  /** The environment after this one in its app's promotion order. */
+  next(t: EnvTarget): EnvTarget | undefined {
+    const env = t.app.environments[t.index + 1];
+    return env ? this.target(t.app.name, env.name) : undefined;
+  }
+
+  /** Every environment name, across apps, in config order without repeats. */
+  envNames(): string[] {
+    return [...new Set(this.targets.map((t) => t.env.name))];
+  }
+}

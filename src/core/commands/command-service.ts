@@ -1,0 +1,134 @@
+import type { Catalog, EnvTarget } from '../catalog.js';
+import type { Clock, StateStore } from '../ports.js';
+import type { ChatContent } from '../ports.js';
+import type { ThreadRecord } from '../store-data.js';
+import { describePhase, describeProgress, primaryTag } from '../render/describe-state.js';
+import { esc } from '../render/mrkdwn.js';
+import { relativeTime } from '../render/relative-time.js';
+import { helpText, type Command } from './parse-command.js';
+import { resolveTargets } from './resolve-target.js';
+
+/** Who asked, and from where. */
+export interface CommandContext {
+  source: 'slack' | 'github';
+  /** Slack user id or GitHub login. */
+  user: string;
+  /** Slack channel the command was typed in. */
+  channel?: string;
+  /** `owner/name` for GitHub comments: narrows to that repo's apps. */
+  repo?: string;
+}
+
+/** What the asker sees in reply (ephemeral in Slack, a comment on GitHub). */
+export interface CommandReply extends ChatContent {
+  /** For GitHub: plain markdown without Slack link syntax. */
+  markdown?: string;
+}
+
+/** Handles a verb for one environment; registered by the features that own it (promotion, error simulation, drills). */
+export type VerbHandler = (o: { command: Command; target: EnvTarget; ctx: CommandContext }) => Promise<CommandReply>;
+
+export interface CommandServiceDeps {
+  catalog: Catalog;
+  store: StateStore;
+  clock: Clock;
+  /** Link to a message, for pointing at threads. */
+  permalink: (channel: string, ts: string) => string;
+  /** Author line of a thread's commit, when known (GitHub pairing). */
+  authorOf?: (thread: ThreadRecord) => string | undefined;
+}
+
+/**
+ * The one command pipeline for Slack and GitHub: resolves the environment, then answers help, status and history itself
+ * and hands promote, abort, retry, drill and errors to the feature that registered for the verb.
+ */
+export class CommandService {
+  private readonly handlers = new Map<string, VerbHandler>();
+
+  constructor(private readonly deps: CommandServiceDeps) {}
+
+  /** Registers the handler of a verb (`promote`, `abort`, `retry`, `drill`, `errors`). */
+  register(verb: string, handler: VerbHandler): void {
+    this.handlers.set(verb, handler);
+  }
+
+  async run(command: Command, ctx: CommandContext): Promise<CommandReply> {
+    if (command.verb === 'help') return { text: helpText(command.topic) };
+    const single = command.verb !== 'status' && command.verb !== 'history';
+    const resolved = resolveTargets(this.deps.catalog, { env: command.env, app: command.app, repo: ctx.repo, single });
+    if (!resolved.ok) return { text: `❓ ${resolved.error}` };
+    if (command.verb === 'status') return this.status(resolved.targets);
+    if (command.verb === 'history') return this.history(resolved.targets);
+    const target = resolved.targets[0]!;
+    const handler = this.handlers.get(command.verb);
+    if (!handler) return { text: `🚧 \`${command.verb}\` is not yet enabled for ${target.app.name} ${target.env.name}.` };
+    return handler({ command, target, ctx });
+  }
+
+  /** The current thread of an environment, if any. */
+  currentThread(target: EnvTarget): ThreadRecord | undefined {
+    const rec = this.deps.store.data.envs[target.key];
+    return rec?.threadKey ? this.deps.store.data.threads[rec.threadKey] : undefined;
+  }
+
+  private status(targets: EnvTarget[]): CommandReply {
+    const lines: string[] = [];
+    const md: string[] = [];
+    for (const t of targets) {
+      const rec = this.deps.store.data.envs[t.key];
+      const thread = this.currentThread(t);
+      const state = thread?.lastState ?? rec?.baseline;
+      const name = `${t.app.name} · ${t.env.name}`;
+      if (!state) {
+        const why = rec?.missingNoticed ? `rollout \`${t.env.namespace}/${t.env.rollout}\` not found` : 'not seen yet';
+        lines.push(`*${esc(name)}*: ${why}`);
+        md.push(`**${name}**: ${why}`);
+        continue;
+      }
+      const facts = [describePhase(state), primaryTag(state) ? `tag \`${primaryTag(state)}\`` : undefined, describeProgress(state), `revision ${state.revision}`].filter(Boolean).join(' · ');
+      const link = thread?.rootTs ? ` · <${this.deps.permalink(thread.channel, thread.rootTs)}|thread>` : '';
+      lines.push(`*${esc(name)}*: ${esc(facts)}${link}`);
+      md.push(`**${name}**: ${facts}`);
+    }
+    return { text: lines.join('\n'), markdown: md.join('\n') };
+  }
+
+  private history(targets: EnvTarget[]): CommandReply {
+    const now = this.deps.clock.now();
+    const lines: string[] = [];
+    for (const t of targets) {
+      const threads = Object.values(this.deps.store.data.threads)
+        .filter((th) => th.app === t.app.name && th.env === t.env.name)
+        .sort((a, b) => b.startedAt - a.startedAt)
+        .slice(0, 10);
+      lines.push(`*${esc(t.app.name)} · ${esc(t.env.name)}*${threads.length ? '' : ': no deploys recorded yet'}`);
+      for (const th of threads) {
+        const tag = th.tag ?? (th.lastState ? primaryTag(th.lastState) : undefined) ?? `revision ${th.revision}`;
+        const author = this.deps.authorOf?.(th);
+        const outcome = outcomeOf(th);
+        const link = th.rootTs ? ` · <${this.deps.permalink(th.channel, th.rootTs)}|thread>` : '';
+        lines.push(`• \`${esc(shortTag(tag))}\` · ${relativeTime(th.startedAt, now)}${author ? ` · ${esc(author)}` : ''} · ${outcome}${link}`);
+      }
+    }
+    return { text: lines.join('\n') };
+  }
+}
+
+function shortTag(tag: string): string {
+  return tag.length > 24 ? `${tag.slice(0, 24)}…` : tag;
+}
+
+function outcomeOf(th: ThreadRecord): string {
+  const promoted = th.actions.filter((a) => a.what.startsWith('promoted')).map((a) => (a.who.startsWith('U') ? `<@${a.who}>` : a.who));
+  const by = promoted.length ? ` (promoted by ${[...new Set(promoted)].join(', ')})` : '';
+  switch (th.outcome) {
+    case 'completed':
+      return `completed${by}`;
+    case 'aborted':
+      return `aborted${th.lastState?.abortReason ? `: ${esc(th.lastState.abortReason)}` : ''}`;
+    case 'superseded':
+      return 'superseded';
+    default:
+      return `in progress${th.lastState ? ` (${esc(describePhase(th.lastState))})` : ''}${by}`;
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The ports: what the core needs from the outside world, shaped by the use-cases that call them.
+ * Adapters in src/adapters implement them; only src/main.ts wires concrete ones.
+ */
+import type { StoreData } from './store-data.js';
+
+/** A cancellable timer handle. */
+export interface Timer { cancel(): void }
+
+/** Time, injected: the core never reads the wall clock itself. */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Runs `fn` once after `ms` milliseconds. */
+  setTimer(ms: number, fn: () => void): Timer;
+}
+
+/** A chat message: fallback text plus Block Kit blocks. */
+export interface ChatContent {
+  text: string;
+  blocks?: unknown[];
+}
+
+/** Posting to chat (Slack). Every message carries the keys of what it announces, so a restart can find it again. */
+export interface ChatPort {
+  /** Posts a message (a thread reply when `threadTs` is set). */
+  postMessage(o: ChatContent & { channel: string; threadTs?: string; broadcast?: boolean; keys: string[] }): Promise<{ ts: string }>;
+  /** Replaces a message's content in place. */
+  updateMessage(o: ChatContent & { channel: string; ts: string; keys: string[] }): Promise<void>;
+  /**
+   * Looks for a message we posted carrying `key` in its metadata: among a thread's replies when `threadTs` is set,
+   * else among the channel's top-level messages since `sinceMs`. Used after a restart to tell "posted" from "not posted".
+   */
+  findMessageByKey(o: { channel: string; key: string; threadTs?: string; sinceMs?: number }): Promise<string | undefined>;
+  /** A message only `user` sees. */
+  postEphemeral(o: ChatContent & { channel: string; user: string; threadTs?: string }): Promise<void>;
+  /** A link people can click to open a message. */
+  permalink(channel: string, ts: string): string;
+}
+
+/** The embedded store: one in-memory document, flushed to disk in batches. */
+export interface StateStore {
+  readonly data: StoreData;
+  /**
+   * Persists every change made so far. Callers in the same tick share one write, so awaiting it is cheap;
+   * resolve means what the caller changed before calling is on disk.
+   */
+  flush(): Promise<void>;
+}
+
+/** Outside-service failure that says when to try again (Slack 429, ECR throttling). */
+export class RateLimitedError extends Error {
+  override readonly name = 'RateLimitedError';
+  constructor(readonly service: string, readonly retryAfterMs: number, message?: string) {
+    super(message ?? `${service} rate limited; retry after ${retryAfterMs} ms`);
+  }
+}
+
+/** Outside-service failure (network, 5xx, auth, unexpected answer). `permanent` ones will not heal by retrying alone. */
+export class ServiceError extends Error {
+  override readonly name = 'ServiceError';
+  constructor(readonly service: string, message: string, readonly opts: { permanent?: boolean; code?: string; cause?: unknown } = {}) {
+    super(message, { cause: opts.cause });
+  }
+  get permanent(): boolean { return this.opts.permanent ?? false; }
+  get code(): string | undefined { return this.opts.code; }
+}

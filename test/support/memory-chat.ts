@@ -1,0 +1,42 @@
+import type { ChatContent, ChatPort } from '../../src/core/ports.js';
+
+export interface MemoryMessage extends ChatContent { channel: string; ts: string; threadTs?: string; broadcast?: boolean; keys: string[]; at: number }
+
+/** An in-memory ChatPort for unit tests of the core: records posts and updates, can be told to fail. */
+export class MemoryChat implements ChatPort {
+  messages: MemoryMessage[] = [];
+  updates: Array<{ channel: string; ts: string; text: string; at: number }> = [];
+  failures: Array<(method: string) => Error | undefined> = [];
+  private n = 0;
+  constructor(private readonly now: () => number) {}
+
+  private fail(method: string): void {
+    const f = this.failures.shift();
+    const err = f?.(method);
+    if (err) throw err;
+  }
+
+  async postMessage(o: ChatContent & { channel: string; threadTs?: string; broadcast?: boolean; keys: string[] }): Promise<{ ts: string }> {
+    this.fail('chat.postMessage');
+    const ts = `1700000000.${String(++this.n).padStart(6, '0')}`;
+    this.messages.push({ ...o, ts, at: this.now() });
+    return { ts };
+  }
+
+  async updateMessage(o: ChatContent & { channel: string; ts: string; keys: string[] }): Promise<void> {
+    this.fail('chat.update');
+    this.updates.push({ channel: o.channel, ts: o.ts, text: o.text, at: this.now() });
+    const m = this.messages.find((x) => x.ts === o.ts);
+    if (m) Object.assign(m, { text: o.text, blocks: o.blocks });
+  }
+
+  async findMessageByKey(o: { channel: string; key: string; threadTs?: string }): Promise<string | undefined> {
+    return this.messages.find((m) => m.channel === o.channel && m.keys.includes(o.key) && (o.threadTs ? m.threadTs === o.threadTs : !m.threadTs))?.ts;
+  }
+
+  async postEphemeral(): Promise<void> {}
+
+  permalink(channel: string, ts: string): string {
+    return `https://example.slack.com/archives/${channel}/p${ts.replace('.', '')}`;
+  }
+}

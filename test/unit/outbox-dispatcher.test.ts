@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import { OutboxDispatcher } from '../../src/core/delivery/outbox-dispatcher.js';
+import { RateLimitedError, type StateStore } from '../../src/core/ports.js';
+import { emptyStoreData, type StoreData, type ThreadRecord } from '../../src/core/store-data.js';
+import { enqueue } from '../../src/core/use-cases/rollout-observer.js';
+import { ManualClock } from '../support/manual-clock.js';
+import { MemoryChat } from '../support/memory-chat.js';
+
+function memoryStore(data: StoreData = emptyStoreData()): StateStore & { flushes: number } {
+  return { data, flushes: 0, async flush() { this.flushes++; } };
+}
+
+function thread(data: StoreData, key: string, channel = 'C1', now = 0): ThreadRecord {
+  const t: ThreadRecord = { key, app: 'a', env: 'e', namespace: 'n', rollout: 'r', revision: '1', channel, createdAt: now, startedAt: now, attempt: 1, announced: [], cardVersion: 1, cardSent: 0, actions: [] };
+  data.threads[key] = t;
+  enqueue(data, { id: `${key}#root`, threadKey: key, channel, kind: 'root', priority: 'normal', text: '', createdAt: now });
+  return t;
+}
+
+function reply(data: StoreData, t: ThreadRecord, n: string, o: { priority?: 'high' | 'normal'; batchable?: boolean; now?: number } = {}) {
+  enqueue(data, { id: `${t.key}#${n}`, threadKey: t.key, channel: t.channel, kind: 'reply', priority: o.priority ?? 'normal', text: n, batchable: o.batchable ?? true, createdAt: o.now ?? 0 });
+}
+
+function setup(pacing = {}) {
+  const clock = new ManualClock(0);
+  const store = memoryStore();
+  const chat = new MemoryChat(() => clock.now());
+  const d = new OutboxDispatcher({ chat, store, clock, log: silent, renderCard: (t) => ({ text: `card ${t.key} v${t.cardVersion}` }), pacing });
+  return { clock, store, chat, d, data: store.data };
+}
+
+const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child() { return silent; } };
+
+describe('OutboxDispatcher', () => {
+  it('posts the root card first, then the replies in order inside its thread', async () => {
+    const { clock, chat, d, data } = setup({ postBurst: 10 });
+    const t = thread(data, 't1');
+    reply(data, t, 'one', { batchable: false });
+    reply(data, t, 'two', { batchable: false });
+    d.kick();
+    await clock.advance(10);
+    expect(chat.messages.map((m) => [m.text, m.threadTs])).toEqual([
+      ['card t1 v1', undefined],
+      ['one', chat.messages[0]!.ts],
+      ['two', chat.messages[0]!.ts],
+    ]);
+    expect(data.outbox).toEqual([]);
+    expect(t.rootTs).toBe(chat.messages[0]!.ts);
+  });
+
+  it('keeps a channel at its burst, then one post per second', async () => {
+    const { clock, chat, d, data } = setup({ postsPerSecond: 1, postBurst: 3 });
+    for (let i = 0; i < 8; i++) thread(data, `t${i}`);
+    d.kick();
+    await clock.advance(10);
+    expect(chat.messages).toHaveLength(3);
+    await clock.advance(1000);
+    expect(chat.messages).toHaveLength(4);
+    await clock.advance(4000);
+    expect(chat.messages).toHaveLength(8);
+    const times = chat.messages.map((m) => m.at);
+    for (let i = 3; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(999);
+  });
+
+  it('paces channels independently', async () => {
+    const { clock, chat, d, data } = setup({ postsPerSecond: 1, postBurst: 1 });
+    thread(data, 'a', 'C1');
+    thread(data, 'b', 'C2');
+    d.kick();
+    await clock.advance(10);
+    expect(chat.messages.map((m) => m.channel).sort()).toEqual(['C1', 'C2']);
+  });
+
+  it('sends a thread with an abort ahead of older step progress in another thread', async () => {
+    const { clock, chat, d, data } = setup({ postsPerSecond: 1, postBurst: 2 });
+    const a = thread(data, 'a');
+    const b = thread(data, 'b');
+    d.kick();
+    await clock.advance(10);
+    reply(data, a, 'a-step', { now: 10 });
+    reply(data, b, 'b-aborted', { priority: 'high', batchable: false, now: 11 });
+    d.kick();
+    await clock.advance(1000);
+    expect(chat.messages[2]!.text).toBe('b-aborted');
+    await clock.advance(1000);
+    expect(chat.messages[3]!.text).toBe('a-step');
+  });
+
+  it('merges queued progress replies of a busy channel into one message, in order', async () => {
+    const { clock, chat, d, data } = setup({ postsPerSecond: 1, postBurst: 1 });
+    const t = thread(data, 't');
+    d.kick();
+    await clock.advance(10);
+    for (const n of ['s1', 's2', 's3']) reply(data, t, n);
+    d.kick();
+    await clock.advance(1000);
+    expect(chat.messages).toHaveLength(2);
+    expect(chat.messages[1]!.text).toBe('s1\ns2\ns3');
+    expect(chat.messages[1]!.keys).toEqual(['t#s1', 't#s2', 't#s3']);
+  });
+
+  it('waits as long as a 429 says and then posts exactly once', async () => {
+    const { clock, chat, d, data } = setup({ postBurst: 5 });
+    thread(data, 't');
+    chat.failures.push(() => new RateLimitedError('slack', 3000));
+    d.kick();
+    await clock.advance(10);
+    expect(chat.messages).toHaveLength(0);
+    await clock.advance(2500);
+    expect(chat.messages).toHaveLength(0);
+    await clock.advance(600);
+    expect(chat.messages).toHaveLength(1);
+    await clock.advance(5000);
+    expect(chat.messages).toHaveLength(1);
+    expect(data.outbox).toHaveLength(0);
+  });
+
+  it('after a crash, does not post again what Slack already has, and posts what it does not', async () => {
+    const { clock, chat, d, data } = setup({ postBurst: 5 });
+    const t = thread(data, 't');
+    d.kick();
+    await clock.advance(10);
+    // Simulate: both replies were attempted before a crash; only the first reached Slack.
+    await chat.postMessage({ channel: 'C1', threadTs: t.rootTs, text: 'one', keys: ['t#one'] });
+    reply(data, t, 'one', { batchable: false });
+    reply(data, t, 'two', { batchable: false });
+    for (const e of data.outbox) e.attemptedAt = 5;
+    d.kick();
+    await clock.advance(10);
+    expect(chat.messages.filter((m) => m.text === 'one')).toHaveLength(1);
+    expect(chat.messages.filter((m) => m.text === 'two')).toHaveLength(1);
+    expect(data.outbox).toHaveLength(0);
+  });
+
+  it('coalesces many card changes into few updates that end on the latest version', async () => {
+    const { clock, chat, d, data } = setup({ updatesPerSecond: 1, updateBurst: 1 });
+    const t = thread(data, 't');
+    d.kick();
+    await clock.advance(10);
+    for (let i = 0; i < 20; i++) {
+      t.cardVersion++;
+      d.kick();
+      await clock.advance(50);
+    }
+    await clock.advance(3000);
+    expect(chat.updates.length).toBeLessThanOrEqual(3);
+    expect(chat.updates.at(-1)!.text).toBe(`card t v${t.cardVersion}`);
+    expect(t.cardSent).toBe(t.cardVersion);
+  });
+
+  it('records the intent before posting', async () => {
+    const { clock, store, d, data } = setup();
+    thread(data, 't');
+    let flushedBeforePost = false;
+    const chat = (d as unknown as { deps: { chat: MemoryChat } }).deps.chat;
+    const original = chat.postMessage.bind(chat);
+    chat.postMessage = async (o) => {
+      flushedBeforePost = store.flushes > 0 && data.outbox[0]?.attemptedAt !== undefined;
+      return original(o);
+    };
+    d.kick();
+    await clock.advance(10);
+    expect(flushedBeforePost).toBe(true);
+  });
+});
