@@ -18,7 +18,6 @@ export interface EventReply {
 /** What a person reads in the thread for each event; undefined for events the card alone shows. */
 export function renderEvent(event: RolloutEvent, state: RolloutState, target: EnvTarget | undefined): EventReply | undefined {
   const envName = target?.env.name ?? 'env';
-  const appHint = target && target.app.environments.length ? '' : '';
   switch (event.type) {
     case 'deploy-started':
       return undefined;
@@ -33,7 +32,7 @@ export function renderEvent(event: RolloutEvent, state: RolloutState, target: En
         const hashes = sel ? ` (preview \`${sel.previewSelector ?? '–'}\`, active \`${sel.activeSelector ?? '–'}\`)` : '';
         const waiting = waitsForPromotion(state);
         return {
-          text: `🔵 Preview ready${waiting ? ', waiting for promotion' : ''}${hashes}.${urls.length ? `\n${urls.join('\n')}` : ''}${waiting ? `\nTo promote: \`/promote ${envName}${appHint}\`` : ''}`,
+          text: `🔵 Preview ready${waiting ? ', waiting for promotion' : ''}${hashes}.${urls.length ? `\n${urls.join('\n')}` : ''}${waiting ? `\nTo promote: \`/promote ${envName}\`` : ''}`,
           priority: 'high',
           broadcast: waiting,
           batchable: false,
@@ -48,6 +47,9 @@ export function renderEvent(event: RolloutEvent, state: RolloutState, target: En
       return { text: `⏸️ Paused${stepAt(event)}${weightOf(event)}, waiting for promotion. To continue: \`/promote ${envName}\``, priority: 'high', broadcast: true, batchable: false };
     }
     case 'resumed':
+      // A canary's "step n completed (pause)" already tells it; a blue-green resume is the promotion itself.
+      if (state.strategy === 'canary') return undefined;
+      if (state.strategy === 'blueGreen') return progress('▶️ Promoted: the active service switches to the preview.');
       return progress('▶️ Resumed');
     case 'analysis': {
       const kind = { step: 'Step', background: 'Background', prePromotion: 'Pre-promotion', postPromotion: 'Post-promotion' }[event.kind];

@@ -20,6 +20,8 @@ export interface RolloutObserverDeps {
   hooks?: Array<(o: { thread: ThreadRecord; target: EnvTarget; state: RolloutState; events: string[] }) => void>;
 }
 
+const STALE_STATUS = new Set(['waiting for rollout spec update to be observed', 'waiting for rollout spec update to be observed for the reference workload']);
+
 /** Thread key: one per app, environment and rollout revision (the uid tells a re-created rollout apart). */
 export function threadKeyOf(target: EnvTarget, state: Pick<RolloutState, 'uid' | 'revision'>): string {
   return `${target.key}/${(state.uid ?? 'nouid').slice(0, 8)}/r${state.revision}`;
@@ -87,6 +89,9 @@ export class RolloutObserver {
   }
 
   private async apply(target: EnvTarget, state: RolloutState): Promise<void> {
+    // Right after a spec change the status still describes the old spec (observedGeneration behind): the controller
+    // has not looked yet. Nothing in it is news, and its revision may be the old one; wait for the controller's write.
+    if (STALE_STATUS.has(state.message)) return;
     const { store, clock } = this.deps;
     const { data } = store;
     const now = clock.now();

@@ -1,0 +1,158 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startApp, type AppOverrides, type RunningApp } from '../../src/app.js';
+import { loadSettings } from '../../src/config/load-settings.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { createLogger } from '../../src/adapters/logging/create-logger.js';
+import { startKubernetesEmulator, type KubernetesEmulator } from '../emulators/kubernetes-emulator.js';
+import { startSlackEmulator, messageText, type SlackEmulator, type SlackMessage } from '../emulators/slack-emulator.js';
+import { ArgoController } from '../emulators/argo-controller.js';
+import type { SlackSender } from './slack-requests.js';
+
+export const SIGNING_SECRET = 'test-signing-secret';
+
+/** The config most tests use: one app, dev and qa canaries, staging blue-green waiting for promotion. */
+export const DEFAULT_CONFIG = `
+apps:
+  - name: voting01
+    repo: acme/voting01
+    image:
+      ecrRepository: voting01-vote
+    environments:
+      - name: dev
+        namespace: voting01-dev
+        rollout: vote
+        slackChannel: C0DEV
+      - name: qa
+        namespace: voting01-qa
+        rollout: vote
+        slackChannel: C0QA
+      - name: staging
+        namespace: voting01-staging
+        rollout: vote
+        slackChannel: C0STAGING
+        previewUrl: https://vote-voting01-staging-preview.example.com
+        activeUrl: https://vote-voting01-staging.example.com
+        approvers:
+          slackUsers: [U0LEAD]
+`;
+
+export interface HarnessOptions {
+  config?: string;
+  env?: Record<string, string>;
+  overrides?: AppOverrides;
+  /** Reuse a data dir (restart tests). */
+  dataDir?: string;
+  /** Don't start the bot yet. */
+  noStart?: boolean;
+}
+
+/** Fast pacing so scenarios don't wait on Slack's real one-per-second; pacing itself has unit tests and a benchmark. */
+export const FAST_PACING = { postsPerSecond: 200, postBurst: 50, updatesPerSecond: 200, updateBurst: 50 };
+
+/**
+ * The real bot on port 0 against emulators over real HTTP: Kubernetes (via KUBECONFIG), Slack (via SLACK_API_URL).
+ */
+export class Harness {
+  app: RunningApp | undefined;
+  readonly controller: ArgoController;
+  private constructor(
+    readonly k8s: KubernetesEmulator,
+    readonly slack: SlackEmulator,
+    readonly dir: string,
+    readonly dataDir: string,
+    readonly env: Record<string, string>,
+    private readonly opts: HarnessOptions,
+  ) {
+    this.controller = new ArgoController(k8s);
+  }
+
+  static async start(opts: HarnessOptions = {}): Promise<Harness> {
+    const k8s = await startKubernetesEmulator();
+    const slack = await startSlackEmulator();
+    const dir = await mkdtemp(path.join(tmpdir(), 'rollout-chatops-'));
+    const kubeconfig = await k8s.writeKubeconfig(dir);
+    const configFile = path.join(dir, 'rollout-chatops.yml');
+    await writeFile(configFile, opts.config ?? DEFAULT_CONFIG);
+    const dataDir = opts.dataDir ?? path.join(dir, 'data');
+    const env: Record<string, string> = {
+      ROLLOUT_CHATOPS_CONFIG: configFile,
+      DATA_DIR: dataDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_BOT_TOKEN: slack.botToken,
+      SLACK_API_URL: slack.apiUrl,
+      KUBECONFIG: kubeconfig,
+      AWS_REGION: 'us-east-1',
+      ...opts.env,
+    };
+    const h = new Harness(k8s, slack, dir, dataDir, env, opts);
+    if (!opts.noStart) await h.startBot();
+    return h;
+  }
+
+  /** Starts (or restarts) the bot over the same data dir. */
+  async startBot(overrides: AppOverrides = {}): Promise<RunningApp> {
+    const loaded = loadSettings(this.env);
+    if (!loaded.ok) throw new Error(`settings: ${loaded.problems.join('; ')}`);
+    const log = process.env.TEST_LOG_LEVEL ? createLogger(process.env.TEST_LOG_LEVEL as never) : silentLogger;
+    this.app = await startApp(loaded.settings, { log, pacing: FAST_PACING, watchBackoff: { initialMs: 20, maxMs: 200 }, ...this.opts.overrides, ...overrides });
+    return this.app;
+  }
+
+  async stopBot(): Promise<void> {
+    await this.app?.close();
+    this.app = undefined;
+  }
+
+  get sender(): SlackSender {
+    return { url: `${this.app!.url}/slack/events`, signingSecret: SIGNING_SECRET, newResponseUrl: (b) => this.slack.newResponseUrl(b) } as SlackSender;
+  }
+
+  /** Waits until /readyz answers 200. */
+  async ready(timeoutMs = 5000): Promise<void> {
+    await waitFor(async () => (await fetch(`${this.app!.url}/readyz`)).status === 200, 'bot ready', timeoutMs);
+  }
+
+  /** The thread roots of a channel (top-level bot messages that are status cards). */
+  roots(channel: string): SlackMessage[] {
+    return this.slack.channelMessages(channel, { includeBroadcasts: false }).filter((m) => !m.threadTs);
+  }
+
+  /** Texts of a thread's replies, as a person reads them. */
+  replyTexts(channel: string, rootTs: string): string[] {
+    return this.slack.replies(channel, rootTs).map(messageText);
+  }
+
+  /** Waits until the bot has nothing left to send. */
+  async settled(timeoutMs = 5000): Promise<void> {
+    await waitFor(() => this.app!.isIdle(), 'bot idle', timeoutMs);
+  }
+
+  async close(): Promise<void> {
+    await this.stopBot().catch(() => undefined);
+    await Promise.all([this.k8s.close(), this.slack.close()]);
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Polls `check` every 10 ms until it is truthy; throws naming `what` after `timeoutMs`. */
+export async function waitFor<T>(check: () => T | undefined | null | false | Promise<T | undefined | null | false>, what: string, timeoutMs = 5000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export { messageText };
