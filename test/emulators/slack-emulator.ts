@@ -97,6 +97,11 @@ export interface SlackEmulator {
   callsTo(method: string): SlackCall[];
   /** The next `count` calls of `method` (any method when omitted) answer HTTP 429 with `Retry-After: retryAfter` (s, default 1). */
   rateLimit(opts: { method?: string; count: number; retryAfter?: number }): void;
+  /**
+   * The next `count` calls of `method` take effect (the message is stored) but get no answer until the returned
+   * release function is called: the window where a bot has posted but not yet recorded it. `onHeld` fires per held call.
+   */
+  holdResponses(method: string, count: number, onHeld?: () => void): () => void;
   /** The next `count` calls of `method` answer `{ok:false, error}` (default `fatal_error`), or HTTP `httpStatus` when given. */
   failNext(opts: { method?: string; count: number; error?: string; httpStatus?: number }): void;
   /** Top-level messages of a channel, oldest first, current content; broadcast replies included unless told not to. */
@@ -428,6 +433,8 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
     calls.push({ method, args, at: Date.now(), status, response });
   }
 
+  const holds: Array<{ method: string; remaining: number; held: Array<() => void>; onHeld?: () => void }> = [];
+
   /** The first armed fault for this method, consumed. */
   function takeFault(method: string): Fault | undefined {
     const f = faults.find((x) => x.remaining > 0 && (x.method === undefined || x.method === method));
@@ -462,6 +469,14 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
       : handler ? handler(args)
       : fail('unknown_method');
     record(method, args, 200, result);
+    const hold = holds.find((x) => x.remaining > 0 && x.method === method);
+    if (hold) {
+      // The call took effect, but its answer never comes (the caller crashes or times out first).
+      hold.remaining -= 1;
+      hold.held.push(() => sendJson(res, 200, result));
+      hold.onHeld?.();
+      return;
+    }
     sendJson(res, 200, result);
   }
 
@@ -576,6 +591,11 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
     calls,
     responses,
     callsTo: (method) => calls.filter((c) => c.method === method),
+    holdResponses: (method, count, onHeld) => {
+      const h = { method, remaining: count, held: [] as Array<() => void>, onHeld };
+      holds.push(h);
+      return () => { for (const send of h.held.splice(0)) send(); };
+    },
     rateLimit: ({ method, count, retryAfter }) => {
       faults.push({ ...(method ? { method } : {}), remaining: count, status: 429, retryAfter: retryAfter ?? 1, error: 'ratelimited' });
     },
