@@ -18,6 +18,14 @@ import { openJsonStore } from './adapters/store/open-json-store.js';
 import { boltLogger, createLogger } from './adapters/logging/create-logger.js';
 import { systemClock } from './adapters/scheduler/system-clock.js';
 import { createHttpServer } from './http/create-http-server.js';
+import { Probot, ProbotOctokit, createNodeMiddleware } from 'probot';
+import { pino } from 'pino';
+import { CommitTracker } from './core/use-cases/commit-tracker.js';
+import { CommentCommands } from './core/use-cases/comment-commands.js';
+import { cardExtras } from './core/render/card-extras.js';
+import { ProbotRepoHost } from './adapters/github/probot-repo-host.js';
+import { githubAppFn } from './adapters/github/github-app-fn.js';
+import type { RepoHost } from './core/ports.js';
 
 /** What tests and main may override: time, pacing, the logger, watch backoff. */
 export interface AppOverrides {
@@ -25,6 +33,8 @@ export interface AppOverrides {
   pacing?: Partial<Pacing>;
   log?: Logger;
   watchBackoff?: { initialMs: number; maxMs: number };
+  /** Probot's Octokit class (tests turn its throttling off: they talk to a loopback GitHub). */
+  githubOctokit?: typeof ProbotOctokit;
 }
 
 /** A running bot. */
@@ -69,8 +79,32 @@ export async function startApp(settings: Settings, overrides: AppOverrides = {})
     log.warn({ err, fix: 'check SLACK_API_URL and the network; messages wait in the outbox until Slack answers' }, 'slack auth.test failed, going on');
   }
 
-  const cards = (thread: Parameters<typeof renderCard>[0]) => renderCard(thread, catalog.target(thread.app, thread.env));
+  const cards = (thread: Parameters<typeof renderCard>[0]) =>
+    renderCard(thread, catalog.target(thread.app, thread.env), cardExtras(thread, { data: store.data, catalog, permalink: (c, ts) => chat.permalink(c, ts) }));
+  const background = new Set<Promise<unknown>>();
+  const track = (work: Promise<unknown>) => {
+    background.add(work);
+    void work.finally(() => background.delete(work));
+  };
+
+  // GitHub App (optional): Probot on the same server.
+  let probot: Probot | undefined;
+  let repoHost: RepoHost | undefined;
+  if (settings.github) {
+    const probotLog = 'level' in (log as object) && typeof (log as { child?: unknown }).child === 'function' && (log as { bindings?: unknown }).bindings ? (log as unknown as pino.Logger).child({ component: 'github' }) : pino({ level: 'silent' });
+    probot = new Probot({
+      appId: settings.github.appId,
+      privateKey: settings.github.privateKey,
+      secret: settings.github.webhookSecret,
+      baseUrl: settings.github.baseUrl,
+      log: probotLog as never,
+      Octokit: overrides.githubOctokit ?? ProbotOctokit,
+    });
+    repoHost = new ProbotRepoHost(probot, store);
+  }
+
   const dispatcher = new OutboxDispatcher({ chat, store, clock, log: log.child({ component: 'outbox' }), renderCard: cards, pacing: overrides.pacing, metrics: metrics.delivery });
+  const commits = new CommitTracker({ catalog, store, clock, log: log.child({ component: 'commits' }), repoHost, onChange: () => dispatcher.kick() });
   const observer = new RolloutObserver({
     catalog,
     store,
@@ -78,8 +112,39 @@ export async function startApp(settings: Settings, overrides: AppOverrides = {})
     log: log.child({ component: 'threads' }),
     onChange: () => dispatcher.kick(),
     countEvent: (type) => metrics.rolloutEvents.inc({ type }),
+    hooks: [({ thread, target }) => void commits.pair(thread, target)],
   });
-  const commands = new CommandService({ catalog, store, clock, permalink: (c, ts) => chat.permalink(c, ts) });
+  const commands = new CommandService({
+    catalog,
+    store,
+    clock,
+    permalink: (c, ts) => chat.permalink(c, ts),
+    authorOf: (thread) => {
+      const c = commits.commitOf(thread);
+      return c ? (c.authorLogin ? `${c.authorName} (@${c.authorLogin})` : c.authorName) : undefined;
+    },
+  });
+  /** Posts a line in an environment's current deploy thread (the mirror of a GitHub action). */
+  const mirror = async (o: { app: string; env: string; key: string; text: string }) => {
+    const target = catalog.target(o.app, o.env);
+    const thread = target ? commands.currentThread(target) : undefined;
+    if (!thread) return;
+    observer.reply(thread, o.key, o.text, 'normal');
+    await store.flush();
+    dispatcher.kick();
+  };
+  let githubMiddleware: ((req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => Promise<unknown> | void) | undefined;
+  if (probot && repoHost) {
+    const comments = new CommentCommands({ catalog, commands, repoHost, log: log.child({ component: 'comments' }), mirror });
+    const appFn = githubAppFn({ catalog, store, clock, log: log.child({ component: 'github' }), commits, comments, track, count: (event, outcome) => metrics.webhooks.inc({ event, outcome }) });
+    const mw = await createNodeMiddleware(appFn, { probot, webhooksPath: '/api/github/webhooks' });
+    githubMiddleware = async (req, res) => {
+      await mw(req, res, () => {
+        res.writeHead(404);
+        res.end();
+      });
+    };
+  }
 
   // Kubernetes: the kubeconfig named by KUBECONFIG, or in-cluster.
   const kubeConfig = new KubeConfig();
@@ -119,6 +184,7 @@ export async function startApp(settings: Settings, overrides: AppOverrides = {})
     log,
     registry: metrics.registry,
     slack: receiver?.requestListener,
+    github: githubMiddleware,
     draining: () => draining,
     readiness: () => {
       const checks = { store: storeOpen, rolloutsListed: watcher.isReady() };
@@ -145,6 +211,7 @@ export async function startApp(settings: Settings, overrides: AppOverrides = {})
       if (draining) return;
       draining = true;
       await watcher.stop();
+      await Promise.allSettled([...background]);
       await observer.idle();
       await dispatcher.stop();
       await store.flush();

@@ -65,3 +65,20 @@ export class ServiceError extends Error {
   get permanent(): boolean { return this.opts.permanent ?? false; }
   get code(): string | undefined { return this.opts.code; }
 }
+
+/** GitHub repository permission as the collaborator API reports it (`role_name` folded to the five levels). */
+export type RepoPermission = 'none' | 'read' | 'triage' | 'write' | 'maintain' | 'admin';
+
+/** GitHub, as the use-cases need it. `repo` is `owner/name`. */
+export interface RepoHost {
+  /** A commit by (short or full) sha; undefined when GitHub has no such commit. */
+  getCommit(repo: string, sha: string): Promise<import('./store-data.js').CommitRecord | undefined>;
+  /** The user's permission on the repo. */
+  permission(repo: string, user: string): Promise<RepoPermission>;
+  /** Adds a reaction to an issue/PR comment. */
+  react(repo: string, commentId: number, content: 'eyes' | '+1' | '-1' | 'rocket' | 'confused'): Promise<void>;
+  /** Comments on an issue or PR. */
+  comment(repo: string, issueNumber: number, body: string): Promise<void>;
+  /** Dispatches a workflow_dispatch run. */
+  dispatchWorkflow(o: { repo: string; workflow: string; ref: string; inputs: Record<string, string> }): Promise<void>;
+}

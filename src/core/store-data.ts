@@ -65,6 +65,10 @@ export interface ThreadRecord {
   startedAt: number;
   /** The rollout named in config does not exist (yet). */
   note?: string;
+  /** Full sha of the commit the tag was built from, once paired. */
+  commitSha?: string;
+  /** Lookup of the commit by sha was answered (so a missing commit is not fetched again and again). */
+  commitLookedUp?: boolean;
 }
 
 /** Per (app, environment): which thread is current, and the baseline seen before any thread. */
@@ -76,6 +80,39 @@ export interface EnvRecord {
   missingNoticed?: boolean;
 }
 
+/** A commit of an app's repo, from a push or fetched by sha. */
+export interface CommitRecord {
+  sha: string;
+  repo: string;
+  /** First line of the message. */
+  message: string;
+  authorName: string;
+  /** GitHub login of the author, when GitHub knows it. */
+  authorLogin?: string;
+  url: string;
+  /** Commit time (ms). */
+  at: number;
+  /** How we learned of it. */
+  source: 'push' | 'api';
+}
+
+/** One mutation somebody asked for, kept for history and audit. */
+export interface AuditEntry {
+  at: number;
+  /** Slack user id or GitHub login. */
+  who: string;
+  source: 'slack' | 'github' | 'schedule';
+  action: string;
+  app: string;
+  env: string;
+  tag?: string;
+  digest?: string;
+  /** Promoted without the previous environment's proof (--force). */
+  override?: boolean;
+  result: string;
+  threadKey?: string;
+}
+
 /** The whole durable document. */
 export interface StoreData {
   version: 1;
@@ -84,9 +121,23 @@ export interface StoreData {
   threads: Record<string, ThreadRecord>;
   envs: Record<string, EnvRecord>;
   outbox: OutboxEntry[];
+  /** Commits by full sha. */
+  commits: Record<string, CommitRecord>;
+  /** Webhook deliveries and Slack events already handled, with when (for dedupe across restarts). */
+  seen: Record<string, number>;
+  /** GitHub App installation id per repo (`owner/name`, lower case). */
+  installations: Record<string, number>;
+  audit: AuditEntry[];
 }
 
 /** An empty store. */
 export function emptyStoreData(): StoreData {
-  return { version: 1, seq: 1, threads: {}, envs: {}, outbox: [] };
+  return { version: 1, seq: 1, threads: {}, envs: {}, outbox: [], commits: {}, seen: {}, installations: {}, audit: [] };
+}
+
+/** Fills in collections a store file written by an older build lacks. */
+export function upgradeStoreData(data: StoreData): StoreData {
+  const empty = emptyStoreData();
+  for (const k of Object.keys(empty) as Array<keyof StoreData>) if (data[k] === undefined) (data as unknown as Record<string, unknown>)[k] = empty[k];
+  return data;
 }

@@ -9,6 +9,18 @@ import { startKubernetesEmulator, type KubernetesEmulator } from '../emulators/k
 import { startSlackEmulator, messageText, type SlackEmulator, type SlackMessage } from '../emulators/slack-emulator.js';
 import { ArgoController } from '../emulators/argo-controller.js';
 import type { SlackSender } from './slack-requests.js';
+import { generateKeyPairSync } from 'node:crypto';
+import { ProbotOctokit } from 'probot';
+import { startGitHubEmulator, type GitHubEmulator } from '../emulators/github-emulator.js';
+import { startEcrEmulator, type EcrEmulator } from '../emulators/ecr-emulator.js';
+import { sendWebhook } from './github-webhooks.js';
+
+export const WEBHOOK_SECRET = 'test-webhook-secret';
+export const APP_ID = '4242';
+// One key for the whole run: generating RSA keys is slow.
+const KEY = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs1', format: 'pem' } });
+/** Probot's Octokit without throttling or retries: the loopback GitHub has no rate limits, and tests must not wait seconds. */
+export const TEST_OCTOKIT = ProbotOctokit.defaults((o: Record<string, unknown>) => ({ ...o, throttle: { enabled: false }, retry: { enabled: false } }));
 
 export const SIGNING_SECRET = 'test-signing-secret';
 
@@ -60,6 +72,8 @@ export class Harness {
   private constructor(
     readonly k8s: KubernetesEmulator,
     readonly slack: SlackEmulator,
+    readonly github: GitHubEmulator,
+    readonly ecr: EcrEmulator,
     readonly dir: string,
     readonly dataDir: string,
     readonly env: Record<string, string>,
@@ -71,6 +85,10 @@ export class Harness {
   static async start(opts: HarnessOptions = {}): Promise<Harness> {
     const k8s = await startKubernetesEmulator();
     const slack = await startSlackEmulator();
+    const github = await startGitHubEmulator();
+    github.registerApp({ appId: APP_ID, publicKeyPem: KEY.publicKey });
+    github.addRepo('acme/voting01');
+    const ecr = await startEcrEmulator();
     const dir = await mkdtemp(path.join(tmpdir(), 'rollout-chatops-'));
     const kubeconfig = await k8s.writeKubeconfig(dir);
     const configFile = path.join(dir, 'rollout-chatops.yml');
@@ -87,9 +105,17 @@ export class Harness {
       SLACK_API_URL: slack.apiUrl,
       KUBECONFIG: kubeconfig,
       AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'AKIATEST',
+      AWS_SECRET_ACCESS_KEY: 'test-secret',
+      AWS_ENDPOINT_URL_ECR: ecr.url,
+      APP_ID,
+      PRIVATE_KEY: KEY.privateKey,
+      WEBHOOK_SECRET,
+      GHE_HOST: github.host,
+      GHE_PROTOCOL: 'http',
       ...opts.env,
     };
-    const h = new Harness(k8s, slack, dir, dataDir, env, opts);
+    const h = new Harness(k8s, slack, github, ecr, dir, dataDir, env, opts);
     if (!opts.noStart) await h.startBot();
     return h;
   }
@@ -99,7 +125,7 @@ export class Harness {
     const loaded = loadSettings(this.env);
     if (!loaded.ok) throw new Error(`settings: ${loaded.problems.join('; ')}`);
     const log = process.env.TEST_LOG_LEVEL ? createLogger(process.env.TEST_LOG_LEVEL as never) : silentLogger;
-    this.app = await startApp(loaded.settings, { log, pacing: FAST_PACING, watchBackoff: { initialMs: 20, maxMs: 200 }, ...this.opts.overrides, ...overrides });
+    this.app = await startApp(loaded.settings, { log, pacing: FAST_PACING, watchBackoff: { initialMs: 20, maxMs: 200 }, githubOctokit: TEST_OCTOKIT, ...this.opts.overrides, ...overrides });
     return this.app;
   }
 
@@ -110,6 +136,11 @@ export class Harness {
 
   get sender(): SlackSender {
     return { url: `${this.app!.url}/slack/events`, signingSecret: SIGNING_SECRET, newResponseUrl: (b) => this.slack.newResponseUrl(b) } as SlackSender;
+  }
+
+  /** Sends a signed GitHub webhook to the bot. */
+  webhook(event: string, payload: unknown, o: { deliveryId?: string; forgeSignature?: boolean } = {}) {
+    return sendWebhook({ url: `${this.app!.url}/api/github/webhooks`, secret: WEBHOOK_SECRET, event, payload, ...o });
   }
 
   /** Waits until /readyz answers 200. */
@@ -134,7 +165,7 @@ export class Harness {
 
   async close(): Promise<void> {
     await this.stopBot().catch(() => undefined);
-    await Promise.all([this.k8s.close(), this.slack.close()]);
+    await Promise.all([this.k8s.close(), this.slack.close(), this.github.close(), this.ecr.close()]);
     await rm(this.dir, { recursive: true, force: true });
   }
 }

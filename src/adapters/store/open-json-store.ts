@@ -2,7 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Low } from 'lowdb';
 import { DataFile } from 'lowdb/node';
-import { emptyStoreData, type StoreData } from '../../core/store-data.js';
+import { emptyStoreData, upgradeStoreData, type StoreData } from '../../core/store-data.js';
 import type { StateStore } from '../../core/ports.js';
 
 /** The store file could not be opened; the message says what is wrong and what to do. The file is left untouched. */
@@ -44,7 +44,7 @@ export async function openJsonStore(dir: string): Promise<StateStore & { file: s
     }
     const problem = checkShape(parsed);
     if (problem) throw new StoreOpenError(`DATA_DIR: store file ${file} ${problem}. It was left untouched: restore it from a backup or move it aside.`);
-    data = parsed as StoreData;
+    data = upgradeStoreData(parsed as StoreData);
   }
   const db = new Low<StoreData>(new DataFile<StoreData>(file, { parse: JSON.parse, stringify: (d) => JSON.stringify(d) }), data);
   db.data = data;

@@ -99,6 +99,7 @@ export class RolloutObserver {
     envRec.missingNoticed = false;
     const key = threadKeyOf(target, state);
     let thread = data.threads[key];
+    const isNew = !thread;
 
     if (!thread) {
       const firstSight = !envRec.threadKey && !envRec.baseline;
@@ -170,6 +171,12 @@ export class RolloutObserver {
     thread.podHash = state.currentPodHash;
     thread.tag = primaryTag(state) ?? thread.tag;
     for (const hook of this.deps.hooks ?? []) hook({ thread, target, state, events: fresh });
+    // The same tag's threads in other environments show this one's progress in their journey line.
+    if (isNew || fresh.length > 0) {
+      for (const other of Object.values(data.threads)) {
+        if (other !== thread && other.app === thread.app && other.tag !== undefined && other.tag === thread.tag) other.cardVersion++;
+      }
+    }
     await store.flush();
     this.deps.onChange();
   }

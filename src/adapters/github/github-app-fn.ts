@@ -1,0 +1,87 @@
+import type { ApplicationFunction } from 'probot';
+import type { Catalog } from '../../core/catalog.js';
+import type { Logger } from '../../core/logger.js';
+import type { Clock, StateStore } from '../../core/ports.js';
+import type { CommitTracker } from '../../core/use-cases/commit-tracker.js';
+import { CommentCommands } from '../../core/use-cases/comment-commands.js';
+
+export interface GithubAppDeps {
+  catalog: Catalog;
+  store: StateStore;
+  clock: Clock;
+  log: Logger;
+  commits: CommitTracker;
+  comments: CommentCommands;
+  /** Counts deliveries by event and outcome. */
+  count?: (event: string, outcome: string) => void;
+  /** Work still running after the response, so shutdown can wait for it. */
+  track: (work: Promise<unknown>) => void;
+}
+
+/**
+ * The Probot app: pushes record commits; new comments run commands. Every delivery is handled once, even when GitHub
+ * or an admin redelivers it (the delivery id is stored before anything is done). Slow work runs after the response.
+ */
+export function githubAppFn(deps: GithubAppDeps): ApplicationFunction {
+  return (app) => {
+    /** Claims a delivery; false when it was handled before. */
+    const claim = async (id: string, event: string): Promise<boolean> => {
+      const key = `gh:${id}`;
+      if (deps.store.data.seen[key]) {
+        deps.count?.(event, 'duplicate');
+        deps.log.info({ delivery: id, event }, 'webhook delivery already handled, ignored');
+        return false;
+      }
+      deps.store.data.seen[key] = deps.clock.now();
+      await deps.store.flush();
+      return true;
+    };
+    const remember = (repo: string, installation: { id: number } | undefined) => {
+      if (installation?.id) deps.store.data.installations[repo.toLowerCase()] = installation.id;
+    };
+
+    app.on('push', async (ctx) => {
+      const p = ctx.payload;
+      const repo = p.repository.full_name;
+      if (deps.catalog.appsForRepo(repo).length === 0) return deps.count?.('push', 'ignored');
+      if (!(await claim(ctx.id, 'push'))) return;
+      remember(repo, p.installation);
+      const recorded = await deps.commits.recordPush({
+        repo,
+        ref: p.ref,
+        defaultBranch: p.repository.default_branch ?? (p.repository as { master_branch?: string }).master_branch ?? 'main',
+        commits: p.commits.map((c) => ({ id: c.id, message: c.message, url: c.url, timestamp: c.timestamp, author: { name: c.author.name, username: c.author.username } })),
+      });
+      deps.count?.('push', 'ok');
+      deps.log.info({ repo, ref: p.ref, recorded }, 'push recorded');
+    });
+
+    app.on('issue_comment.created', async (ctx) => {
+      const p = ctx.payload;
+      const repo = p.repository.full_name;
+      if (deps.catalog.appsForRepo(repo).length === 0 || !CommentCommands.holdsCommand(p.comment.body ?? '')) return deps.count?.('issue_comment', 'ignored');
+      const user = p.comment.user;
+      const isBot = user?.type === 'Bot' || (user?.login ?? '').endsWith('[bot]') || p.sender?.type === 'Bot';
+      if (isBot) return deps.count?.('issue_comment', 'ignored');
+      if (!(await claim(ctx.id, 'issue_comment'))) return;
+      remember(repo, p.installation);
+      deps.count?.('issue_comment', 'ok');
+      // Answer GitHub now; the command (ECR checks, patches, comments) runs after the response.
+      deps.track(
+        deps.comments
+          .handle({
+            deliveryId: ctx.id,
+            repo,
+            issueNumber: p.issue.number,
+            isPullRequest: Boolean(p.issue.pull_request),
+            commentId: p.comment.id,
+            commentUrl: p.comment.html_url,
+            user: user?.login ?? 'unknown',
+            userIsBot: isBot,
+            body: p.comment.body ?? '',
+          })
+          .catch((err: unknown) => deps.log.error({ err, repo, delivery: ctx.id }, 'comment command failed')),
+      );
+    });
+  };
+}

@@ -1,0 +1,99 @@
+import type { Probot } from 'probot';
+import type { RepoHost, RepoPermission, StateStore } from '../../core/ports.js';
+import { ServiceError } from '../../core/ports.js';
+import type { CommitRecord } from '../../core/store-data.js';
+
+type Octo = Awaited<ReturnType<Probot['auth']>>;
+
+/** GitHub through Probot's Octokit, authenticated as the app's installation on each repo. */
+export class ProbotRepoHost implements RepoHost {
+  constructor(private readonly probot: Probot, private readonly store: StateStore) {}
+
+  /** An installation client for a repo; learns the installation id from GitHub when no webhook told it yet. */
+  private async octokit(repo: string): Promise<Octo> {
+    const key = repo.toLowerCase();
+    let id = this.store.data.installations[key];
+    if (!id) {
+      const [owner, name] = split(repo);
+      try {
+        const app = await this.probot.auth();
+        const { data } = await app.rest.apps.getRepoInstallation({ owner, repo: name });
+        id = data.id;
+        this.store.data.installations[key] = id;
+      } catch (err) {
+        throw wrap(err, `the GitHub App is not installed on ${repo} (or APP_ID/PRIVATE_KEY are wrong)`);
+      }
+    }
+    return this.probot.auth(id);
+  }
+
+  async getCommit(repo: string, sha: string): Promise<CommitRecord | undefined> {
+    const [owner, name] = split(repo);
+    const gh = await this.octokit(repo);
+    try {
+      const { data } = await gh.rest.repos.getCommit({ owner, repo: name, ref: sha });
+      return {
+        sha: data.sha.toLowerCase(),
+        repo,
+        message: (data.commit.message ?? '').split(/\r?\n/, 1)[0]!.trim(),
+        authorName: data.commit.author?.name ?? data.author?.login ?? 'unknown',
+        authorLogin: data.author?.login ?? undefined,
+        url: data.html_url,
+        at: Date.parse(data.commit.author?.date ?? '') || Date.now(),
+        source: 'api',
+      };
+    } catch (err) {
+      const status = (err as { status?: number }).status;
+      if (status === 404 || status === 422) return undefined;
+      throw wrap(err, `cannot read commit ${sha} of ${repo}`);
+    }
+  }
+
+  async permission(repo: string, user: string): Promise<RepoPermission> {
+    const [owner, name] = split(repo);
+    const gh = await this.octokit(repo);
+    try {
+      const { data } = await gh.rest.repos.getCollaboratorPermissionLevel({ owner, repo: name, username: user });
+      const role = (data as { role_name?: string }).role_name;
+      if (role === 'maintain' || role === 'triage') return role;
+      return (['admin', 'write', 'read', 'none'].includes(data.permission) ? data.permission : 'none') as RepoPermission;
+    } catch (err) {
+      if ((err as { status?: number }).status === 404) return 'none';
+      throw wrap(err, `cannot read ${user}'s permission on ${repo}`);
+    }
+  }
+
+  async react(repo: string, commentId: number, content: 'eyes' | '+1' | '-1' | 'rocket' | 'confused'): Promise<void> {
+    const [owner, name] = split(repo);
+    const gh = await this.octokit(repo);
+    await gh.rest.reactions.createForIssueComment({ owner, repo: name, comment_id: commentId, content }).catch((err: unknown) => {
+      throw wrap(err, `cannot react on ${repo}`);
+    });
+  }
+
+  async comment(repo: string, issueNumber: number, body: string): Promise<void> {
+    const [owner, name] = split(repo);
+    const gh = await this.octokit(repo);
+    await gh.rest.issues.createComment({ owner, repo: name, issue_number: issueNumber, body }).catch((err: unknown) => {
+      throw wrap(err, `cannot comment on ${repo}#${issueNumber}`);
+    });
+  }
+
+  async dispatchWorkflow(o: { repo: string; workflow: string; ref: string; inputs: Record<string, string> }): Promise<void> {
+    const [owner, name] = split(o.repo);
+    const gh = await this.octokit(o.repo);
+    await gh.rest.actions.createWorkflowDispatch({ owner, repo: name, workflow_id: o.workflow, ref: o.ref, inputs: o.inputs }).catch((err: unknown) => {
+      throw wrap(err, `cannot dispatch ${o.workflow} on ${o.repo}`);
+    });
+  }
+}
+
+function split(repo: string): [string, string] {
+  const [owner, name] = repo.split('/');
+  return [owner!, name!];
+}
+
+function wrap(err: unknown, what: string): ServiceError {
+  const status = (err as { status?: number }).status;
+  return new ServiceError('github', `${what}${status ? ` (HTTP ${status})` : ''}: ${(err as Error).message}`, { code: status ? `http_${status}` : 'request_error', permanent: status === 401 || status === 403, cause: err });
+}

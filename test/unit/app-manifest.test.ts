@@ -1,0 +1,20 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+
+const manifest = parse(readFileSync(path.resolve(import.meta.dirname, '../../app.yml'), 'utf8')) as Record<string, unknown>;
+
+describe('app.yml', () => {
+  it('subscribes to exactly the events the bot handles', () => {
+    expect(manifest.default_events).toEqual(['push', 'issue_comment']);
+  });
+
+  it('asks for exactly the permissions the bot uses', () => {
+    expect(manifest.default_permissions).toEqual({ contents: 'read', issues: 'write', pull_requests: 'write', actions: 'write', metadata: 'read' });
+  });
+
+  it('points the webhook at Probot\'s default path', () => {
+    expect((manifest.hook_attributes as { url: string }).url).toMatch(/\/api\/github\/webhooks$/);
+  });
+});
