@@ -26,6 +26,10 @@ import { cardExtras } from './core/render/card-extras.js';
 import { ProbotRepoHost } from './adapters/github/probot-repo-host.js';
 import { githubAppFn } from './adapters/github/github-app-fn.js';
 import type { RepoHost } from './core/ports.js';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { KubeRolloutCluster } from './adapters/kubernetes/kube-rollout-cluster.js';
+import { EcrImageRegistry } from './adapters/ecr/ecr-image-registry.js';
+import { PromotionService } from './core/use-cases/promotion-service.js';
 
 /** What tests and main may override: time, pacing, the logger, watch backoff. */
 export interface AppOverrides {
@@ -177,7 +181,53 @@ export async function startApp(settings: Settings, overrides: AppOverrides = {})
     receiver = new HTTPReceiver({ signingSecret: settings.slack.signingSecret!, logger: boltLogger(log) as never, unhandledRequestTimeoutMillis: 3001 });
     bolt = new App({ token: settings.slack.botToken, receiver, logger: boltLogger(log) as never, clientOptions: { slackApiUrl: settings.slack.apiUrl }, ...(botUserId ? { botUserId } : {}) });
   }
-  registerSlackListeners(bolt, { commands, log, countCommand: (verb) => metrics.commands.inc({ source: 'slack', verb }) });
+  // Promotion, abort and retry: checked against the cluster and ECR, confirmed in the thread.
+  const cluster = new KubeRolloutCluster(kubeConfig);
+  const registry = new EcrImageRegistry(new ECRClient({
+      region: settings.aws.region,
+      ...(settings.aws.ecrEndpoint ? { endpoint: settings.aws.ecrEndpoint } : {}),
+      ...(settings.aws.credentials ? { credentials: settings.aws.credentials } : {}),
+    }));
+  const promotion = new PromotionService({
+    catalog,
+    store,
+    clock,
+    log: log.child({ component: 'promotion' }),
+    cluster,
+    registry,
+    observer,
+    onChange: () => dispatcher.kick(),
+    permalink: (c, ts) => chat.permalink(c, ts),
+    ephemeral: (o) => chat.postEphemeral(o).catch((err: unknown) => log.warn({ err }, 'ephemeral message failed')),
+  });
+  commands.register('promote', ({ command, target, ctx }) =>
+    command.verb === 'promote' ? promotion.request({ action: 'promote', target, ctx, full: command.full, dryRun: command.dryRun, force: command.force }) : Promise.resolve({ text: '?' }),
+  );
+  commands.register('abort', ({ target, ctx }) => promotion.request({ action: 'abort', target, ctx }));
+  commands.register('retry', ({ target, ctx }) => promotion.request({ action: 'retry', target, ctx }));
+
+  /** Claims a Slack event id once, durably: Slack retries deliveries it thinks timed out. */
+  const firstDelivery = async (key: string | undefined): Promise<boolean> => {
+    if (!key) return true;
+    if (store.data.seen[key]) return false;
+    store.data.seen[key] = clock.now();
+    await store.flush();
+    return true;
+  };
+  registerSlackListeners(bolt, {
+    commands,
+    log,
+    countCommand: (verb) => metrics.commands.inc({ source: 'slack', verb }),
+    threads: {
+      onThreadMessage: async (m) => {
+        if (!(await firstDelivery(m.eventId ? `slack:${m.eventId}` : `slack:${m.channel}:${m.ts}`))) return;
+        await promotion.typed(m);
+      },
+      onAction: async (a) => {
+        await promotion.pressed(a);
+      },
+    },
+  });
 
   let storeOpen = true;
   const server = createHttpServer({

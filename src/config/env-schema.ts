@@ -45,6 +45,9 @@ export const EnvVars = z.object({
   AWS_REGION: opt,
   AWS_DEFAULT_REGION: opt,
   AWS_ENDPOINT_URL_ECR: opt,
+  AWS_ACCESS_KEY_ID: opt,
+  AWS_SECRET_ACCESS_KEY: opt,
+  AWS_SESSION_TOKEN: opt,
   AWS_ENDPOINT_URL: opt,
 });
 export type EnvVars = z.infer<typeof EnvVars>;

@@ -75,6 +75,10 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
   if (!region) problems.push('AWS_REGION: required (the region of the ECR registry, e.g. us-east-1)');
   const ecrEndpoint = e.AWS_ENDPOINT_URL_ECR ?? e.AWS_ENDPOINT_URL;
   if (ecrEndpoint && !isHttpUrl(ecrEndpoint)) problems.push(`AWS_ENDPOINT_URL_ECR: must be an http(s) URL (got "${ecrEndpoint}")`);
+  if (Boolean(e.AWS_ACCESS_KEY_ID) !== Boolean(e.AWS_SECRET_ACCESS_KEY)) {
+    problems.push(e.AWS_ACCESS_KEY_ID ? 'AWS_SECRET_ACCESS_KEY: required with AWS_ACCESS_KEY_ID' : 'AWS_ACCESS_KEY_ID: required with AWS_SECRET_ACCESS_KEY');
+  }
+  const credentials = e.AWS_ACCESS_KEY_ID && e.AWS_SECRET_ACCESS_KEY ? { accessKeyId: e.AWS_ACCESS_KEY_ID, secretAccessKey: e.AWS_SECRET_ACCESS_KEY, sessionToken: e.AWS_SESSION_TOKEN } : undefined;
 
   const config = readConfigFile(e.ROLLOUT_CHATOPS_CONFIG, problems);
   if (problems.length > 0 || !config) return { ok: false, problems };
@@ -90,7 +94,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
       slack: { botToken: e.SLACK_BOT_TOKEN!, signingSecret: e.SLACK_SIGNING_SECRET, appToken: e.SLACK_APP_TOKEN, apiUrl: slackApiUrl },
       github,
       kubernetes: { kubeconfig },
-      aws: { region: region!, ecrEndpoint },
+      aws: { region: region!, ecrEndpoint, credentials },
       config,
     },
   };

@@ -33,6 +33,8 @@ export interface Settings {
     region: string;
     /** Custom ECR endpoint (AWS_ENDPOINT_URL_ECR). */
     ecrEndpoint?: string;
+    /** Static credentials when given as variables; otherwise the SDK's default chain (IRSA, instance role, profile). */
+    credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   };
   config: Config;
 }

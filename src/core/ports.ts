@@ -82,3 +82,29 @@ export interface RepoHost {
   /** Dispatches a workflow_dispatch run. */
   dispatchWorkflow(o: { repo: string; workflow: string; ref: string; inputs: Record<string, string> }): Promise<void>;
 }
+
+/** A JSON merge patch for a Rollout, to its main resource or its status subresource. */
+export interface RolloutPatch {
+  target: 'status' | 'main';
+  body: Record<string, unknown>;
+}
+
+/** The cluster, as promotion needs it: a fresh read and exact patches. */
+export interface RolloutCluster {
+  /** Reads the rollout now from the API server (never a cache); undefined when it does not exist. */
+  get(namespace: string, name: string): Promise<import('./rollout/rollout-state.js').RolloutState | undefined>;
+  /** Sends one JSON merge patch (`application/merge-patch+json`). */
+  patch(namespace: string, name: string, patch: RolloutPatch): Promise<void>;
+}
+
+/** An image as the registry describes it. */
+export interface ImageFacts {
+  digest: string;
+  pushedAt?: number;
+}
+
+/** The container registry (ECR). */
+export interface ImageRegistry {
+  /** The image with this tag, or undefined when the repository has no such tag. Other failures throw ServiceError. */
+  describe(repository: string, tag: string): Promise<ImageFacts | undefined>;
+}

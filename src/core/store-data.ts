@@ -96,6 +96,40 @@ export interface CommitRecord {
   source: 'push' | 'api';
 }
 
+/** The facts a confirmation was shown with; the action runs only if the rollout still matches them. */
+export interface RolloutSnapshot {
+  podHash?: string;
+  image?: string;
+  phase: string;
+  pauseReasons: string[];
+  stepIndex?: number;
+  aborted: boolean;
+  specPaused: boolean;
+}
+
+/** A promotion, abort or retry waiting for an approver's confirmation in its thread. */
+export interface Confirmation {
+  id: string;
+  threadKey: string;
+  app: string;
+  env: string;
+  action: 'promote' | 'abort' | 'retry';
+  full: boolean;
+  force: boolean;
+  requestedBy: string;
+  requestedAt: number;
+  expiresAt: number;
+  snapshot: RolloutSnapshot;
+  /** What it will do, as shown. */
+  describe: string;
+  planKind?: string;
+  tag?: string;
+  digest?: string;
+  status: 'pending' | 'done' | 'failed' | 'cancelled' | 'superseded';
+  doneBy?: string;
+  doneAt?: number;
+}
+
 /** One mutation somebody asked for, kept for history and audit. */
 export interface AuditEntry {
   at: number;
@@ -128,11 +162,12 @@ export interface StoreData {
   /** GitHub App installation id per repo (`owner/name`, lower case). */
   installations: Record<string, number>;
   audit: AuditEntry[];
+  confirmations: Record<string, Confirmation>;
 }
 
 /** An empty store. */
 export function emptyStoreData(): StoreData {
-  return { version: 1, seq: 1, threads: {}, envs: {}, outbox: [], commits: {}, seen: {}, installations: {}, audit: [] };
+  return { version: 1, seq: 1, threads: {}, envs: {}, outbox: [], commits: {}, seen: {}, installations: {}, audit: [], confirmations: {} };
 }
 
 /** Fills in collections a store file written by an older build lacks. */

@@ -182,7 +182,7 @@ export class RolloutObserver {
   }
 
   /** Queues a reply in a thread (once per key). */
-  reply(thread: ThreadRecord, eventKey: string, text: string, priority: Priority, o: { broadcast?: boolean; batchable?: boolean } = {}): void {
+  reply(thread: ThreadRecord, eventKey: string, text: string, priority: Priority, o: { broadcast?: boolean; batchable?: boolean; blocks?: unknown[] } = {}): void {
     enqueue(this.deps.store.data, {
       id: `${thread.key}#${eventKey}`,
       threadKey: thread.key,
@@ -190,6 +190,7 @@ export class RolloutObserver {
       kind: 'reply',
       priority,
       text,
+      blocks: o.blocks,
       broadcast: o.broadcast,
       batchable: o.batchable,
       createdAt: this.deps.clock.now(),
