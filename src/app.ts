@@ -206,6 +206,11 @@ export async function startApp(settings: Settings, overrides: AppOverrides = {})
   commands.register('abort', ({ target, ctx }) => promotion.request({ action: 'abort', target, ctx }));
   commands.register('retry', ({ target, ctx }) => promotion.request({ action: 'retry', target, ctx }));
 
+  /** Things to stop on shutdown (schedules, timers), run before the store's last flush. */
+  const onClose: Array<() => Promise<void> | void> = [];
+
+  // ── wiring: error simulation, drills, reminders, digest (issue 6) ──
+
   /** Claims a Slack event id once, durably: Slack retries deliveries it thinks timed out. */
   const firstDelivery = async (key: string | undefined): Promise<boolean> => {
     if (!key) return true;
@@ -262,6 +267,7 @@ export async function startApp(settings: Settings, overrides: AppOverrides = {})
       draining = true;
       await watcher.stop();
       await Promise.allSettled([...background]);
+      for (const stop of onClose) await stop();
       await observer.idle();
       await dispatcher.stop();
       await store.flush();
