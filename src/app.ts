@@ -30,6 +30,7 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { KubeRolloutCluster } from './adapters/kubernetes/kube-rollout-cluster.js';
 import { EcrImageRegistry } from './adapters/ecr/ecr-image-registry.js';
 import { PromotionService } from './core/use-cases/promotion-service.js';
+import { PromotionChain } from './core/use-cases/promotion-chain.js';
 
 /** What tests and main may override: time, pacing, the logger, watch backoff. */
 export interface AppOverrides {
@@ -37,6 +38,8 @@ export interface AppOverrides {
   pacing?: Partial<Pacing>;
   log?: Logger;
   watchBackoff?: { initialMs: number; maxMs: number };
+  /** How often deploy timeouts are checked (default 15 s). */
+  timeoutSweepMs?: number;
   /** Probot's Octokit class (tests turn its throttling off: they talk to a loopback GitHub). */
   githubOctokit?: typeof ProbotOctokit;
 }
@@ -108,6 +111,8 @@ export async function startApp(settings: Settings, overrides: AppOverrides = {})
   }
 
   const dispatcher = new OutboxDispatcher({ chat, store, clock, log: log.child({ component: 'outbox' }), renderCard: cards, pacing: overrides.pacing, metrics: metrics.delivery });
+  /** Features that follow thread changes (commit pairing, the chain); filled below as they are built. */
+  const observerHooks: NonNullable<ConstructorParameters<typeof RolloutObserver>[0]['hooks']> = [];
   const commits = new CommitTracker({ catalog, store, clock, log: log.child({ component: 'commits' }), repoHost, onChange: () => dispatcher.kick() });
   const observer = new RolloutObserver({
     catalog,
@@ -116,8 +121,9 @@ export async function startApp(settings: Settings, overrides: AppOverrides = {})
     log: log.child({ component: 'threads' }),
     onChange: () => dispatcher.kick(),
     countEvent: (type) => metrics.rolloutEvents.inc({ type }),
-    hooks: [({ thread, target }) => void commits.pair(thread, target)],
+    hooks: observerHooks,
   });
+  observerHooks.push(({ thread, target }) => void commits.pair(thread, target));
   const commands = new CommandService({
     catalog,
     store,
@@ -188,7 +194,22 @@ export async function startApp(settings: Settings, overrides: AppOverrides = {})
       ...(settings.aws.ecrEndpoint ? { endpoint: settings.aws.ecrEndpoint } : {}),
       ...(settings.aws.credentials ? { credentials: settings.aws.credentials } : {}),
     }));
+  const chain = new PromotionChain({
+    catalog,
+    store,
+    clock,
+    log: log.child({ component: 'chain' }),
+    registry,
+    repoHost,
+    observer,
+    onChange: () => dispatcher.kick(),
+    permalink: (c, ts) => chat.permalink(c, ts),
+    sweepMs: overrides.timeoutSweepMs,
+    onSweep: () => metrics.timeoutChecks.inc(),
+  });
+  observerHooks.push((o) => chain.onThreadChanged(o));
   const promotion = new PromotionService({
+    chain,
     catalog,
     store,
     clock,
@@ -208,6 +229,9 @@ export async function startApp(settings: Settings, overrides: AppOverrides = {})
 
   /** Things to stop on shutdown (schedules, timers), run before the store's last flush. */
   const onClose: Array<() => Promise<void> | void> = [];
+
+  chain.start();
+  onClose.push(() => chain.stop());
 
   // ── wiring: error simulation, drills, reminders, digest (issue 6) ──
 

@@ -108,3 +108,14 @@ export interface ImageRegistry {
   /** The image with this tag, or undefined when the repository has no such tag. Other failures throw ServiceError. */
   describe(repository: string, tag: string): Promise<ImageFacts | undefined>;
 }
+
+/**
+ * An app's error-simulation endpoint (config `errorSimulation.url`): `GET` answers `{"enabled": bool}`, `POST` toggles
+ * and answers the new state. There is no "set": callers read first and toggle only when the state must change.
+ */
+export interface ErrorSimulator {
+  /** The state the endpoint reports. Throws ServiceError when it cannot be reached or answers anything else. */
+  get(url: string): Promise<boolean>;
+  /** Toggles once; resolves to the state the endpoint reports after it. Throws ServiceError like `get`. */
+  toggle(url: string): Promise<boolean>;
+}

@@ -69,6 +69,29 @@ export interface ThreadRecord {
   commitSha?: string;
   /** Lookup of the commit by sha was answered (so a missing commit is not fetched again and again). */
   commitLookedUp?: boolean;
+  /** Since when the rollout waits for a person (promotion); that time does not count toward the timeout. */
+  waitingSince?: number;
+  /** Total time spent waiting for a person so far. */
+  waitedMs?: number;
+  /** The one timeout warning was posted. */
+  timeoutWarned?: boolean;
+  /** The automatic chain has handled this thread's completion (dispatched, or said why not). */
+  chainHandled?: boolean;
+}
+
+/** A deploy workflow the bot dispatched to bring a tag to an environment. */
+export interface DispatchRecord {
+  app: string;
+  env: string;
+  tag: string;
+  workflow: string;
+  at: number;
+  /** Slack user id or GitHub login, or `chain` for the automatic chain. */
+  by: string;
+  /** Thread where the tag was proven. */
+  fromThreadKey?: string;
+  /** The new deploy thread was told where the tag came from. */
+  announced?: boolean;
 }
 
 /** Per (app, environment): which thread is current, and the baseline seen before any thread. */
@@ -113,7 +136,8 @@ export interface Confirmation {
   threadKey: string;
   app: string;
   env: string;
-  action: 'promote' | 'abort' | 'retry';
+  /** `deploy` brings the previous environment's proven tag here by dispatching the env's deploy workflow. */
+  action: 'promote' | 'abort' | 'retry' | 'deploy';
   full: boolean;
   force: boolean;
   requestedBy: string;
@@ -147,6 +171,66 @@ export interface AuditEntry {
   threadKey?: string;
 }
 
+/** Error simulation switched on through the bot, per environment (`<app>/<env>`): the card banner and the TTL deadline. */
+export interface ErrorSimRecord {
+  app: string;
+  env: string;
+  /** When errors were switched on (or found on and taken over). */
+  since: number;
+  /** Slack user id, `@login (GitHub)`, or `drill`. */
+  by: string;
+  /** When they switch off by themselves; stored, so the deadline survives a restart. */
+  offAt: number;
+  /** Thread whose card shows the banner. */
+  threadKey?: string;
+  /** They were already on when someone asked (switched on outside the bot); the bot took over the deadline. */
+  adopted?: boolean;
+  /** The drill that switched them on. */
+  drillId?: string;
+  /** Why switching off at the deadline failed (it is retried); the thread was told once. */
+  offError?: string;
+}
+
+/** A rollback drill (`/rollout drill`): what was seen when (ms on the bot's clock), and the verdict. */
+export interface DrillRecord {
+  id: string;
+  app: string;
+  env: string;
+  threadKey: string;
+  /** Slack user id or `@login (GitHub)`. */
+  startedBy: string;
+  startedAt: number;
+  /** The drill fails when nothing decisive happened by then. */
+  deadline: number;
+  status: 'running' | 'passed' | 'failed';
+  errorsOnAt?: number;
+  /** Errors were already on when the drill started. */
+  errorsWereOn?: boolean;
+  analysisFailedAt?: number;
+  analysisMessage?: string;
+  abortedAt?: number;
+  abortReason?: string;
+  stableAt?: number;
+  completedAt?: number;
+  errorsOffAt?: number;
+  /** Switching errors off after the drill failed (the TTL still switches them off). */
+  errorsOffError?: string;
+  /** One line: why it passed or failed. */
+  verdict?: string;
+  finishedAt?: number;
+}
+
+/** Promotion reminders already sent for a thread's current wait (durable: a restart never repeats one). */
+export interface ReminderMark {
+  /** Which wait: attempt, pause reason and step. A different wait starts over. */
+  wait: string;
+  /** When the wait started. */
+  since: number;
+  /** Reminders sent for this wait: 1 after `reminders.after`, 2 after 4× that; never more. */
+  sent: number;
+  lastAt?: number;
+}
+
 /** The whole durable document. */
 export interface StoreData {
   version: 1;
@@ -163,11 +247,21 @@ export interface StoreData {
   installations: Record<string, number>;
   audit: AuditEntry[];
   confirmations: Record<string, Confirmation>;
+  /** Error simulation switched on through the bot, by `<app>/<env>`. */
+  errorSims?: Record<string, ErrorSimRecord>;
+  /** Rollback drills by id. */
+  drills?: Record<string, DrillRecord>;
+  /** Promotion reminder marks by thread key. */
+  reminders?: Record<string, ReminderMark>;
+  /** Digests posted, by schedule slot (`digest:<ISO minute>`), with when. */
+  digestsSent?: Record<string, number>;
+  /** Deploy dispatches by `<app>/<env>/<tag>`. */
+  dispatches: Record<string, DispatchRecord>;
 }
 
 /** An empty store. */
 export function emptyStoreData(): StoreData {
-  return { version: 1, seq: 1, threads: {}, envs: {}, outbox: [], commits: {}, seen: {}, installations: {}, audit: [], confirmations: {} };
+  return { version: 1, seq: 1, threads: {}, envs: {}, outbox: [], commits: {}, seen: {}, installations: {}, audit: [], confirmations: {}, dispatches: {}, errorSims: {}, drills: {}, reminders: {}, digestsSent: {} };
 }
 
 /** Fills in collections a store file written by an older build lacks. */

@@ -19,6 +19,7 @@ export function createMetrics() {
     registers: [registry],
   });
   const commands = new Counter({ name: 'rollout_chatops_commands_total', help: 'Commands received, by source and verb', labelNames: ['source', 'verb'], registers: [registry] });
+  const timeoutChecks = new Counter({ name: 'rollout_chatops_timeout_checks_total', help: 'Sweeps over deploys in progress for environment timeouts', registers: [registry] });
   const webhooks = new Counter({ name: 'rollout_chatops_github_webhooks_total', help: 'GitHub webhook deliveries, by event and outcome', labelNames: ['event', 'outcome'], registers: [registry] });
 
   const delivery: DeliveryMetrics = {
@@ -33,7 +34,7 @@ export function createMetrics() {
       deliveryLatency.observe({ priority }, ms / 1000);
     },
   };
-  return { registry, rolloutEvents, rolloutUpdates, watchRestarts, commands, webhooks, delivery };
+  return { registry, timeoutChecks, rolloutEvents, rolloutUpdates, watchRestarts, commands, webhooks, delivery };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

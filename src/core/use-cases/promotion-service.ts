@@ -12,6 +12,7 @@ import type { RolloutState } from '../rollout/rollout-state.js';
 import type { Confirmation, RolloutSnapshot, ThreadRecord } from '../store-data.js';
 import { describeProof, type Proof } from '../deploys/describe-proof.js';
 import type { RolloutObserver } from './rollout-observer.js';
+import type { PromotionChain } from './promotion-chain.js';
 
 /** How long a confirmation stays valid. */
 export const CONFIRMATION_TTL_MS = 10 * 60_000;
@@ -32,6 +33,8 @@ export interface PromotionServiceDeps {
   permalink: (channel: string, ts: string) => string;
   /** A message only one user sees (for double clicks and the like). */
   ephemeral?: (o: { channel: string; user: string; threadTs?: string; text: string }) => Promise<void>;
+  /** The chain between environments (deploy offers when nothing is paused). */
+  chain?: PromotionChain;
 }
 
 /** Everything checked before asking for (or skipping) confirmation. */
@@ -69,6 +72,20 @@ export class PromotionService {
     const { target, ctx, action } = o;
     const thread = this.currentThread(target);
     const name = `${target.app.name} ${target.env.name}`;
+    if (action === 'promote' && target.env.deploy && this.deps.chain) {
+      // Nothing paused but a deploy block: offer to bring the previous environment's proven tag instead.
+      let current: RolloutState | undefined;
+      try {
+        current = await this.deps.cluster.get(target.env.namespace, target.env.rollout);
+      } catch (err) {
+        return { text: `🚫 I could not read the rollout of ${name} (${(err as Error).message}); nothing was done.` };
+      }
+      if (!current || planPromotion(current, { full: o.full ?? false }).kind === 'nothing-to-promote') {
+        if (o.force && !this.isApprover(target, ctx)) return { text: `🚫 \`--force\` is for approvers of ${name}: ${this.approverList(target)}.` };
+        const offered = await this.deps.chain.offer({ target, ctx, current, dryRun: o.dryRun ?? false, force: o.force ?? false });
+        if (offered) return offered;
+      }
+    }
     if (!thread) return { text: `🤷 Nothing to ${action} in ${name}: no deploy is in progress there (its rollout has not changed since I started watching).` };
     const holder = this.busy.get(this.rolloutKey(target));
     if (holder) return { text: `⏳ ${who(holder)} is already changing ${name}; wait until that has finished.` };
@@ -114,7 +131,7 @@ export class PromotionService {
     if (word !== 'promote' && word !== 'abort' && word !== 'retry') return false;
     const thread = Object.values(this.deps.store.data.threads).find((t) => t.channel === o.channel && t.rootTs === o.threadTs);
     if (!thread) return false;
-    const pending = this.latestConfirmation(thread, word);
+    const pending = this.latestConfirmation(thread, word === 'promote' ? ['promote', 'deploy'] : [word]);
     if (!pending) {
       const target = this.deps.catalog.target(thread.app, thread.env);
       this.deps.observer.reply(thread, `typed:${o.threadTs}:${o.user}:${this.deps.clock.now()}`, `🤔 <@${o.user}>, nothing is waiting for \`${word}\` here. Start with \`${word === 'promote' ? `/promote ${target?.env.name ?? thread.env}` : `/rollout ${word} ${target?.env.name ?? thread.env}`}\`.`, 'normal');
@@ -154,6 +171,7 @@ export class PromotionService {
     const target = this.deps.catalog.target(c.app, c.env);
     if (!thread || !target) return;
     const key = (s: string) => `${s}:${c.id}:${user}:${clock.now()}`;
+    const again = c.action === 'deploy' ? `/promote ${c.env}` : c.action === 'promote' ? `/promote ${c.env}` : `/rollout ${c.action} ${c.env}`;
 
     if (c.status !== 'pending') {
       // A double click or a second `promote`: say it is done, to that person only when we can.
@@ -171,7 +189,7 @@ export class PromotionService {
       return;
     }
     if (clock.now() > c.expiresAt) {
-      this.deps.observer.reply(thread, key('expired'), `⌛ <@${user}>, that confirmation expired (they last 10 minutes). Run \`${c.action === 'promote' ? `/promote ${c.env}` : `/rollout ${c.action} ${c.env}`}\` again to get a fresh one.`, 'normal');
+      this.deps.observer.reply(thread, key('expired'), `⌛ <@${user}>, that confirmation expired (they last 10 minutes). Run \`${again}\` again to get a fresh one.`, 'normal');
       await this.commit();
       return;
     }
@@ -189,6 +207,16 @@ export class PromotionService {
       c.doneBy = user;
       c.doneAt = clock.now();
       await store.flush();
+      if (c.action === 'deploy') {
+        let current: RolloutState | undefined;
+        try {
+          current = await this.deps.cluster.get(target.env.namespace, target.env.rollout);
+        } catch {
+          current = undefined;
+        }
+        await this.deps.chain?.confirmDeploy(c, user, current);
+        return;
+      }
       const pf = await this.preflight({ target, thread, action: c.action, full: c.full, force: c.force });
       const changed = this.changes(c, pf);
       if (pf.refusal || changed) {
@@ -382,8 +410,8 @@ export class PromotionService {
   }
 
   /** The latest request of this verb in the thread, whatever its status (confirm() explains each status). */
-  private latestConfirmation(thread: ThreadRecord, action: string): Confirmation | undefined {
-    const list = Object.values(this.deps.store.data.confirmations).filter((c) => c.threadKey === thread.key && c.action === action);
+  private latestConfirmation(thread: ThreadRecord, actions: string[]): Confirmation | undefined {
+    const list = Object.values(this.deps.store.data.confirmations).filter((c) => c.threadKey === thread.key && actions.includes(c.action));
     list.sort((a, b) => b.requestedAt - a.requestedAt);
     return list[0];
   }
