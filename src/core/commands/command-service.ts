@@ -119,16 +119,19 @@ function shortTag(tag: string): string {
 }
 
 function outcomeOf(th: ThreadRecord): string {
-  const promoted = th.actions.filter((a) => a.what.startsWith('promoted')).map((a) => (a.who.startsWith('U') ? `<@${a.who}>` : a.who));
-  const by = promoted.length ? ` (promoted by ${[...new Set(promoted)].join(', ')})` : '';
+  const mention = (w: string) => (/^[UW][A-Z0-9]+$/.test(w) ? `<@${w}>` : esc(w));
+  const promoted = [...new Set(th.actions.filter((a) => a.what.startsWith('promoted')).map((a) => mention(a.who)))];
+  const by = promoted.length ? ` (promoted by ${promoted.join(', ')})` : '';
+  const others = th.actions.filter((a) => !a.what.startsWith('promoted') || a.what.includes('override')).map((a) => `${esc(a.what)} by ${mention(a.who)}`);
+  const extra = others.length ? ` · ${others.join(', ')}` : '';
   switch (th.outcome) {
     case 'completed':
-      return `completed${by}`;
+      return `completed${by}${extra}`;
     case 'aborted':
-      return `aborted${th.lastState?.abortReason ? `: ${esc(th.lastState.abortReason)}` : ''}`;
+      return `aborted${th.lastState?.abortReason ? `: ${esc(th.lastState.abortReason)}` : ''}${extra}`;
     case 'superseded':
-      return 'superseded';
+      return `superseded${extra}`;
     default:
-      return `in progress${th.lastState ? ` (${esc(describePhase(th.lastState))})` : ''}${by}`;
+      return `in progress${th.lastState ? ` (${esc(describePhase(th.lastState))})` : ''}${by}${extra}`;
   }
 }
