@@ -115,11 +115,12 @@ export function readConfigFile(file: string, problems: string[]): Config | undef
 
 /** Parses config YAML text; `source` names the file in YAML syntax errors. */
 export function parseConfigText(text: string, source: string, problems: string[]): Config | undefined {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     for (const err of doc.errors) {
       const pos = err.linePos?.[0];
-      problems.push(`${source}${pos ? `:${pos.line}:${pos.col}` : ''}: ${err.message.split('\n')[0]}`);
+      const message = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      problems.push(`${source}${pos ? `:${pos.line}:${pos.col}` : ''}: ${message}`);
     }
     return undefined;
   }
