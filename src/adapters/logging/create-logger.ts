@@ -15,7 +15,13 @@ export function boltLogger(log: Logger) {
   return {
     debug: (...msg: unknown[]) => child.debug({ detail: join(msg) }, 'bolt'),
     info: (...msg: unknown[]) => child.info({ detail: join(msg) }, 'bolt'),
-    warn: (...msg: unknown[]) => child.warn({ detail: join(msg) }, 'bolt'),
+    warn: (...msg: unknown[]) => {
+      const detail = join(msg);
+      // The commonest operator mistake gets its fix spelled out.
+      if (/verify the request data|signature/i.test(detail)) {
+        child.warn({ detail, fix: "SLACK_SIGNING_SECRET must be the Slack app's Signing Secret (Basic Information page), not a token; otherwise the request was forged or is older than 5 minutes" }, 'slack request signature rejected');
+      } else child.warn({ detail }, 'bolt');
+    },
     error: (...msg: unknown[]) => child.error({ detail: join(msg) }, 'bolt'),
     setLevel: (l: string) => {
       level = l;

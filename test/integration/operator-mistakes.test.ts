@@ -1,0 +1,44 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { STANDARD_CANARY_STEPS } from '../emulators/argo-controller.js';
+import { Harness, messageText, waitFor } from '../support/harness.js';
+import { captureLogger } from '../support/capture-logger.js';
+import { sendSlashCommand, sendThreadMessage } from '../support/slack-requests.js';
+
+const IMG = '123456789012.dkr.ecr.us-east-1.amazonaws.com/voting01-vote';
+const TAG = 'ea11a24-20260129125607';
+
+let h: Harness;
+afterEach(async () => {
+  await h?.close();
+});
+
+describe('operator mistakes become clear messages', () => {
+  it('logs a wrong signing secret with the variable to check', async () => {
+    const log = captureLogger();
+    h = await Harness.start({ overrides: { log } });
+    await h.ready();
+    const res = await sendSlashCommand({ ...h.sender, signingSecret: 'not-the-signing-secret' }, { command: '/rollout', text: 'status', userId: 'U1', channelId: 'C0DEV' });
+    expect(res.status).toBe(401);
+    const line = await waitFor(() => log.entries.find((e) => e.msg === 'slack request signature rejected'), 'signature log line');
+    expect(String(line.fields.fix)).toContain('SLACK_SIGNING_SECRET');
+  });
+
+  it('names the missing RBAC on rollouts/status when a promotion is forbidden', async () => {
+    h = await Harness.start({ noStart: true });
+    h.controller.createCanary({ namespace: 'voting01-dev', name: 'vote', image: `${IMG}:0000000-1`, steps: STANDARD_CANARY_STEPS });
+    h.ecr.addImage('voting01-vote', TAG);
+    await h.startBot();
+    await h.ready();
+    h.controller.deploy('voting01-dev', 'vote', `${IMG}:${TAG}`);
+    h.controller.settle('voting01-dev', 'vote');
+    const root = await waitFor(() => h.roots('C0DEV')[0], 'root');
+    await sendSlashCommand(h.sender, { command: '/promote', text: 'dev', userId: 'U7', channelId: 'C0DEV', responseUrl: h.slack.newResponseUrl({ channel: 'C0DEV', user: 'U7' }) });
+    await waitFor(() => h.replyTexts('C0DEV', root.ts).some((t) => t.includes('Promote voting01 dev?')), 'confirmation');
+    h.k8s.failNext({ count: 1, status: 403, method: 'PATCH', path: /\/status$/ });
+    await sendThreadMessage(h.sender, { channel: 'C0DEV', threadTs: root.ts, user: 'U7', text: 'promote' });
+    const failure = await waitFor(() => h.slack.replies('C0DEV', root.ts).find((m) => messageText(m).includes('Promote failed')), 'failure reply');
+    expect(messageText(failure)).toContain('HTTP 403');
+    expect(messageText(failure)).toContain('grant the bot\'s ServiceAccount "patch" on rollouts/status');
+    expect(messageText(failure)).toContain('Nothing was sent');
+  });
+});
