@@ -23,6 +23,7 @@ import { pino } from 'pino';
 import { CommitTracker } from './core/use-cases/commit-tracker.js';
 import { CommentCommands } from './core/use-cases/comment-commands.js';
 import { cardExtras } from './core/render/card-extras.js';
+import { errorSimBanner } from './core/render/error-sim-banner.js';
 import { ProbotRepoHost } from './adapters/github/probot-repo-host.js';
 import { githubAppFn } from './adapters/github/github-app-fn.js';
 import type { RepoHost } from './core/ports.js';
@@ -30,6 +31,16 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { KubeRolloutCluster } from './adapters/kubernetes/kube-rollout-cluster.js';
 import { EcrImageRegistry } from './adapters/ecr/ecr-image-registry.js';
 import { PromotionService } from './core/use-cases/promotion-service.js';
+import { HttpErrorSimulator } from './adapters/errorsim/http-error-simulator.js';
+import { createScheduleMetrics } from './adapters/metrics/schedule-metrics.js';
+import { startTicker } from './adapters/scheduler/clock-ticker.js';
+import { scheduleCron, type CronSchedule } from './adapters/scheduler/cron-schedule.js';
+import { ErrorSimulationService } from './core/use-cases/error-simulation-service.js';
+import { DrillService } from './core/use-cases/drill-service.js';
+import { ReminderService } from './core/use-cases/reminder-service.js';
+import { DigestJob } from './core/use-cases/digest-job.js';
+import { pruneStore } from './core/use-cases/prune-store.js';
+import type { Priority, ThreadRecord } from './core/store-data.js';
 import { PromotionChain } from './core/use-cases/promotion-chain.js';
 
 /** What tests and main may override: time, pacing, the logger, watch backoff. */
@@ -87,7 +98,7 @@ export async function startApp(settings: Settings, overrides: AppOverrides = {})
   }
 
   const cards = (thread: Parameters<typeof renderCard>[0]) =>
-    renderCard(thread, catalog.target(thread.app, thread.env), cardExtras(thread, { data: store.data, catalog, permalink: (c, ts) => chat.permalink(c, ts) }));
+    renderCard(thread, catalog.target(thread.app, thread.env), cardExtras(thread, { data: store.data, catalog, permalink: (c, ts) => chat.permalink(c, ts), banner: errorSimBanner(thread, store.data) }));
   const background = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>) => {
     background.add(work);
@@ -234,6 +245,80 @@ export async function startApp(settings: Settings, overrides: AppOverrides = {})
   onClose.push(() => chain.stop());
 
   // ── wiring: error simulation, drills, reminders, digest (issue 6) ──
+  const scheduleMetrics = createScheduleMetrics(metrics.registry);
+  const threadReply = (thread: ThreadRecord, key: string, text: string, priority: Priority) => observer.reply(thread, key, text, priority);
+  const errorSim = new ErrorSimulationService({
+    catalog,
+    store,
+    clock,
+    log: log.child({ component: 'errorsim' }),
+    simulator: new HttpErrorSimulator(),
+    reply: threadReply,
+    onChange: () => dispatcher.kick(),
+    permalink: (c, ts) => chat.permalink(c, ts),
+    track,
+  });
+  const drills = new DrillService({
+    catalog,
+    store,
+    clock,
+    log: log.child({ component: 'drills' }),
+    cluster,
+    errors: errorSim,
+    reply: threadReply,
+    onChange: () => dispatcher.kick(),
+    permalink: (c, ts) => chat.permalink(c, ts),
+    track,
+  });
+  observerHooks.push((o) => drills.onThreadChanged(o));
+  commands.register('errors', ({ command, target, ctx }) =>
+    command.verb === 'errors' ? errorSim.command({ action: command.action, target, ctx }) : Promise.resolve({ text: '?' }),
+  );
+  commands.register('drill', ({ target, ctx }) => {
+    scheduleMetrics.drills.inc();
+    return drills.command({ target, ctx });
+  });
+  const reminders = new ReminderService({ catalog, store, clock, afterMs: settings.config.reminders.after, reply: threadReply, onChange: () => dispatcher.kick() });
+  // One sweep on the clock: error deadlines (backstop for their timers), drills, reminders, and now and then retention.
+  let prunedAt = -Infinity;
+  const sweep = async () => {
+    await errorSim.expireDue();
+    await drills.checkAll();
+    scheduleMetrics.reminders.inc(await reminders.sweep());
+    if (clock.now() - prunedAt >= 6 * 3_600_000) {
+      prunedAt = clock.now();
+      const pruned = pruneStore(store.data, { now: clock.now(), days: settings.config.retention.days });
+      if (Object.values(pruned).some((n) => n > 0)) {
+        log.info({ ...pruned, days: settings.config.retention.days }, 'store pruned');
+        await store.flush();
+      }
+    }
+    scheduleMetrics.jobRuns.inc({ job: 'sweep' });
+  };
+  errorSim.resume();
+  drills.resume();
+  const ticker = startTicker({ clock, everyMs: 30_000, run: sweep, log, name: 'sweep', track });
+  onClose.push(() => ticker.stop(), () => drills.stop(), () => errorSim.stop());
+  const digestConfig = settings.config.digest;
+  if (digestConfig) {
+    const digest = new DigestJob({ catalog, store, clock, channel: digestConfig.channel, permalink: (c, ts) => chat.permalink(c, ts), onChange: () => dispatcher.kick() });
+    let schedule: CronSchedule;
+    try {
+      schedule = scheduleCron({
+        expression: digestConfig.cron,
+        timezone: digestConfig.timezone,
+        name: 'digest',
+        log,
+        run: async (scheduledAt) => {
+          await digest.run(scheduledAt);
+          scheduleMetrics.jobRuns.inc({ job: 'digest' });
+        },
+      });
+    } catch (err) {
+      throw new StartupError(`digest.timezone: ${(err as Error).message} ("${digestConfig.timezone ?? ''}"); use an IANA zone like Europe/Berlin`);
+    }
+    onClose.push(() => schedule.stop());
+  }
 
   /** Claims a Slack event id once, durably: Slack retries deliveries it thinks timed out. */
   const firstDelivery = async (key: string | undefined): Promise<boolean> => {

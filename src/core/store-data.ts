@@ -215,6 +215,8 @@ export interface DrillRecord {
   errorsOffAt?: number;
   /** Switching errors off after the drill failed (the TTL still switches them off). */
   errorsOffError?: string;
+  /** Decided, but errors off and the report may still be due (a restart finishes it). */
+  decision?: 'passed' | 'failed';
   /** One line: why it passed or failed. */
   verdict?: string;
   finishedAt?: number;
@@ -253,7 +255,7 @@ export interface StoreData {
   drills?: Record<string, DrillRecord>;
   /** Promotion reminder marks by thread key. */
   reminders?: Record<string, ReminderMark>;
-  /** Digests posted, by schedule slot (`digest:<ISO minute>`), with when. */
+  /** Digests posted, by scheduled slot (`digest:<ISO time>`), with when. */
   digestsSent?: Record<string, number>;
   /** Deploy dispatches by `<app>/<env>/<tag>`. */
   dispatches: Record<string, DispatchRecord>;
