@@ -159,11 +159,16 @@ export async function startApp(settings: Settings, overrides: AppOverrides = {})
     const comments = new CommentCommands({ catalog, commands, repoHost, log: log.child({ component: 'comments' }), mirror });
     const appFn = githubAppFn({ catalog, store, clock, log: log.child({ component: 'github' }), commits, comments, track, count: (event, outcome) => metrics.webhooks.inc({ event, outcome }) });
     const mw = await createNodeMiddleware(appFn, { probot, webhooksPath: '/api/github/webhooks' });
+    const ghLog = log.child({ component: 'github' });
     githubMiddleware = async (req, res) => {
       await mw(req, res, () => {
         res.writeHead(404);
         res.end();
       });
+      // @octokit/webhooks answers a bad signature with 400 and says nothing in the logs: say what to check.
+      if (res.statusCode === 400 && req.headers['x-hub-signature-256']) {
+        ghLog.warn({ delivery: req.headers['x-github-delivery'], event: req.headers['x-github-event'], fix: "WEBHOOK_SECRET must equal the GitHub App's webhook secret (App settings → Webhook secret); otherwise the delivery was forged" }, 'github webhook signature rejected');
+      }
     };
   }
 

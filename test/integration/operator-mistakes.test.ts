@@ -23,6 +23,16 @@ describe('operator mistakes become clear messages', () => {
     expect(String(line.fields.fix)).toContain('SLACK_SIGNING_SECRET');
   });
 
+  it('logs a webhook signed with another secret, naming WEBHOOK_SECRET', async () => {
+    const log = captureLogger();
+    h = await Harness.start({ overrides: { log } });
+    await h.ready();
+    const res = await h.webhook('push', { ref: 'refs/heads/main', repository: { full_name: 'acme/voting01' }, commits: [] }, { forgeSignature: true });
+    expect(res.status).toBe(400);
+    const line = await waitFor(() => log.entries.find((e) => e.msg === 'github webhook signature rejected'), 'webhook signature log line');
+    expect(String(line.fields.fix)).toContain('WEBHOOK_SECRET');
+  });
+
   it('names the missing RBAC on rollouts/status when a promotion is forbidden', async () => {
     h = await Harness.start({ noStart: true });
     h.controller.createCanary({ namespace: 'voting01-dev', name: 'vote', image: `${IMG}:0000000-1`, steps: STANDARD_CANARY_STEPS });
