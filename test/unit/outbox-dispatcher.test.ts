@@ -62,6 +62,17 @@ describe('OutboxDispatcher', () => {
     for (let i = 3; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(999);
   });
 
+  it('never averages more than one post per second per channel over any 10 s, bursts included', async () => {
+    const { clock, chat, d, data } = setup({ postsPerSecond: 1, postBurst: 4 });
+    for (let i = 0; i < 40; i++) thread(data, `t${i}`);
+    d.kick();
+    await clock.advance(40_000);
+    expect(chat.messages).toHaveLength(40);
+    const times = chat.messages.map((m) => m.at);
+    for (const start of times) expect(times.filter((t) => t >= start && t < start + 10_000).length).toBeLessThanOrEqual(10);
+    expect(times.filter((t) => t < 1000).length).toBe(4); // the burst is still allowed
+  });
+
   it('paces channels independently', async () => {
     const { clock, chat, d, data } = setup({ postsPerSecond: 1, postBurst: 1 });
     thread(data, 'a', 'C1');

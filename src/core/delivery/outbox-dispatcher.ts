@@ -2,13 +2,13 @@ import type { ChatContent, ChatPort, Clock, StateStore, Timer } from '../ports.j
 import { RateLimitedError, ServiceError } from '../ports.js';
 import type { Logger } from '../logger.js';
 import type { OutboxEntry, ThreadRecord } from '../store-data.js';
-import { TokenBucket } from './token-bucket.js';
+import { PacedLimiter, TokenBucket } from './token-bucket.js';
 
 /** How fast we may talk to Slack. Slack allows about one post per second per channel, with short bursts. */
 export interface Pacing {
   /** Posts per second per channel (default 1). */
   postsPerSecond: number;
-  /** Posts a channel may burst before pacing kicks in (default 4). */
+  /** Posts a channel may burst before pacing kicks in (default 4); the average over any 10 s stays at `postsPerSecond`. */
   postBurst: number;
   /** chat.update calls per second for the whole workspace (Tier 3 is about 50 a minute; default 1). */
   updatesPerSecond: number;
@@ -40,7 +40,7 @@ export interface OutboxDispatcherDeps {
 }
 
 interface ChannelLane {
-  bucket: TokenBucket;
+  bucket: PacedLimiter;
   busy: boolean;
   holdUntil: number;
   failures: number;
@@ -112,7 +112,7 @@ export class OutboxDispatcher {
   private lane(channel: string): ChannelLane {
     let lane = this.lanes.get(channel);
     if (!lane) {
-      lane = { bucket: new TokenBucket(this.pacing.postsPerSecond, this.pacing.postBurst, this.deps.clock.now()), busy: false, holdUntil: 0, failures: 0 };
+      lane = { bucket: new PacedLimiter(this.pacing.postsPerSecond, this.pacing.postBurst, this.deps.clock.now()), busy: false, holdUntil: 0, failures: 0 };
       this.lanes.set(channel, lane);
     }
     return lane;

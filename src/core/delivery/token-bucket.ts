@@ -36,3 +36,42 @@ export class TokenBucket {
     return this.tokens;
   }
 }
+
+/**
+ * A token bucket plus a sliding window: bursts as the bucket allows, yet never more than `perSecond × windowMs` in any
+ * window (Slack's "about one per second per channel" is an average; a burst must be paid back within the window).
+ */
+export class PacedLimiter {
+  private readonly bucket: TokenBucket;
+  private readonly sent: number[] = [];
+  private readonly maxInWindow: number;
+  constructor(perSecond: number, burst: number, now: number, private readonly windowMs = 10_000) {
+    this.bucket = new TokenBucket(perSecond, burst, now);
+    this.maxInWindow = Math.max(1, Math.floor((perSecond * windowMs) / 1000));
+  }
+
+  private trim(now: number): void {
+    while (this.sent.length && this.sent[0]! <= now - this.windowMs) this.sent.shift();
+  }
+
+  /** Milliseconds until a post may go (0 when it may go now). */
+  waitMs(now: number): number {
+    this.trim(now);
+    const windowWait = this.sent.length >= this.maxInWindow ? this.sent[0]! + this.windowMs - now : 0;
+    return Math.max(this.bucket.waitMs(now), windowWait);
+  }
+
+  /** Takes the right to post now; false when it must wait. */
+  take(now: number): boolean {
+    if (this.waitMs(now) > 0) return false;
+    this.bucket.take(now);
+    this.sent.push(now);
+    return true;
+  }
+
+  /** Posts that could go right now without waiting. */
+  available(now: number): number {
+    this.trim(now);
+    return Math.min(this.bucket.available(now), this.maxInWindow - this.sent.length);
+  }
+}
