@@ -75,7 +75,7 @@ export async function startApp(settings: Settings, overrides: AppOverrides = {})
   const log = overrides.log ?? createLogger(settings.logLevel);
   const catalog = new Catalog(settings.config);
   const metrics = createMetrics();
-  const store = await openJsonStore(settings.dataDir);
+  const store = await openJsonStore(settings.dataDir, { now: () => clock.now() });
 
   // Slack Web API: no retries and 429s surfaced, so the outbox paces, retries and reorders itself.
   const web = new WebClient(settings.slack.botToken, {
@@ -384,7 +384,7 @@ export async function startApp(settings: Settings, overrides: AppOverrides = {})
       for (const stop of onClose) await stop();
       await observer.idle();
       await dispatcher.stop();
-      await store.flush();
+      await store.close();
       storeOpen = false;
       if (settings.slack.appToken) await bolt.stop().catch(() => undefined);
       await new Promise<void>((resolve) => {

@@ -2,7 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Low } from 'lowdb';
 import { DataFile } from 'lowdb/node';
-import { emptyStoreData, upgradeStoreData, type StoreData } from '../../core/store-data.js';
+import { emptyStoreData, upgradeStoreData, type AuditEntry, type CommitRecord, type StoreData, type ThreadRecord } from '../../core/store-data.js';
 import type { StateStore } from '../../core/ports.js';
 
 /** The store file could not be opened; the message says what is wrong and what to do. The file is left untouched. */
@@ -10,45 +10,88 @@ export class StoreOpenError extends Error {
   override readonly name = 'StoreOpenError';
 }
 
-/** File name of the store inside DATA_DIR. */
+/** File name of the store inside DATA_DIR: what is in flight (threads in progress, the outbox, marks). */
 export const STORE_FILE = 'rollout-chatops.json';
+/** Finished deploys, old audit entries and commits: rewritten rarely. */
+export const ARCHIVE_FILE = 'rollout-chatops-archive.json';
+
+/** What goes to the archive file. */
+interface ArchiveData {
+  version: 1;
+  /** Audit entries before this time are in the archive; the hot file keeps the rest. */
+  auditCutoff: number;
+  threads: Record<string, ThreadRecord>;
+  audit: AuditEntry[];
+  commits: Record<string, CommitRecord>;
+}
+
+export interface StoreOptions {
+  /** Time source (ms); the composition root passes the injected clock. */
+  now?: () => number;
+  /** Least time between two archive rewrites (default 60 s). */
+  archiveEveryMs?: number;
+  /** How long a finished deploy stays in the hot file (default 10 min). */
+  hotForMs?: number;
+  /** Least time between two writes of the hot file (default 100 ms); callers still await the write holding their change. */
+  minWriteIntervalMs?: number;
+}
 
 /**
- * Opens the embedded store under `dir`. One `Low` instance per file per process (lowdb has no cross-instance safety),
- * compact JSON (the file is rewritten whole on every flush), flushes batched so a burst of changes costs one write.
+ * Opens the embedded store under `dir`. lowdb rewrites a whole file on every write, so the store keeps two: a small hot
+ * file written on every flush, and an archive of finished deploys rewritten at most once a minute. A record is always
+ * in at least one file (the archive is written before the hot file drops what moved there), so a crash loses nothing.
+ * One `Low` instance per file per process (lowdb has no cross-instance safety); compact JSON.
  */
-export async function openJsonStore(dir: string): Promise<StateStore & { file: string; close(): Promise<void> }> {
+export async function openJsonStore(dir: string, opts: StoreOptions = {}): Promise<StateStore & { file: string; close(): Promise<void> }> {
   try {
     await mkdir(dir, { recursive: true });
   } catch (err) {
     throw new StoreOpenError(`DATA_DIR: cannot create ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   const file = path.join(dir, STORE_FILE);
-  let text: string | undefined;
+  const archiveFile = path.join(dir, ARCHIVE_FILE);
+  const hot = await readJson(file, checkShape);
+  const archive = (await readJson(archiveFile, checkArchiveShape)) as ArchiveData | undefined;
+
+  const data = upgradeStoreData((hot as StoreData | undefined) ?? emptyStoreData());
+  const archived = new Set<string>();
+  let auditCutoff = 0;
+  if (archive) {
+    auditCutoff = archive.auditCutoff;
+    for (const [key, t] of Object.entries(archive.threads)) {
+      archived.add(key);
+      data.threads[key] ??= t;
+    }
+    data.audit = [...archive.audit, ...data.audit.filter((a) => a.at >= auditCutoff)];
+    for (const [sha, c] of Object.entries(archive.commits)) data.commits[sha] ??= c;
+  }
+  const hotDb = new Low<StoreData>(new DataFile<StoreData>(file, { parse: JSON.parse, stringify: (d) => JSON.stringify(d) }), data);
+  const archiveDb = new Low<ArchiveData>(new DataFile<ArchiveData>(archiveFile, { parse: JSON.parse, stringify: (d) => JSON.stringify(d) }), archive ?? { version: 1, auditCutoff: 0, threads: {}, audit: [], commits: {} });
+  return new SplitStore(data, hotDb, archiveDb, file, archived, new Set(archive ? Object.keys(archive.commits) : []), auditCutoff, opts);
+}
+
+async function readJson(file: string, check: (v: unknown) => string | undefined): Promise<unknown> {
+  let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') throw new StoreOpenError(`DATA_DIR: cannot read store file ${file} (${code ?? (err as Error).message}); check its permissions`);
+    if (code === 'ENOENT') return undefined;
+    throw new StoreOpenError(`DATA_DIR: cannot read store file ${file} (${code ?? (err as Error).message}); check its permissions`);
   }
-  let data: StoreData = emptyStoreData();
-  if (text !== undefined && text.trim() !== '') {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (err) {
-      throw new StoreOpenError(
-        `DATA_DIR: store file ${file} is not valid JSON (${(err as Error).message}). It was left untouched: restore it from a backup, ` +
-          'or move it aside to start with an empty store (threads in progress will then get new root messages).',
-      );
-    }
-    const problem = checkShape(parsed);
-    if (problem) throw new StoreOpenError(`DATA_DIR: store file ${file} ${problem}. It was left untouched: restore it from a backup or move it aside.`);
-    data = upgradeStoreData(parsed as StoreData);
+  if (text.trim() === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new StoreOpenError(
+      `DATA_DIR: store file ${file} is not valid JSON (${(err as Error).message}). It was left untouched: restore it from a backup, ` +
+        'or move it aside to start with an empty store (threads in progress will then get new root messages).',
+    );
   }
-  const db = new Low<StoreData>(new DataFile<StoreData>(file, { parse: JSON.parse, stringify: (d) => JSON.stringify(d) }), data);
-  db.data = data;
-  return new BatchedStore(db, file);
+  const problem = check(parsed);
+  if (problem) throw new StoreOpenError(`DATA_DIR: store file ${file} ${problem}. It was left untouched: restore it from a backup or move it aside.`);
+  return parsed;
 }
 
 function checkShape(value: unknown): string | undefined {
@@ -59,13 +102,34 @@ function checkShape(value: unknown): string | undefined {
   return undefined;
 }
 
-class BatchedStore implements StateStore {
+function checkArchiveShape(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'does not hold a JSON object';
+  const v = value as Partial<ArchiveData>;
+  if (v.version !== 1) return `has version ${JSON.stringify(v.version)}, this bot reads version 1`;
+  if (typeof v.threads !== 'object' || !Array.isArray(v.audit) || typeof v.commits !== 'object' || typeof v.auditCutoff !== 'number') return 'is missing threads, audit, commits or auditCutoff';
+  return undefined;
+}
+
+class SplitStore implements StateStore {
   private scheduled: Promise<void> | undefined;
   private writing: Promise<void> = Promise.resolve();
-  constructor(private readonly db: Low<StoreData>, readonly file: string) {}
+  private lastWrite = 0;
+  private lastArchiveWrite = 0;
+  private readonly now: () => number;
 
-  get data(): StoreData {
-    return this.db.data;
+  constructor(
+    readonly data: StoreData,
+    private readonly hotDb: Low<StoreData>,
+    private readonly archiveDb: Low<ArchiveData>,
+    readonly file: string,
+    /** Thread keys the archive file holds. */
+    private readonly archived: Set<string>,
+    /** Commit shas the archive file holds. */
+    private readonly archivedCommits: Set<string>,
+    private auditCutoff: number,
+    private readonly opts: StoreOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
   }
 
   flush(): Promise<void> {
@@ -75,10 +139,14 @@ class BatchedStore implements StateStore {
       const previous = this.writing;
       this.scheduled = previous
         .catch(() => undefined)
-        .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+        .then(() => {
+          const wait = Math.max(0, this.lastWrite + (this.opts.minWriteIntervalMs ?? 100) - Date.now());
+          return new Promise<void>((resolve) => (wait > 0 ? setTimeout(resolve, wait) : setImmediate(resolve)));
+        })
         .then(() => {
           this.scheduled = undefined;
-          this.writing = this.db.write();
+          this.lastWrite = Date.now();
+          this.writing = this.write(false);
           return this.writing;
         });
     }
@@ -87,5 +155,69 @@ class BatchedStore implements StateStore {
 
   async close(): Promise<void> {
     await this.flush();
+    await this.writing.catch(() => undefined);
+    this.writing = this.write(true);
+    await this.writing;
   }
+
+  /** Writes the archive when due (or forced), then the hot file without what the archive holds. */
+  private async write(forceArchive: boolean): Promise<void> {
+    const now = this.now();
+    const due = forceArchive || now - this.lastArchiveWrite >= (this.opts.archiveEveryMs ?? 60_000);
+    if (due) await this.writeArchive(now);
+    const threads: Record<string, ThreadRecord> = {};
+    for (const [key, t] of Object.entries(this.data.threads)) if (!this.archived.has(key)) threads[key] = t;
+    const commits: Record<string, CommitRecord> = {};
+    for (const [sha, c] of Object.entries(this.data.commits)) if (!this.archivedCommits.has(sha)) commits[sha] = c;
+    this.hotDb.data = { ...this.data, threads, commits, audit: this.data.audit.filter((a) => a.at >= this.auditCutoff) };
+    await this.hotDb.write();
+  }
+
+  private async writeArchive(now: number): Promise<void> {
+    const hotFor = this.opts.hotForMs ?? 10 * 60_000;
+    const current = new Set(Object.values(this.data.envs).map((e) => e.threadKey));
+    const pending = new Set(this.data.outbox.map((e) => e.threadKey));
+    const threads: Record<string, ThreadRecord> = {};
+    const keys = new Set<string>();
+    for (const [key, t] of Object.entries(this.data.threads)) {
+      const settled = t.outcome && (t.finishedAt ?? 0) < now - hotFor && !current.has(key) && !pending.has(key) && t.cardSent >= t.cardVersion;
+      if (settled || this.archived.has(key)) {
+        threads[key] = this.archived.has(key) ? t : compact(t);
+        keys.add(key);
+      }
+    }
+    const cutoff = now - 24 * 3_600_000;
+    const commits: Record<string, CommitRecord> = {};
+    for (const [sha, c] of Object.entries(this.data.commits)) if (c.at < cutoff || this.archivedCommits.has(sha)) commits[sha] = c;
+    const auditCutoff = Math.max(this.auditCutoff, cutoff);
+    const audit = this.data.audit.filter((a) => a.at < auditCutoff);
+    // Nothing new to move and nothing removed: leave the file as it is.
+    const changed =
+      keys.size !== this.archived.size || [...keys].some((k) => !this.archived.has(k)) || Object.keys(commits).length !== this.archivedCommits.size || audit.length !== this.archiveDb.data.audit.length;
+    if (!changed) return;
+    this.archiveDb.data = { version: 1, auditCutoff, threads, audit, commits };
+    await this.archiveDb.write();
+    this.lastArchiveWrite = now;
+    this.auditCutoff = auditCutoff;
+    this.archived.clear();
+    for (const k of keys) this.archived.add(k);
+    this.archivedCommits.clear();
+    for (const sha of Object.keys(commits)) this.archivedCommits.add(sha);
+    // The in-memory copy keeps what features read; the detail no finished deploy needs is dropped.
+    for (const k of keys) this.data.threads[k] = threads[k]!;
+  }
+}
+
+/** A finished deploy without the detail nothing reads any more (steps, analysis runs, announcement keys). */
+function compact(t: ThreadRecord): ThreadRecord {
+  const s = t.lastState;
+  return {
+    ...t,
+    announced: [],
+    lastState: s && {
+      ...s,
+      analysis: [],
+      canary: s.canary && { ...s.canary, steps: [] },
+    },
+  };
 }
