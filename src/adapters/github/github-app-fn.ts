@@ -24,8 +24,8 @@ export interface GithubAppDeps {
  */
 export function githubAppFn(deps: GithubAppDeps): ApplicationFunction {
   return (app) => {
-    /** Claims a delivery; false when it was handled before. */
-    const claim = async (id: string, event: string): Promise<boolean> => {
+    /** Claims a delivery in memory at once (so a concurrent duplicate is caught); the caller decides when it must be on disk. */
+    const claim = (id: string, event: string): boolean => {
       const key = `gh:${id}`;
       if (deps.store.data.seen[key]) {
         deps.count?.(event, 'duplicate');
@@ -33,7 +33,6 @@ export function githubAppFn(deps: GithubAppDeps): ApplicationFunction {
         return false;
       }
       deps.store.data.seen[key] = deps.clock.now();
-      await deps.store.flush();
       return true;
     };
     const remember = (repo: string, installation: { id: number } | undefined) => {
@@ -44,16 +43,17 @@ export function githubAppFn(deps: GithubAppDeps): ApplicationFunction {
       const p = ctx.payload;
       const repo = p.repository.full_name;
       if (deps.catalog.appsForRepo(repo).length === 0) return deps.count?.('push', 'ignored');
-      if (!(await claim(ctx.id, 'push'))) return;
+      if (!claim(ctx.id, 'push')) return;
       remember(repo, p.installation);
-      const recorded = await deps.commits.recordPush({
+      // Recording commits is idempotent (keyed by sha), so GitHub gets its answer without waiting for the disk.
+      const work = deps.commits.recordPush({
         repo,
         ref: p.ref,
         defaultBranch: p.repository.default_branch ?? (p.repository as { master_branch?: string }).master_branch ?? 'main',
         commits: p.commits.map((c) => ({ id: c.id, message: c.message, url: c.url, timestamp: c.timestamp, author: { name: c.author.name, username: c.author.username } })),
       });
       deps.count?.('push', 'ok');
-      deps.log.info({ repo, ref: p.ref, recorded }, 'push recorded');
+      deps.track(work.then((recorded) => deps.log.debug({ repo, ref: p.ref, recorded }, 'push recorded')).catch((err: unknown) => deps.log.error({ err, repo }, 'recording a push failed')));
     });
 
     app.on('issue_comment.created', async (ctx) => {
@@ -63,13 +63,15 @@ export function githubAppFn(deps: GithubAppDeps): ApplicationFunction {
       const user = p.comment.user;
       const isBot = user?.type === 'Bot' || (user?.login ?? '').endsWith('[bot]') || p.sender?.type === 'Bot';
       if (isBot) return deps.count?.('issue_comment', 'ignored');
-      if (!(await claim(ctx.id, 'issue_comment'))) return;
+      if (!claim(ctx.id, 'issue_comment')) return;
       remember(repo, p.installation);
       deps.count?.('issue_comment', 'ok');
       // Answer GitHub now; the command (ECR checks, patches, comments) runs after the response.
       deps.track(
-        deps.comments
-          .handle({
+        // The claim reaches the disk before anything is done, so a redelivery after a crash is still caught.
+        deps.store
+          .flush()
+          .then(() => deps.comments.handle({
             deliveryId: ctx.id,
             repo,
             issueNumber: p.issue.number,
@@ -79,7 +81,7 @@ export function githubAppFn(deps: GithubAppDeps): ApplicationFunction {
             user: user?.login ?? 'unknown',
             userIsBot: isBot,
             body: p.comment.body ?? '',
-          })
+          }))
           .catch((err: unknown) => deps.log.error({ err, repo, delivery: ctx.id }, 'comment command failed')),
       );
     });
