@@ -49,6 +49,8 @@ export interface AppOverrides {
   pacing?: Partial<Pacing>;
   log?: Logger;
   watchBackoff?: { initialMs: number; maxMs: number };
+  /** One cluster-wide watch instead of one per namespace (default: when more than 20 namespaces are configured). */
+  clusterWideWatch?: boolean;
   /** How often deploy timeouts are checked (default 15 s). */
   timeoutSweepMs?: number;
   /** Probot's Octokit class (tests turn its throttling off: they talk to a loopback GitHub). */
@@ -182,6 +184,7 @@ export async function startApp(settings: Settings, overrides: AppOverrides = {})
     clock,
     log: log.child({ component: 'watch' }),
     backoff: overrides.watchBackoff,
+    clusterWide: overrides.clusterWideWatch,
     onRollout: (state) => {
       metrics.rolloutUpdates.inc();
       void observer.observe(state);

@@ -199,6 +199,25 @@ describe('one Slack thread per deploy', () => {
   });
 });
 
+describe('watching many namespaces', () => {
+  it('can watch every namespace with one stream, ignoring rollouts nobody configured', async () => {
+    h = await Harness.start({ noStart: true, overrides: { clusterWideWatch: true } });
+    h.controller.createCanary({ namespace: 'voting01-dev', name: 'vote', image: `${IMG}:aaaaaaa-1`, steps: STANDARD_CANARY_STEPS });
+    h.controller.createCanary({ namespace: 'somebody-else', name: 'vote', image: `${IMG}:aaaaaaa-1`, steps: STANDARD_CANARY_STEPS });
+    await h.startBot();
+    await h.ready();
+    expect(h.k8s.openWatches()).toBe(1);
+    h.controller.deploy('somebody-else', 'vote', `${IMG}:bbbbbbb-2`);
+    h.controller.deploy('voting01-dev', 'vote', `${IMG}:bbbbbbb-2`);
+    h.controller.tick('voting01-dev', 'vote');
+    const root = await waitFor(() => h.roots('C0DEV')[0], 'root');
+    await waitFor(() => h.replyTexts('C0DEV', root.ts).some((t) => t.includes('Step 1/7 completed')), 'step 1');
+    await h.settled();
+    // Only the configured rollout got a thread; qa and staging (not in the cluster) got their notices.
+    expect(h.slack.calls.filter((c) => c.method === 'chat.postMessage').map((c) => c.args.channel).sort()).toEqual(['C0DEV', 'C0DEV', 'C0QA', 'C0STAGING']);
+  });
+});
+
 describe('operations', () => {
   it('answers /healthz, and /readyz only after every namespace was listed', async () => {
     h = await Harness.start({ noStart: true });

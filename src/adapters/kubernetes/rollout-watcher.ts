@@ -21,10 +21,16 @@ export interface RolloutWatcherDeps {
   onRestart?: (namespace: string) => void;
   /** First and largest delay before restarting a failed watch (defaults 500 ms and 30 s). */
   backoff?: { initialMs: number; maxMs: number };
+  /**
+   * Watch all namespaces with one stream instead of one per namespace. Defaults to true above 20 namespaces: a fleet
+   * of a thousand namespaces would otherwise hold a thousand watch connections. Needs list/watch cluster-wide (ClusterRole).
+   */
+  clusterWide?: boolean;
 }
 
 interface NamespaceWatch {
-  namespace: string;
+  /** The namespace watched, or undefined for the cluster-wide watch. */
+  namespace?: string;
   informer: ReturnType<typeof makeInformer<KubernetesObject>>;
   listed: boolean;
   failures: number;
@@ -42,11 +48,14 @@ export class RolloutWatcher {
 
   constructor(private readonly deps: RolloutWatcherDeps) {
     const api = deps.kubeConfig.makeApiClient(CustomObjectsApi);
-    for (const namespace of deps.namespaces) {
+    const wanted = new Set(deps.namespaces);
+    const clusterWide = deps.clusterWide ?? deps.namespaces.length > 20;
+    for (const namespace of clusterWide ? [undefined] : deps.namespaces) {
       const w: NamespaceWatch = { namespace, listed: false, failures: 0, informer: undefined as never };
-      const path = `/apis/${ROLLOUT_GROUP}/${ROLLOUT_VERSION}/namespaces/${namespace}/${ROLLOUT_PLURAL}`;
+      const path = namespace ? `/apis/${ROLLOUT_GROUP}/${ROLLOUT_VERSION}/namespaces/${namespace}/${ROLLOUT_PLURAL}` : `/apis/${ROLLOUT_GROUP}/${ROLLOUT_VERSION}/${ROLLOUT_PLURAL}`;
       const list = async () => {
-        const body = (await api.listNamespacedCustomObject({ group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, namespace, plural: ROLLOUT_PLURAL })) as {
+        const ref = { group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ROLLOUT_PLURAL };
+        const body = (await (namespace ? api.listNamespacedCustomObject({ ...ref, namespace }) : api.listClusterCustomObject(ref))) as {
           items?: KubernetesObject[];
           metadata?: { resourceVersion?: string };
         };
@@ -56,9 +65,11 @@ export class RolloutWatcher {
         return { ...body, items } as never;
       };
       w.informer = makeInformer<KubernetesObject>(deps.kubeConfig, path, list);
-      w.informer.on('add', (obj) => this.changed(w, obj));
-      w.informer.on('update', (obj) => this.changed(w, obj));
-      w.informer.on('delete', (obj) => deps.log.info({ namespace, rollout: obj.metadata?.name }, 'rollout deleted'));
+      // The cluster-wide watch sees every namespace; only configured ones matter.
+      const relevant = (obj: KubernetesObject) => namespace !== undefined || wanted.has(obj.metadata?.namespace ?? '');
+      w.informer.on('add', (obj) => relevant(obj) && this.changed(w, obj));
+      w.informer.on('update', (obj) => relevant(obj) && this.changed(w, obj));
+      w.informer.on('delete', (obj) => relevant(obj) && deps.log.info({ namespace: obj.metadata?.namespace, rollout: obj.metadata?.name }, 'rollout deleted'));
       w.informer.on('error', (err) => this.failed(w, err));
       this.watches.push(w);
     }
@@ -86,7 +97,11 @@ export class RolloutWatcher {
   private listed(w: NamespaceWatch, items: KubernetesObject[]): void {
     w.listed = true;
     w.failures = 0;
-    this.deps.onListed?.(w.namespace, items.map((i) => i.metadata?.name ?? ''));
+    if (w.namespace !== undefined) {
+      this.deps.onListed?.(w.namespace, items.map((i) => i.metadata?.name ?? ''));
+      return;
+    }
+    for (const ns of this.deps.namespaces) this.deps.onListed?.(ns, items.filter((i) => i.metadata?.namespace === ns).map((i) => i.metadata?.name ?? ''));
   }
 
   private changed(w: NamespaceWatch, obj: KubernetesObject): void {
@@ -95,7 +110,7 @@ export class RolloutWatcher {
     try {
       state = readRollout(obj);
     } catch (err) {
-      this.deps.log.warn({ err, namespace: w.namespace, rollout: obj.metadata?.name }, 'rollout object could not be read, skipped');
+      this.deps.log.warn({ err, namespace: obj.metadata?.namespace, rollout: obj.metadata?.name }, 'rollout object could not be read, skipped');
       return;
     }
     this.deps.onRollout(state);
@@ -107,8 +122,8 @@ export class RolloutWatcher {
     const { initialMs, maxMs } = this.deps.backoff ?? { initialMs: 500, maxMs: 30_000 };
     const delay = Math.min(maxMs, initialMs * 2 ** Math.min(w.failures - 1, 10));
     const status = (err as { code?: number; statusCode?: number })?.code ?? (err as { statusCode?: number })?.statusCode;
-    this.deps.log.warn({ err: describeError(err), status, namespace: w.namespace, retryInMs: delay, fix: fixFor(status) }, 'rollout watch failed, restarting');
-    this.deps.onRestart?.(w.namespace);
+    this.deps.log.warn({ err: describeError(err), status, namespace: w.namespace ?? '(all)', retryInMs: delay, fix: fixFor(status) }, 'rollout watch failed, restarting');
+    this.deps.onRestart?.(w.namespace ?? '(all)');
     w.timer?.cancel();
     w.timer = this.deps.clock.setTimer(delay, () => {
       w.timer = undefined;
