@@ -236,12 +236,18 @@ export class OutboxDispatcher {
       this.deps.log.error({ thread: head.threadKey, entry: head.id }, 'reply queued for a thread without a root message');
       return undefined;
     }
-    // Merge consecutive batchable replies while the channel has more waiting than it can send right away.
+    // While the channel has more waiting than it can send right away, merge the thread's queued replies into one
+    // message, in order: progress always; under a real backlog also priority replies, which would otherwise queue
+    // behind each other. Interactive cards (blocks) and a change of broadcast end the run.
     const batch = [head];
-    const busy = best.entries.length > Math.floor(lane.bucket.available(now));
-    if (head.batchable && busy && !head.attemptedAt) {
+    const available = Math.floor(lane.bucket.available(now));
+    const busy = entries.length > available;
+    const backlog = entries.length > available + this.pacing.postBurst;
+    const mergeable = (e: OutboxEntry) =>
+      e.kind === 'reply' && !e.attemptedAt && !e.blocks && Boolean(e.broadcast) === Boolean(head.broadcast) && (e.batchable || backlog);
+    if (busy && mergeable(head)) {
       for (const e of best.entries.slice(1)) {
-        if (batch.length >= this.pacing.maxBatch || !e.batchable || e.kind !== 'reply' || e.attemptedAt || e.broadcast) break;
+        if (batch.length >= this.pacing.maxBatch || !mergeable(e)) break;
         batch.push(e);
       }
     }
