@@ -1,0 +1,112 @@
+import type { FleetResult } from '../sections/fleet.js';
+import type { SlashAckResult } from '../sections/slash-ack.js';
+import type { StoreSizeResult } from '../sections/store.js';
+import type { WebhookResult } from '../sections/webhooks.js';
+
+/** Everything one run measured; a section that failed carries its error instead. */
+export interface BenchResults {
+  slash?: SlashAckResult | { error: string };
+  webhooks?: WebhookResult | { error: string };
+  fleet?: Array<FleetResult | { error: string; rollouts: number }>;
+  store?: Array<StoreSizeResult | { error: string; records: number }>;
+  floorRssMb?: { idle: number; peak: number; botIdle: number };
+  /** With --profile: where the bot spent its CPU during the slash and webhook sections. */
+  inboundProfile?: object;
+}
+
+type Row = [figure: string, measured: string, floor: string, target: string, met: string];
+
+const ms = (v: number) => (v >= 100 ? `${Math.round(v)} ms` : `${v.toFixed(v >= 10 ? 1 : 2)} ms`);
+const s = (v: number | null) => (v === null ? '—' : `${v.toFixed(1)} s`);
+const mark = (ok: boolean) => (ok ? '✅ met' : '❌ missed');
+const failed = (x: object): x is { error: string } => 'error' in x;
+
+/** The results as one Markdown table: each figure beside its floor and its target. */
+export function renderTable(r: BenchResults): string {
+  const rows: Row[] = [];
+  if (r.slash) {
+    if (failed(r.slash)) rows.push(['1 slash-command ack', `error: ${r.slash.error}`, '', '', '']);
+    else {
+      const x = r.slash;
+      rows.push([
+        `1 \`/rollout status\` ack p50 / p95 / p99 (${x.rate} req/s, ${x.blocks}×${x.blockMs / 1000} s A/B)`,
+        `${ms(x.bot.p50)} / ${ms(x.bot.p95)} / ${ms(x.bot.p99)} (CPU ${ms(x.cpuMsPerRequest.bot)}/req)`,
+        `bare Bolt ${ms(x.floor.p50)} / ${ms(x.floor.p95)} / ${ms(x.floor.p99)} (CPU ${ms(x.cpuMsPerRequest.floor)}/req)`,
+        `p99 ≤ 1.25× floor: **${x.p99Ratio}×** (p95 ${x.p95Ratio}×; per-round p99 ${Math.min(...x.roundP99Ratios)}–${Math.max(...x.roundP99Ratios)}×)`,
+        mark(x.met),
+      ]);
+    }
+  }
+  if (r.webhooks) {
+    if (failed(r.webhooks)) rows.push(['2 push webhooks', `error: ${r.webhooks.error}`, '', '', '']);
+    else {
+      const x = r.webhooks;
+      rows.push([
+        `2 signed push deliveries/s (concurrency ${x.concurrency}, ${x.blocks}×${x.blockMs / 1000} s A/B)`,
+        `${Math.round(x.botPerSec)}/s (p99 ${ms(x.botLatency.p99)}; rounds ${x.roundBotPerSec.map(Math.round).join(' → ')}/s as the store grows to ${x.botStoreMb} MB; CPU ${ms(x.cpuMsPerDelivery.bot)}/delivery)`,
+        `bare Probot ${Math.round(x.floorPerSec)}/s (p99 ${ms(x.floorLatency.p99)}; CPU ${ms(x.cpuMsPerDelivery.floor)}/delivery)`,
+        `≥ 0.8× floor: **${x.ratio}×**`,
+        mark(x.met),
+      ]);
+    }
+  }
+  for (const f of r.fleet ?? []) {
+    if (failed(f)) {
+      rows.push([`3 fleet of ${f.rollouts}`, `error: ${f.error}`, '', '', '']);
+      continue;
+    }
+    const size = `${f.rollouts} rollouts / ${f.channels} ch, ${f.rate} changes/s × ${Math.round(f.loadSeconds)} s`;
+    const fs = f.finalState;
+    rows.push([
+      `3 ${size}: all final states shown (card or thread) after load stops`,
+      `${s(fs.allShownS)}${fs.notShownAtEnd ? ` (${fs.notShownAtEnd} not shown after ${s(fs.waitedS)})` : ''}; threads ${s(fs.threadsS)}; cards ${fs.cardsS !== null ? s(fs.cardsS) : `${fs.cardsStaleAtEnd} of ${f.touched} stale at +${Math.round(fs.waitedS)} s, ~${fs.projectedAllCardsS === null ? '?' : Math.round(fs.projectedAllCardsS)} s at ${fs.cardUpdatesPerSecAfterLoad} updates/s`}`,
+      'Slack pacing (1 post/s/ch, burst 4, ≤ 10 per 10 s; 1 update/s, burst 10)',
+      '≤ 60 s',
+      mark(fs.met),
+    ]);
+    rows.push([
+      `3 ${size}: posts per channel per s, worst 10 s window`,
+      `${f.posts.maxPerChannel10s}/s (mean ${f.posts.meanPerChannelDuringLoad}/s during load; ${f.posts.total} posts, ${f.posts.updates} updates)`,
+      `one message per event would need ${f.demand.perChannelPerSec}/s`,
+      '≤ 1/s over any 10 s',
+      mark(f.posts.met),
+    ]);
+    rows.push([
+      `3 ${size}: change → Slack call showing a priority event, p99`,
+      `${ms(f.priority.p99)} (p50 ${ms(f.priority.p50)}, n ${f.priority.n}${f.priority.unshown ? `, ${f.priority.unshown} never shown` : ''}; outbox ${f.bot.queueDepthAtStop ?? '?'} deep when the load stopped)`,
+      '—',
+      '≤ 2 s',
+      mark(f.priority.met),
+    ]);
+    rows.push([
+      `3 ${size}: peak RSS of \`node dist/main.js\``,
+      `${Math.round(f.rss.peakMb)} MB (idle ${Math.round(f.rss.idleMb)} MB; bot CPU ${Math.round(f.bot.cpuPercentDuringLoad)}% of a core; ${f.bot.diskWriteMbDuringLoad ?? '?'} MB written to disk for a ${f.bot.storeMbAtEnd} MB store)`,
+      r.floorRssMb ? `bare Bolt+Probot ${Math.round(r.floorRssMb.idle)} MB idle; bot with 3 envs ${Math.round(r.floorRssMb.botIdle)} MB idle` : '—',
+      '< 200 MB',
+      mark(f.rss.met),
+    ]);
+  }
+  for (const st of r.store ?? []) {
+    if (failed(st)) {
+      rows.push([`4 store, ${st.records} records`, `error: ${st.error}`, '', '', '']);
+      continue;
+    }
+    const n = st.records.toLocaleString('en-US');
+    rows.push([
+      `4 store, ${n} deploy records (hot file ${st.hotFileMb} MB + archive ${st.archiveFileMb} MB): p99 write, flush after a one-record change (n ${st.writeSamples})`,
+      `${ms(st.write.p99)} (back to back, writes spaced 100 ms: p50 ${ms(st.backToBack.p50)}, p99 ${ms(st.backToBack.p99)}; a flush that rewrites the archive, ≤ 1/min: ${st.archiveRewriteMs.map(ms).join(', ')})`,
+      `journal append ${ms(st.alternativesP99.journal)}, + fdatasync ${ms(st.alternativesP99.journalFsync)}`,
+      '≤ 5 ms',
+      mark(st.met.write),
+    ]);
+    rows.push([
+      `4 store, ${n} deploy records: cold load (fresh process, both files)`,
+      st.coldLoadMs.map(ms).join(', '),
+      '—',
+      '≤ 1 s',
+      mark(st.met.load),
+    ]);
+  }
+  const head = '| figure | measured | floor / baseline | target | |\n| --- | --- | --- | --- | --- |';
+  return `${head}\n${rows.map((row) => `| ${row.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`).join('\n')}`;
+}
