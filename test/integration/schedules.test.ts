@@ -95,7 +95,7 @@ describe('daily digest', () => {
     const posted = await waitFor(
       () => h!.slack.channelMessages('C0DEPLOYS', { includeBroadcasts: false }).find((m) => messageText(m).includes('Katherine Johnson')),
       'digest with the paired commit',
-      5000,
+      15_000,
     );
     const text = messageText(posted);
     expect(text).toContain('Deploy digest');

@@ -166,15 +166,17 @@ export class OutboxDispatcher {
       lane.bucket.take(now);
       lane.busy = true;
       this.inFlight++;
-      void this.send(batch, lane).finally(() => {
+      void this.send(batch, lane, now).finally(() => {
         lane.busy = false;
         this.settle();
       });
     }
 
-    // Card updates: threads whose card changed since Slack last saw it.
-    for (const thread of Object.values(data.threads)) {
-      if (!thread.rootTs || thread.cardSent >= thread.cardVersion || this.updatesInFlight.has(thread.key)) continue;
+    // Card updates: threads whose card changed since Slack last saw it. The workspace-wide budget goes first to
+    // cards showing a final state, then to the newest deploys.
+    const dirty = Object.values(data.threads).filter((t) => t.rootTs && t.cardSent < t.cardVersion && !this.updatesInFlight.has(t.key));
+    dirty.sort((a, b) => Number(Boolean(b.outcome)) - Number(Boolean(a.outcome)) || b.createdAt - a.createdAt);
+    for (const thread of dirty) {
       const failed = this.updateFailures.get(thread.key);
       if (failed && failed.until > now) {
         wait = Math.min(wait, failed.until - now);
@@ -254,7 +256,7 @@ export class OutboxDispatcher {
     return batch;
   }
 
-  private async send(batch: OutboxEntry[], lane: ChannelLane): Promise<void> {
+  private async send(batch: OutboxEntry[], lane: ChannelLane, slotTakenAt: number): Promise<void> {
     const { store, chat, clock, log } = this.deps;
     const head = batch[0]!;
     const thread = store.data.threads[head.threadKey];
@@ -292,6 +294,7 @@ export class OutboxDispatcher {
       } else {
         content = mergeReplies(batch);
       }
+      lane.bucket.restamp(slotTakenAt, clock.now());
       const { ts } = await chat.postMessage({
         ...content,
         channel: head.channel,

@@ -69,6 +69,19 @@ export class PacedLimiter {
     return true;
   }
 
+  /**
+   * Moves a post's stamp from when its slot was taken to when it really went out (the store flush in between can take
+   * a while), so the window counts what Slack saw.
+   */
+  restamp(from: number, to: number): void {
+    const i = this.sent.lastIndexOf(from);
+    if (i < 0 || to <= from) return;
+    this.sent.splice(i, 1);
+    let j = this.sent.length;
+    while (j > 0 && this.sent[j - 1]! > to) j--;
+    this.sent.splice(j, 0, to);
+  }
+
   /** Posts that could go right now without waiting. */
   available(now: number): number {
     this.trim(now);

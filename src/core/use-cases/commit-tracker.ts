@@ -31,16 +31,40 @@ export interface PushedCommit {
  */
 export class CommitTracker {
   private readonly lookups = new Set<string>();
+  /** Commits by the first 7 characters of their sha (built lazily from the store, kept current as commits arrive). */
+  private index: Map<string, CommitRecord[]> | undefined;
 
   constructor(private readonly deps: CommitTrackerDeps) {}
+
+  private byPrefix(): Map<string, CommitRecord[]> {
+    if (!this.index) {
+      this.index = new Map();
+      for (const c of Object.values(this.deps.store.data.commits)) this.indexCommit(c);
+    }
+    return this.index;
+  }
+
+  private indexCommit(c: CommitRecord): void {
+    const key = c.sha.slice(0, 7);
+    const list = this.index?.get(key);
+    if (!this.index) return;
+    if (!list) this.index.set(key, [c]);
+    else {
+      const i = list.findIndex((x) => x.sha === c.sha);
+      if (i >= 0) list[i] = c;
+      else list.push(c);
+    }
+  }
 
   /** A push to a configured repo: records the default branch's commits and pairs waiting threads. */
   async recordPush(o: { repo: string; ref: string; defaultBranch: string; commits: PushedCommit[] }): Promise<number> {
     if (o.ref !== `refs/heads/${o.defaultBranch}`) return 0;
     const { data } = this.deps.store;
     let recorded = 0;
+    const shas: string[] = [];
     for (const c of o.commits) {
       const sha = c.id.toLowerCase();
+      shas.push(sha);
       if (data.commits[sha]?.source === 'api') continue;
       data.commits[sha] = {
         sha,
@@ -52,9 +76,10 @@ export class CommitTracker {
         at: c.timestamp ? Date.parse(c.timestamp) || this.deps.clock.now() : this.deps.clock.now(),
         source: 'push',
       };
+      this.indexCommit(data.commits[sha]!);
       recorded++;
     }
-    const paired = this.pairAll();
+    const paired = this.pairAll(shas);
     await this.deps.store.flush();
     if (paired) this.deps.onChange();
     return recorded;
@@ -75,6 +100,10 @@ export class CommitTracker {
     return false;
   }
 
+  private usesPattern(thread: ThreadRecord): boolean {
+    return hasPattern(this.deps.catalog, thread);
+  }
+
   /** The commit a thread carries, if paired. */
   commitOf(thread: ThreadRecord): CommitRecord | undefined {
     return thread.commitSha ? this.deps.store.data.commits[thread.commitSha] : undefined;
@@ -84,14 +113,16 @@ export class CommitTracker {
     const r = repo.toLowerCase();
     const exact = this.deps.store.data.commits[sha];
     if (exact && exact.repo === r) return exact;
-    for (const c of Object.values(this.deps.store.data.commits)) if (c.repo === r && c.sha.startsWith(sha)) return c;
-    return undefined;
+    return this.byPrefix().get(sha.slice(0, 7))?.find((c) => c.repo === r && c.sha.startsWith(sha));
   }
 
-  private pairAll(): boolean {
+  /** Pairs threads still waiting for their commit; with `shas`, only those whose tag names one of them. */
+  private pairAll(shas?: string[]): boolean {
     let changed = false;
+    const prefixes = shas ? new Set(shas.map((s) => s.slice(0, 7))) : undefined;
     for (const thread of Object.values(this.deps.store.data.threads)) {
-      if (thread.commitSha) continue;
+      if (thread.commitSha || !thread.tag) continue;
+      if (prefixes && !prefixes.has(thread.tag.slice(0, 7).toLowerCase()) && !this.usesPattern(thread)) continue;
       const target = this.deps.catalog.target(thread.app, thread.env);
       if (target && this.pair(thread, target)) changed = true;
     }
@@ -108,7 +139,8 @@ export class CommitTracker {
       thread.commitLookedUp = true;
       if (commit) {
         this.deps.store.data.commits[commit.sha] = { ...commit, repo: commit.repo.toLowerCase() };
-        this.pairAll();
+        this.indexCommit(this.deps.store.data.commits[commit.sha]!);
+        this.pairAll([commit.sha]);
       } else {
         this.deps.log.info({ repo: target.app.repo, sha, tag: thread.tag }, 'no commit on GitHub for the image tag');
       }
@@ -121,6 +153,11 @@ export class CommitTracker {
       this.lookups.delete(key);
     }
   }
+}
+
+/** Tags read through a tagPattern do not start with the sha, so the quick prefix filter cannot skip them. */
+function hasPattern(catalog: Catalog, thread: ThreadRecord): boolean {
+  return Boolean(catalog.app(thread.app)?.image.tagPattern);
 }
 
 function firstLine(message: string): string {
