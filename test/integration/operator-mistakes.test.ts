@@ -33,6 +33,31 @@ describe('operator mistakes become clear messages', () => {
     expect(String(line.fields.fix)).toContain('WEBHOOK_SECRET');
   });
 
+  it('refuses to start with a bot token Slack rejects, naming SLACK_BOT_TOKEN', async () => {
+    h = await Harness.start({ noStart: true, env: { SLACK_BOT_TOKEN: 'xoxb-wrong' } });
+    await expect(h.startBot()).rejects.toThrow(/^SLACK_BOT_TOKEN: Slack rejected the token \(invalid_auth\)/);
+  });
+
+  it('logs a channel the bot was not invited to, with the fix, and posts once it can', async () => {
+    const log = captureLogger();
+    h = await Harness.start({ noStart: true, overrides: { log } });
+    h.slack.failNext({ method: 'chat.postMessage', count: 1, error: 'not_in_channel' });
+    await h.startBot();
+    const line = await waitFor(() => log.entries.find((e) => e.msg === 'slack post failed, will retry'), 'post failure log');
+    expect(String(line.fields.fix)).toContain('invite the bot');
+    await waitFor(() => h.slack.channelMessages('C0DEV').length + h.slack.channelMessages('C0QA').length + h.slack.channelMessages('C0STAGING').length === 3, 'all notices posted after the retry', 10_000);
+  });
+
+  it('logs a watch forbidden by RBAC with the rule to add, and keeps trying', async () => {
+    const log = captureLogger();
+    h = await Harness.start({ noStart: true, overrides: { log } });
+    h.k8s.failNext({ count: 2, status: 403, method: 'GET', path: /voting01-qa\/rollouts$/ });
+    await h.startBot();
+    const line = await waitFor(() => log.entries.find((e) => e.msg === 'rollout watch failed, restarting' && e.fields.status === 403), 'watch failure log');
+    expect(String(line.fields.fix)).toContain('get, list and watch on rollouts.argoproj.io');
+    await h.ready();
+  });
+
   it('names the missing RBAC on rollouts/status when a promotion is forbidden', async () => {
     h = await Harness.start({ noStart: true });
     h.controller.createCanary({ namespace: 'voting01-dev', name: 'vote', image: `${IMG}:0000000-1`, steps: STANDARD_CANARY_STEPS });
