@@ -41,6 +41,18 @@ function confirmationId(card: SlackMessage): string {
   return actions!.elements!.find((e) => e.action_id === 'rollout_confirm')!.value;
 }
 
+/** dev runs the standard canary; the bot starts; TAG is deployed and (unless `midStep`) runs to its first pause. */
+async function devCanary(o: { images?: string[]; midStep?: boolean } = {}): Promise<SlackMessage> {
+  h = await Harness.start({ noStart: true });
+  h.controller.createCanary({ namespace: 'voting01-dev', name: 'vote', image: `${IMG}:0000000-1`, steps: STANDARD_CANARY_STEPS });
+  for (const tag of o.images ?? [TAG]) h.ecr.addImage('voting01-vote', tag);
+  await h.startBot();
+  await h.ready();
+  h.controller.deploy('voting01-dev', 'vote', `${IMG}:${TAG}`);
+  if (!o.midStep) h.controller.settle('voting01-dev', 'vote');
+  return thread('C0DEV');
+}
+
 /** qa completes the tag (so it is proven), staging pauses with its preview ready. */
 async function stagingWaitingWithProvenTag(opts: { clock?: Clock } = {}) {
   h = await Harness.start({ noStart: true, overrides: opts.clock ? { clock: opts.clock } : {} });
@@ -102,14 +114,7 @@ describe('promotion from Slack', () => {
   });
 
   it('promotes a canary at a pause step to the next step', async () => {
-    h = await Harness.start({ noStart: true });
-    h.controller.createCanary({ namespace: 'voting01-dev', name: 'vote', image: `${IMG}:0000000-1`, steps: STANDARD_CANARY_STEPS });
-    h.ecr.addImage('voting01-vote', TAG);
-    await h.startBot();
-    await h.ready();
-    h.controller.deploy('voting01-dev', 'vote', `${IMG}:${TAG}`);
-    h.controller.settle('voting01-dev', 'vote');
-    const root = await thread('C0DEV');
+    const root = await devCanary();
     await reply('C0DEV', root, 'waiting for promotion');
     await slash('/promote', 'dev', 'U7', 'C0DEV');
     const card = await reply('C0DEV', root, 'Promote voting01 dev?');
@@ -122,13 +127,7 @@ describe('promotion from Slack', () => {
   });
 
   it('refuses to promote a canary in the middle of a step, naming --full', async () => {
-    h = await Harness.start({ noStart: true });
-    h.controller.createCanary({ namespace: 'voting01-dev', name: 'vote', image: `${IMG}:0000000-1`, steps: STANDARD_CANARY_STEPS });
-    h.ecr.addImage('voting01-vote', TAG);
-    await h.startBot();
-    await h.ready();
-    h.controller.deploy('voting01-dev', 'vote', `${IMG}:${TAG}`); // running step 1 (setWeight 10)
-    const root = await thread('C0DEV');
+    const root = await devCanary({ midStep: true }); // running step 1 (setWeight 10)
     await slash('/promote', 'dev', 'U7', 'C0DEV');
     const card = await reply('C0DEV', root, 'Cannot promote voting01 dev');
     expect(messageText(card)).toContain('would skip the running step');
@@ -138,14 +137,7 @@ describe('promotion from Slack', () => {
   });
 
   it('refuses a tag that does not exist in ECR, naming tag and repository', async () => {
-    h = await Harness.start({ noStart: true });
-    h.controller.createCanary({ namespace: 'voting01-dev', name: 'vote', image: `${IMG}:0000000-1`, steps: STANDARD_CANARY_STEPS });
-    h.ecr.addImage('voting01-vote', '0000000-1');
-    await h.startBot();
-    await h.ready();
-    h.controller.deploy('voting01-dev', 'vote', `${IMG}:${TAG}`);
-    h.controller.settle('voting01-dev', 'vote');
-    const root = await thread('C0DEV');
+    const root = await devCanary({ images: ['0000000-1'] });
     await slash('/promote', 'dev', 'U7', 'C0DEV');
     const card = await reply('C0DEV', root, 'Cannot promote');
     expect(messageText(card)).toContain(`image tag \`${TAG}\` does not exist in ECR repository \`voting01-vote\``);
@@ -153,14 +145,7 @@ describe('promotion from Slack', () => {
   });
 
   it('reports ECR being down as such, never as a missing tag', async () => {
-    h = await Harness.start({ noStart: true });
-    h.controller.createCanary({ namespace: 'voting01-dev', name: 'vote', image: `${IMG}:0000000-1`, steps: STANDARD_CANARY_STEPS });
-    h.ecr.addImage('voting01-vote', TAG);
-    await h.startBot();
-    await h.ready();
-    h.controller.deploy('voting01-dev', 'vote', `${IMG}:${TAG}`);
-    h.controller.settle('voting01-dev', 'vote');
-    const root = await thread('C0DEV');
+    const root = await devCanary();
     h.ecr.failNext({ count: 1, kind: 'AccessDenied' });
     await slash('/promote', 'dev', 'U7', 'C0DEV');
     const card = await reply('C0DEV', root, 'Cannot promote');
@@ -287,13 +272,7 @@ describe('promotion from a PR comment', () => {
 
 describe('abort and retry', () => {
   it('aborts after confirmation with the abort patch, and retries with the retry patch', async () => {
-    h = await Harness.start({ noStart: true });
-    h.controller.createCanary({ namespace: 'voting01-dev', name: 'vote', image: `${IMG}:0000000-1`, steps: STANDARD_CANARY_STEPS });
-    await h.startBot();
-    await h.ready();
-    h.controller.deploy('voting01-dev', 'vote', `${IMG}:${TAG}`);
-    h.controller.settle('voting01-dev', 'vote');
-    const root = await thread('C0DEV');
+    const root = await devCanary({ images: [] });
     await slash('/rollout', 'abort dev', 'U7', 'C0DEV');
     await reply('C0DEV', root, 'Abort voting01 dev?');
     await sendThreadMessage(h.sender, { channel: 'C0DEV', threadTs: root.ts, user: 'U7', text: 'abort' });
