@@ -368,7 +368,10 @@ export async function startApp(settings: Settings, overrides: AppOverrides = {})
     server.listen(settings.port, settings.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  if (settings.slack.appToken) await bolt.start();
+  if (settings.slack.appToken) {
+    // Socket Mode reconnects by itself; a first connection failure must not stop the rest of the bot.
+    bolt.start().catch((err: unknown) => log.error({ err, fix: 'check SLACK_APP_TOKEN (xapp-…, with connections:write) and that Socket Mode is enabled for the app' }, 'slack socket mode failed to start'));
+  }
   log.info({ port, host: settings.host, namespaces: catalog.namespaces() }, 'rollout-chatops listening');
 
   // Messages left in the outbox by a previous run go out first (attempted ones are looked up in Slack before posting).

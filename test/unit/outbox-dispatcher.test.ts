@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OutboxDispatcher } from '../../src/core/delivery/outbox-dispatcher.js';
-import { RateLimitedError, type StateStore } from '../../src/core/ports.js';
+import { RateLimitedError, ServiceError, type StateStore } from '../../src/core/ports.js';
 import { emptyStoreData, type StoreData, type ThreadRecord } from '../../src/core/store-data.js';
 import { enqueue } from '../../src/core/use-cases/rollout-observer.js';
 import { ManualClock } from '../support/manual-clock.js';
@@ -160,6 +160,19 @@ describe('OutboxDispatcher', () => {
     expect(chat.messages.filter((m) => m.text === 'one')).toHaveLength(1);
     expect(chat.messages.filter((m) => m.text === 'two')).toHaveLength(1);
     expect(data.outbox).toHaveLength(0);
+  });
+
+  it('posts an entry in doubt when Slack will never let it read history back', async () => {
+    const { clock, chat, d, data } = setup({ postBurst: 5 });
+    thread(data, 't');
+    data.outbox[0]!.attemptedAt = 1;
+    chat.findMessageByKey = async () => {
+      throw new ServiceError('slack', 'conversations.history failed: missing_scope', { code: 'missing_scope' });
+    };
+    d.kick();
+    await clock.advance(10);
+    expect(chat.messages).toHaveLength(1);
+    expect(data.outbox).toEqual([]);
   });
 
   it('coalesces many card changes into few updates that end on the latest version', async () => {

@@ -47,6 +47,8 @@ interface ChannelLane {
 }
 
 const MAX_BACKOFF_MS = 60_000;
+/** Slack answers that mean reading history back will never work here. */
+const CANNOT_READ_BACK = new Set(['unknown_method', 'missing_scope', 'not_allowed_token_type', 'method_deprecated', 'channel_not_found', 'thread_not_found']);
 
 /**
  * Sends what the outbox holds, in order per thread, paced per channel, high priority first across threads, and keeps
@@ -264,12 +266,21 @@ export class OutboxDispatcher {
     try {
       // An attempted entry may already be in Slack (we crashed or timed out after posting): look before posting again.
       if (head.attemptedAt !== undefined) {
-        const found = await chat.findMessageByKey({
-          channel: head.channel,
-          key: head.id,
-          threadTs: head.kind === 'reply' ? thread?.rootTs : undefined,
-          sinceMs: head.createdAt - 60_000,
-        });
+        const found = await chat
+          .findMessageByKey({
+            channel: head.channel,
+            key: head.id,
+            threadTs: head.kind === 'reply' ? thread?.rootTs : undefined,
+            sinceMs: head.createdAt - 60_000,
+          })
+          .catch((err: unknown) => {
+            // A workspace that will never let us read history back: posting again is better than never posting.
+            if (err instanceof ServiceError && CANNOT_READ_BACK.has(err.code ?? '')) {
+              log.warn({ err, entry: head.id, fix: 'add the channels:history and groups:history scopes so restarts can tell posted from not posted' }, 'cannot read slack history back, posting again');
+              return undefined;
+            }
+            throw err;
+          });
         if (found) {
           log.info({ entry: head.id, ts: found }, 'message found in Slack after restart, not posting again');
           this.recordSent(batch, found, thread, undefined);
