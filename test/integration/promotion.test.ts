@@ -281,7 +281,7 @@ describe('abort and retry', () => {
     h.controller.settle('voting01-dev', 'vote');
     await reply('C0DEV', root, '🛑 Aborted');
 
-    await slash('/rollout', 'retry dev', 'U7', 'C0DEV');
+    await slash('/rollout', 'retry', 'U7', 'C0DEV'); // typed in dev's channel: dev is meant
     await reply('C0DEV', root, 'Retry voting01 dev?');
     await sendThreadMessage(h.sender, { channel: 'C0DEV', threadTs: root.ts, user: 'U7', text: 'retry' });
     await reply('C0DEV', root, 'Retried by <@U7>');

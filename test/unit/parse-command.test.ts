@@ -10,6 +10,7 @@ describe('parseCommand', () => {
     ['/rollout', 'history qa voting01', { verb: 'history', env: 'qa', app: 'voting01' }],
     ['/rollout', 'abort qa', { verb: 'abort', env: 'qa', app: undefined }],
     ['/rollout', 'retry qa', { verb: 'retry', env: 'qa', app: undefined }],
+    ['/rollout', 'abort', { verb: 'abort', env: undefined, app: undefined }],
     ['/rollout', 'drill qa', { verb: 'drill', env: 'qa', app: undefined }],
     ['/rollout', '', { verb: 'help', topic: 'rollout' }],
     ['/rollout', 'help', { verb: 'help', topic: 'rollout' }],
@@ -24,7 +25,7 @@ describe('parseCommand', () => {
     ['/promote', 'staging --now', /unknown option --now/],
     ['/promote', 'a b c', /too many words/],
     ['/rollout', 'deploy qa', /unknown subcommand `deploy`/],
-    ['/rollout', 'abort', /which environment/],
+    ['/rollout', 'drill', /which environment/],
     ['/errors', 'maybe qa', /unknown action `maybe`/],
     ['/errors', 'on', /which environment/],
   ])('%s %s is refused with a reason', (command, text, error) => {

@@ -46,7 +46,8 @@ export function registerSlackListeners(app: App, deps: { commands: CommandServic
 
   app.event('message', async ({ event, body }) => {
     const e = event as { subtype?: string; thread_ts?: string; ts: string; channel: string; user?: string; text?: string; bot_id?: string };
-    if (e.subtype !== undefined || e.bot_id || !e.thread_ts || e.thread_ts === e.ts || !e.user) return;
+    // A reply also sent to the channel arrives as subtype thread_broadcast; it is still a person typing in the thread.
+    if ((e.subtype !== undefined && e.subtype !== 'thread_broadcast') || e.bot_id || !e.thread_ts || e.thread_ts === e.ts || !e.user) return;
     await deps.threads?.onThreadMessage?.({ channel: e.channel, threadTs: e.thread_ts, user: e.user, text: e.text ?? '', eventId: (body as { event_id?: string }).event_id, ts: e.ts });
   });
 

@@ -55,7 +55,16 @@ export class CommandService {
   async run(command: Command, ctx: CommandContext): Promise<CommandReply> {
     if (command.verb === 'help') return { text: helpText(command.topic) };
     const single = command.verb !== 'status' && command.verb !== 'history';
-    const resolved = resolveTargets(this.deps.catalog, { env: command.env, app: command.app, repo: ctx.repo, single });
+    let env = command.env;
+    if (!env && (command.verb === 'abort' || command.verb === 'retry')) {
+      // Typed in an environment's own channel: that environment.
+      const wantedApp = command.app;
+      const here = this.deps.catalog.targets.filter((t) => t.env.slackChannel === ctx.channel && (!wantedApp || t.app.name === wantedApp));
+      if (here.length !== 1) return { text: `❓ which environment? e.g. \`/rollout ${command.verb} qa\`${here.length > 1 ? ` (this channel has ${here.map((t) => `${t.app.name} ${t.env.name}`).join(', ')})` : ''}` };
+      env = here[0]!.env.name;
+      command = { ...command, env, app: here[0]!.app.name };
+    }
+    const resolved = resolveTargets(this.deps.catalog, { env, app: command.app, repo: ctx.repo, single });
     if (!resolved.ok) return { text: `❓ ${resolved.error}` };
     if (command.verb === 'status') return this.status(resolved.targets);
     if (command.verb === 'history') return this.history(resolved.targets);

@@ -3,8 +3,8 @@ export type Command =
   | { verb: 'promote'; env: string; app?: string; full: boolean; dryRun: boolean; force: boolean }
   | { verb: 'status'; env?: string; app?: string }
   | { verb: 'history'; env?: string; app?: string }
-  | { verb: 'abort'; env: string; app?: string }
-  | { verb: 'retry'; env: string; app?: string }
+  | { verb: 'abort'; env?: string; app?: string }
+  | { verb: 'retry'; env?: string; app?: string }
   | { verb: 'drill'; env: string; app?: string }
   | { verb: 'errors'; action: 'on' | 'off' | 'status'; env: string; app?: string }
   | { verb: 'help'; topic?: 'promote' | 'rollout' | 'errors' };
@@ -60,10 +60,11 @@ function parseRollout(words: string[]): ParseResult {
       return ok({ verb: 'history', env, app });
     case 'abort':
     case 'retry':
+      // Without an environment, the channel's own environment is meant (resolved by the command service).
+      return ok({ verb: sub.toLowerCase() as 'abort' | 'retry', env, app });
     case 'drill': {
-      const verb = sub.toLowerCase() as 'abort' | 'retry' | 'drill';
-      if (!env) return fail(`which environment? e.g. \`/rollout ${verb} qa\``, topic);
-      return ok({ verb, env, app });
+      if (!env) return fail('which environment? e.g. `/rollout drill qa`', topic);
+      return ok({ verb: 'drill', env, app });
     }
     default:
       return fail(`unknown subcommand \`${sub}\``, topic);
@@ -113,8 +114,8 @@ export function helpText(topic?: 'promote' | 'rollout' | 'errors'): string {
   const rollout = [
     '*`/rollout status [env] [app]`*: the current state of each environment. e.g. `/rollout status` · `/rollout status qa`',
     '*`/rollout history [env] [app]`*: the last 10 deploys per environment. e.g. `/rollout history staging`',
-    '*`/rollout abort <env> [app]`*: abort the rollout in progress (back to stable). e.g. `/rollout abort qa`',
-    '*`/rollout retry <env> [app]`*: retry an aborted rollout. e.g. `/rollout retry qa`',
+    '*`/rollout abort [env] [app]`*: abort the rollout in progress (back to stable); without env, this channel\'s environment. e.g. `/rollout abort qa`',
+    '*`/rollout retry [env] [app]`*: retry an aborted rollout; without env, this channel\'s environment. e.g. `/rollout retry qa`',
     '*`/rollout drill <env> [app]`*: a timed rollback drill on a canary in progress. e.g. `/rollout drill qa`',
     '*`/rollout help`*: this help.',
   ];
