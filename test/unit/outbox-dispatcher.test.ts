@@ -110,23 +110,34 @@ describe('OutboxDispatcher', () => {
     expect(chat.messages[1]!.keys).toEqual(['t#s1', 't#s2', 't#s3']);
   });
 
-  it('under a backlog, merges a thread\'s priority replies with its progress, but never with a broadcast', async () => {
+  it('under a backlog, sends a thread\'s queued replies as one message, broadcast when any part is', async () => {
     const { clock, chat, d, data } = setup({ postsPerSecond: 1, postBurst: 1 });
     const threads = Array.from({ length: 6 }, (_, i) => thread(data, `t${i}`));
     d.kick();
     await clock.advance(10_000);
     for (const t of threads) {
       reply(data, t, `${t.key}-step`);
+      enqueue(data, { id: `${t.key}#waiting`, threadKey: t.key, channel: 'C1', kind: 'reply', priority: 'high', text: `${t.key}-waiting`, broadcast: true, createdAt: 0 });
       reply(data, t, `${t.key}-completed`, { priority: 'high', batchable: false });
-      enqueue(data, { id: `${t.key}#aborted`, threadKey: t.key, channel: 'C1', kind: 'reply', priority: 'high', text: `${t.key}-aborted`, broadcast: true, createdAt: 0 });
     }
     d.kick();
     await clock.advance(30_000);
-    const texts = chat.messages.slice(6).map((m) => m.text);
-    expect(texts).toContain('t0-step\nt0-completed');
-    expect(texts).toContain('t0-aborted');
-    expect(chat.messages.find((m) => m.text === 't0-aborted')!.broadcast).toBe(true);
+    const merged = chat.messages.find((m) => m.text.startsWith('t0-'))!;
+    expect(merged.text).toBe('t0-step\nt0-waiting\nt0-completed');
+    expect(merged.broadcast).toBe(true);
     expect(data.outbox).toEqual([]);
+  });
+
+  it('without a backlog, keeps a broadcast apart from progress', async () => {
+    const { clock, chat, d, data } = setup({ postsPerSecond: 1, postBurst: 1 });
+    const t = thread(data, 't');
+    d.kick();
+    await clock.advance(10_000);
+    reply(data, t, 's1');
+    enqueue(data, { id: 't#waiting', threadKey: 't', channel: 'C1', kind: 'reply', priority: 'high', text: 'waiting', broadcast: true, createdAt: 0 });
+    d.kick();
+    await clock.advance(5_000);
+    expect(chat.messages.slice(1).map((m) => [m.text, Boolean(m.broadcast)])).toEqual([['s1', false], ['waiting', true]]);
   });
 
   it('waits as long as a 429 says and then posts exactly once', async () => {

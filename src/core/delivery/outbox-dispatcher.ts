@@ -247,8 +247,10 @@ export class OutboxDispatcher {
     const available = Math.floor(lane.bucket.available(now));
     const busy = entries.length > available;
     const backlog = entries.length > available + this.pacing.postBurst;
+    // Under a real backlog a broadcast (an abort, "waiting for promotion") may take the progress queued ahead of it
+    // along: the merged message is broadcast, and the priority news does not wait behind its own thread's progress.
     const mergeable = (e: OutboxEntry) =>
-      e.kind === 'reply' && !e.attemptedAt && !e.blocks && Boolean(e.broadcast) === Boolean(head.broadcast) && (e.batchable || backlog);
+      e.kind === 'reply' && !e.attemptedAt && !e.blocks && (backlog || (e.batchable && Boolean(e.broadcast) === Boolean(head.broadcast)));
     if (busy && mergeable(head)) {
       for (const e of best.entries.slice(1)) {
         if (batch.length >= this.pacing.maxBatch || !mergeable(e)) break;
@@ -310,7 +312,7 @@ export class OutboxDispatcher {
         ...content,
         channel: head.channel,
         threadTs: head.kind === 'reply' ? thread?.rootTs : undefined,
-        broadcast: head.kind === 'reply' ? head.broadcast : undefined,
+        broadcast: head.kind === 'reply' ? batch.some((e) => e.broadcast) : undefined,
         keys: batch.map((e) => e.id),
       });
       this.deps.metrics?.slackCall(method, 'ok');
