@@ -93,7 +93,8 @@ describe('daily digest', () => {
     await waitFor(() => messageText(h!.slack.message('C0QA', root.ts)!).includes('Katherine Johnson'), 'commit paired');
 
     const posted = await waitFor(
-      () => h!.slack.channelMessages('C0DEPLOYS', { includeBroadcasts: false }).find((m) => messageText(m).includes('Katherine Johnson')),
+      // The digest runs every second; wait for one taken after qa reached its pause, not one from the moment before.
+      () => h!.slack.channelMessages('C0DEPLOYS', { includeBroadcasts: false }).find((m) => messageText(m).includes('Katherine Johnson') && messageText(m).includes('waiting for promotion')),
       'digest with the paired commit',
       15_000,
     );

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ARCHIVE_FILE, STORE_FILE, StoreOpenError, openJsonStore } from '../../src/adapters/store/open-json-store.js';
+import { ARCHIVE_FILE, COMMITS_FILE, STORE_FILE, StoreOpenError, openJsonStore } from '../../src/adapters/store/open-json-store.js';
 import type { ThreadRecord } from '../../src/core/store-data.js';
 
 let dir: string;
@@ -38,6 +38,17 @@ describe('the JSON store', () => {
     now += 1000;
     const again = await openJsonStore(dir, { now: () => now });
     expect(Object.keys(again.data.threads).sort()).toEqual(['live', 'old']);
+  });
+
+  it('keeps commits in their own file, out of the hot file, and reads them back', async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'store-'));
+    const s = await openJsonStore(dir, { commitsEveryMs: 0 });
+    s.data.commits.ea11a24 = { sha: 'ea11a24', repo: 'acme/voting01', message: 'Fix', authorName: 'Ada', url: 'https://x', at: 1, source: 'push' };
+    await s.flush();
+    expect(JSON.parse(await readFile(path.join(dir, STORE_FILE), 'utf8')).commits).toEqual({});
+    expect(Object.keys(JSON.parse(await readFile(path.join(dir, COMMITS_FILE), 'utf8')))).toEqual(['ea11a24']);
+    const again = await openJsonStore(dir);
+    expect(again.data.commits.ea11a24?.authorName).toBe('Ada');
   });
 
   it('never loses a deploy between the two files: one in both reads once', async () => {

@@ -12,8 +12,10 @@ export class StoreOpenError extends Error {
 
 /** File name of the store inside DATA_DIR: what is in flight (threads in progress, the outbox, marks). */
 export const STORE_FILE = 'rollout-chatops.json';
-/** Finished deploys, old audit entries and commits: rewritten rarely. */
+/** Finished deploys and old audit entries: rewritten rarely. */
 export const ARCHIVE_FILE = 'rollout-chatops-archive.json';
+/** Commits seen in pushes or fetched by sha: rewritten at most every few seconds (GitHub can always be asked again). */
+export const COMMITS_FILE = 'rollout-chatops-commits.json';
 
 /** What goes to the archive file. */
 interface ArchiveData {
@@ -22,6 +24,7 @@ interface ArchiveData {
   auditCutoff: number;
   threads: Record<string, ThreadRecord>;
   audit: AuditEntry[];
+  /** Older builds kept commits here; they are read and then live in the commits file. */
   commits: Record<string, CommitRecord>;
 }
 
@@ -34,11 +37,14 @@ export interface StoreOptions {
   hotForMs?: number;
   /** Least time between two writes of the hot file (default 100 ms); callers still await the write holding their change. */
   minWriteIntervalMs?: number;
+  /** Least time between two rewrites of the commits file (default 5 s). */
+  commitsEveryMs?: number;
 }
 
 /**
- * Opens the embedded store under `dir`. lowdb rewrites a whole file on every write, so the store keeps two: a small hot
- * file written on every flush, and an archive of finished deploys rewritten at most once a minute. A record is always
+ * Opens the embedded store under `dir`. lowdb rewrites a whole file on every write, so the store keeps three: a small
+ * hot file written on every flush, an archive of finished deploys rewritten at most once a minute, and the commits,
+ * rewritten at most every 5 s (a commit lost in a crash is fetched from GitHub by sha again when a deploy needs it). A record is always
  * in at least one file (the archive is written before the hot file drops what moved there), so a crash loses nothing.
  * One `Low` instance per file per process (lowdb has no cross-instance safety); compact JSON.
  */
@@ -50,8 +56,10 @@ export async function openJsonStore(dir: string, opts: StoreOptions = {}): Promi
   }
   const file = path.join(dir, STORE_FILE);
   const archiveFile = path.join(dir, ARCHIVE_FILE);
+  const commitsFile = path.join(dir, COMMITS_FILE);
   const hot = await readJson(file, checkShape);
   const archive = (await readJson(archiveFile, checkArchiveShape)) as ArchiveData | undefined;
+  const commitsOnDisk = (await readJson(commitsFile, (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? undefined : 'does not hold a JSON object'))) as Record<string, CommitRecord> | undefined;
 
   const data = upgradeStoreData((hot as StoreData | undefined) ?? emptyStoreData());
   const archived = new Set<string>();
@@ -65,9 +73,11 @@ export async function openJsonStore(dir: string, opts: StoreOptions = {}): Promi
     data.audit = [...archive.audit, ...data.audit.filter((a) => a.at >= auditCutoff)];
     for (const [sha, c] of Object.entries(archive.commits)) data.commits[sha] ??= c;
   }
+  for (const [sha, c] of Object.entries(commitsOnDisk ?? {})) data.commits[sha] ??= c;
   const hotDb = new Low<StoreData>(new DataFile<StoreData>(file, { parse: JSON.parse, stringify: (d) => JSON.stringify(d) }), data);
   const archiveDb = new Low<ArchiveData>(new DataFile<ArchiveData>(archiveFile, { parse: JSON.parse, stringify: (d) => JSON.stringify(d) }), archive ?? { version: 1, auditCutoff: 0, threads: {}, audit: [], commits: {} });
-  return new SplitStore(data, hotDb, archiveDb, file, archived, new Set(archive ? Object.keys(archive.commits) : []), auditCutoff, opts);
+  const commitsDb = new Low<Record<string, CommitRecord>>(new DataFile<Record<string, CommitRecord>>(commitsFile, { parse: JSON.parse, stringify: (d) => JSON.stringify(d) }), commitsOnDisk ?? {});
+  return new SplitStore(data, hotDb, archiveDb, commitsDb, file, archived, auditCutoff, opts);
 }
 
 async function readJson(file: string, check: (v: unknown) => string | undefined): Promise<unknown> {
@@ -115,17 +125,18 @@ class SplitStore implements StateStore {
   private writing: Promise<void> = Promise.resolve();
   private lastWrite = 0;
   private lastArchiveWrite = 0;
+  private lastCommitsWrite = 0;
+  private commitsWritten = -1;
   private readonly now: () => number;
 
   constructor(
     readonly data: StoreData,
     private readonly hotDb: Low<StoreData>,
     private readonly archiveDb: Low<ArchiveData>,
+    private readonly commitsDb: Low<Record<string, CommitRecord>>,
     readonly file: string,
     /** Thread keys the archive file holds. */
     private readonly archived: Set<string>,
-    /** Commit shas the archive file holds. */
-    private readonly archivedCommits: Set<string>,
     private auditCutoff: number,
     private readonly opts: StoreOptions,
   ) {
@@ -160,16 +171,20 @@ class SplitStore implements StateStore {
     await this.writing;
   }
 
-  /** Writes the archive when due (or forced), then the hot file without what the archive holds. */
-  private async write(forceArchive: boolean): Promise<void> {
+  /** Writes the archive and the commits when due (or forced), then the hot file without what those hold. */
+  private async write(force: boolean): Promise<void> {
     const now = this.now();
-    const due = forceArchive || now - this.lastArchiveWrite >= (this.opts.archiveEveryMs ?? 60_000);
-    if (due) await this.writeArchive(now);
+    if (force || now - this.lastArchiveWrite >= (this.opts.archiveEveryMs ?? 60_000)) await this.writeArchive(now);
+    const commitCount = Object.keys(this.data.commits).length;
+    if (commitCount !== this.commitsWritten && (force || now - this.lastCommitsWrite >= (this.opts.commitsEveryMs ?? 5_000))) {
+      this.commitsDb.data = this.data.commits;
+      await this.commitsDb.write();
+      this.commitsWritten = commitCount;
+      this.lastCommitsWrite = now;
+    }
     const threads: Record<string, ThreadRecord> = {};
-    for (const [key, t] of Object.entries(this.data.threads)) if (!this.archived.has(key)) threads[key] = t;
-    const commits: Record<string, CommitRecord> = {};
-    for (const [sha, c] of Object.entries(this.data.commits)) if (!this.archivedCommits.has(sha)) commits[sha] = c;
-    this.hotDb.data = { ...this.data, threads, commits, audit: this.data.audit.filter((a) => a.at >= this.auditCutoff) };
+    for (const key in this.data.threads) if (!this.archived.has(key)) threads[key] = this.data.threads[key]!;
+    this.hotDb.data = { ...this.data, threads, commits: {}, audit: this.data.audit.filter((a) => a.at >= this.auditCutoff) };
     await this.hotDb.write();
   }
 
@@ -187,22 +202,18 @@ class SplitStore implements StateStore {
       }
     }
     const cutoff = now - 24 * 3_600_000;
-    const commits: Record<string, CommitRecord> = {};
-    for (const [sha, c] of Object.entries(this.data.commits)) if (c.at < cutoff || this.archivedCommits.has(sha)) commits[sha] = c;
     const auditCutoff = Math.max(this.auditCutoff, cutoff);
     const audit = this.data.audit.filter((a) => a.at < auditCutoff);
     // Nothing new to move and nothing removed: leave the file as it is.
     const changed =
-      keys.size !== this.archived.size || [...keys].some((k) => !this.archived.has(k)) || Object.keys(commits).length !== this.archivedCommits.size || audit.length !== this.archiveDb.data.audit.length;
+      keys.size !== this.archived.size || [...keys].some((k) => !this.archived.has(k)) || audit.length !== this.archiveDb.data.audit.length;
     if (!changed) return;
-    this.archiveDb.data = { version: 1, auditCutoff, threads, audit, commits };
+    this.archiveDb.data = { version: 1, auditCutoff, threads, audit, commits: {} };
     await this.archiveDb.write();
     this.lastArchiveWrite = now;
     this.auditCutoff = auditCutoff;
     this.archived.clear();
     for (const k of keys) this.archived.add(k);
-    this.archivedCommits.clear();
-    for (const sha of Object.keys(commits)) this.archivedCommits.add(sha);
     // The in-memory copy keeps what features read; the detail no finished deploy needs is dropped.
     for (const k of keys) this.data.threads[k] = threads[k]!;
   }
