@@ -35,6 +35,17 @@ export function githubAppFn(deps: GithubAppDeps): ApplicationFunction {
       deps.store.data.seen[key] = deps.clock.now();
       return true;
     };
+    // Pushes are idempotent (commits keyed by sha), so their delivery ids need no disk: a bounded memory is enough.
+    const recentPushes = new Set<string>();
+    const claimPush = (id: string): boolean => {
+      if (recentPushes.has(id) || deps.store.data.seen[`gh:${id}`]) {
+        deps.count?.('push', 'duplicate');
+        return false;
+      }
+      recentPushes.add(id);
+      if (recentPushes.size > 10_000) recentPushes.delete(recentPushes.values().next().value!);
+      return true;
+    };
     const remember = (repo: string, installation: { id: number } | undefined) => {
       if (installation?.id) deps.store.data.installations[repo.toLowerCase()] = installation.id;
     };
@@ -43,7 +54,7 @@ export function githubAppFn(deps: GithubAppDeps): ApplicationFunction {
       const p = ctx.payload;
       const repo = p.repository.full_name;
       if (deps.catalog.appsForRepo(repo).length === 0) return deps.count?.('push', 'ignored');
-      if (!claim(ctx.id, 'push')) return;
+      if (!claimPush(ctx.id)) return;
       remember(repo, p.installation);
       // Recording commits is idempotent (keyed by sha), so GitHub gets its answer without waiting for the disk.
       const work = deps.commits.recordPush({
