@@ -1,33 +1,11 @@
 import path from 'node:path';
+import { DEFAULT_CONFIG } from '../../test/support/harness.js';
 import { STANDARD_CANARY_STEPS } from '../../test/emulators/argo-controller.js';
 import { startNode, type NodeChild } from '../lib/proc.js';
 import { botNodeFlags, getStatus, pollUntil, startWorld, type World } from '../lib/world.js';
 
 /** One app, three environments: the shape most teams start with (the integration tests' default config). */
-export const INBOUND_CONFIG = `
-apps:
-  - name: voting01
-    repo: acme/voting01
-    image:
-      ecrRepository: voting01-vote
-    environments:
-      - name: dev
-        namespace: voting01-dev
-        rollout: vote
-        slackChannel: C0DEV
-      - name: qa
-        namespace: voting01-qa
-        rollout: vote
-        slackChannel: C0QA
-      - name: staging
-        namespace: voting01-staging
-        rollout: vote
-        slackChannel: C0STAGING
-        previewUrl: https://vote-voting01-staging-preview.example.com
-        activeUrl: https://vote-voting01-staging.example.com
-        approvers:
-          slackUsers: [U0LEAD]
-`;
+export const INBOUND_CONFIG = DEFAULT_CONFIG;
 
 const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/voting01-vote';
 

@@ -4,36 +4,16 @@ import { systemClock } from '../../src/adapters/scheduler/system-clock.js';
 import { ArgoController, STANDARD_CANARY_STEPS } from '../emulators/argo-controller.js';
 import type { SlackMessage } from '../emulators/slack-emulator.js';
 import { Harness, messageText, waitFor } from '../support/harness.js';
+import { STAGING_BLUE_GREEN, voting01Config } from '../support/voting01-config.js';
 import { sendSlashCommand, sendThreadMessage } from '../support/slack-requests.js';
 
 const IMG = '123456789012.dkr.ecr.us-east-1.amazonaws.com/voting01-vote';
 const TAG = 'ea11a24-20260129125607';
 
-const CHAIN_CONFIG = (auto: boolean) => `
-apps:
-  - name: voting01
-    repo: acme/voting01
-    image: { ecrRepository: voting01-vote }
-    environments:
-      - name: dev
-        namespace: voting01-dev
-        rollout: vote
-        slackChannel: C0DEV
-      - name: qa
-        namespace: voting01-qa
-        rollout: vote
-        slackChannel: C0QA
-        timeout: 10m
-        deploy: { workflow: ci-build-push.yaml, ref: main, auto: ${auto} }
-      - name: staging
-        namespace: voting01-staging
-        rollout: vote
-        slackChannel: C0STAGING
-        previewUrl: https://vote-voting01-staging-preview.example.com
-        activeUrl: https://vote-voting01-staging.example.com
-        deploy: { workflow: ci-build-push.yaml, ref: main, auto: ${auto} }
-        approvers: { slackUsers: [U0LEAD] }
-`;
+const CHAIN_CONFIG = (auto: boolean) => {
+  const deploy = `deploy: { workflow: ci-build-push.yaml, ref: main, auto: ${auto} }`;
+  return voting01Config({ qa: ['timeout: 10m', deploy], staging: [...STAGING_BLUE_GREEN, deploy, 'approvers: { slackUsers: [U0LEAD] }'] });
+};
 
 let h: Harness;
 afterEach(async () => {

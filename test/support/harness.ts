@@ -9,6 +9,7 @@ import { startKubernetesEmulator, type KubernetesEmulator } from '../emulators/k
 import { startSlackEmulator, messageText, type SlackEmulator, type SlackMessage } from '../emulators/slack-emulator.js';
 import { ArgoController } from '../emulators/argo-controller.js';
 import type { SlackSender } from './slack-requests.js';
+import { STAGING_BLUE_GREEN, voting01Config } from './voting01-config.js';
 import { generateKeyPairSync } from 'node:crypto';
 import { ProbotOctokit } from 'probot';
 import { startGitHubEmulator, type GitHubEmulator } from '../emulators/github-emulator.js';
@@ -25,30 +26,7 @@ export const TEST_OCTOKIT = ProbotOctokit.defaults((o: Record<string, unknown>) 
 export const SIGNING_SECRET = 'test-signing-secret';
 
 /** The config most tests use: one app, dev and qa canaries, staging blue-green waiting for promotion. */
-export const DEFAULT_CONFIG = `
-apps:
-  - name: voting01
-    repo: acme/voting01
-    image:
-      ecrRepository: voting01-vote
-    environments:
-      - name: dev
-        namespace: voting01-dev
-        rollout: vote
-        slackChannel: C0DEV
-      - name: qa
-        namespace: voting01-qa
-        rollout: vote
-        slackChannel: C0QA
-      - name: staging
-        namespace: voting01-staging
-        rollout: vote
-        slackChannel: C0STAGING
-        previewUrl: https://vote-voting01-staging-preview.example.com
-        activeUrl: https://vote-voting01-staging.example.com
-        approvers:
-          slackUsers: [U0LEAD]
-`;
+export const DEFAULT_CONFIG = voting01Config({ staging: [...STAGING_BLUE_GREEN, 'approvers:', '  slackUsers: [U0LEAD]'] });
 
 export interface HarnessOptions {
   config?: string;
