@@ -3,10 +3,10 @@
 #   docker build -t rollout-chatops .
 #   docker run --rm -p 3000:3000 -v rollout-chatops-data:/data \
 #     -v "$PWD/rollout-chatops.yml:/config/rollout-chatops.yml:ro" --env-file .env rollout-chatops
-# Node 22 LTS; the app itself supports Node >= 20.19 (package.json engines).
+# Node 20 (>= 20.19, package.json engines): the version CI tests, so the image runs what was tested.
 
 # ---- build: all dependencies, compile src/ to dist/ ----
-FROM node:22-bookworm-slim AS build
+FROM node:20-bookworm-slim AS build
 WORKDIR /app
 # Lockfile first so the dependency layer is reused while only sources change.
 COPY package.json package-lock.json ./
@@ -16,7 +16,7 @@ COPY src ./src
 RUN npm run build
 
 # ---- runtime: production dependencies and the compiled app only ----
-FROM node:22-bookworm-slim AS runtime
+FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production PORT=3000 DATA_DIR=/data ROLLOUT_CHATOPS_CONFIG=/config/rollout-chatops.yml
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -34,7 +34,7 @@ VOLUME ["/data"]
 # Files above stay owned by root, so the app cannot rewrite its own code.
 USER node
 EXPOSE 3000
-# No curl in the slim image: Node 22's global fetch does the probe.
+# No curl in the slim image: Node's global fetch does the probe.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Node runs as PID 1 directly (no npm wrapper) so SIGTERM reaches the app's own drain-and-flush handler.

@@ -394,7 +394,11 @@ describe('Dockerfile', () => {
   it('builds in one stage and copies the compiled app into a separate runtime stage', () => {
     const froms = dockerArgs('FROM');
     expect(froms.length).toBeGreaterThanOrEqual(2);
-    for (const from of froms) expect(from).toMatch(/^node:22-bookworm-slim\b/);
+    // One Node version: the image's major is the one package.json's engines and README name (the one CI tests).
+    const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
+    const major = /(\d+)\./.exec(engines)![1];
+    for (const from of froms) expect(from).toMatch(new RegExp(`^node:${major}-bookworm-slim\\b`));
+    expect(read('README.md')).toContain(`Node ${major} (≥ ${engines.replace('>=', '')})`);
     expect(froms[0]).toMatch(/\bAS build$/i);
     expect(dockerArgs('COPY').some((a) => /--from=build\b.*\bdist\b/.test(a))).toBe(true);
     expect(dockerArgs('RUN').some((a) => /\bnpm run build\b/.test(a))).toBe(true);
