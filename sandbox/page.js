@@ -241,9 +241,9 @@ function render() {
   }).join(''));
 
   setHtml('rollouts', $('rollout-list'), data.rollouts.map((r) => `<li class="rollout phase-${escapeHtml(r.phase.toLowerCase())}">
-      <div><b>${escapeHtml(r.env)}</b> <span class="phase">${escapeHtml(r.phase)}</span></div>
+      <div><b>${escapeHtml(r.env)}</b>${r.errors ? ' <span class="errors-on" title="the app\'s simulated errors are on">errors on</span>' : ''} <span class="phase">${escapeHtml(r.phase)}</span></div>
       <div class="muted small"><code>${escapeHtml(r.tag)}</code>${r.revision ? ` · rev ${escapeHtml(r.revision)}` : ''}</div>
-      ${r.detail ? `<div class="muted small">${escapeHtml(r.detail)}</div>` : ''}
+      ${r.detail ? `<div class="muted small detail" title="${escapeHtml(r.detail)}">${escapeHtml(r.detail)}</div>` : ''}
     </li>`).join(''));
 
   setHtml('notes', $('note-list'), data.notes.slice().reverse().map((n) => `<li title="${escapeHtml(n.text)}"><span class="muted">${formatTime(new Date(n.at))}</span> ${escapeHtml(n.text)}</li>`).join(''));

@@ -19,6 +19,7 @@ if (!LEVELS.includes(level)) fail(`LOG_LEVEL: must be one of ${LEVELS.join(', ')
 const sandbox = await startSandbox({ port, log: createLogger(level as LogLevel) }).catch((err: unknown) => fail((err as Error).message));
 console.log(`Sandbox: open ${sandbox.url}`);
 console.log('  watch a push go dev -> qa -> staging, then in #voting01-staging type /promote staging as Lead, and `promote` in the thread');
+console.log('  while qa\'s canary soaks at 60% (30 s), type /rollout drill qa as Lead: the errors fail its analysis and it rolls back');
 console.log('  Ctrl-C stops everything');
 
 /** When the first stop signal came; 0 while running. */

@@ -17,10 +17,11 @@ import { startKubernetesEmulator, type KubernetesEmulator } from '../test/emulat
 import { startSlackEmulator, type SlackEmulator, type SlackMessage } from '../test/emulators/slack-emulator.js';
 import { startGitHubEmulator } from '../test/emulators/github-emulator.js';
 import { startEcrEmulator } from '../test/emulators/ecr-emulator.js';
+import { startErrorSimEmulator, type ErrorSimEmulator } from '../test/emulators/errorsim-emulator.js';
 import { FAST_PACING, TEST_OCTOKIT } from '../test/support/harness.js';
 import { sendBlockAction, sendSlashCommand, sendThreadMessage, type SlackSender } from '../test/support/slack-requests.js';
 import {
-  DeployConductor, FIRST_COMMIT, IMAGE, ROLLOUT, SANDBOX_CONFIG, SANDBOX_ENVS, SANDBOX_USERS, nextCommit, pushCommit, seedWorld,
+  DeployConductor, FIRST_COMMIT, IMAGE, ROLLOUT, SANDBOX_ENVS, SANDBOX_USERS, nextCommit, pushCommit, sandboxConfig, seedWorld,
 } from './scenario.js';
 
 /** Options of {@link startSandbox}. */
@@ -31,8 +32,10 @@ export interface SandboxOptions {
   log?: Logger;
   /** How often the emulated Argo controller reconciles each rollout; default 1000 ms. */
   tickMs?: number;
-  /** Duration of the canary pause steps in dev and qa; default `5s`. */
+  /** Duration of the canary pause steps in dev and qa (but qa's soak); default `5s`. */
   pause?: string;
+  /** Duration of qa's second pause, at 60%: the window for `/rollout drill qa`; default `30s`. */
+  soak?: string;
 }
 
 /** A running sandbox. */
@@ -84,6 +87,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     cleanups.push(() => github.close());
     const ecr = await startEcrEmulator();
     cleanups.push(() => ecr.close());
+    // Each app environment with error simulation has its own endpoint, as each deployment of the app would.
+    const errorSims = new Map<string, ErrorSimEmulator>();
+    for (const env of SANDBOX_ENVS.filter((e) => e.errorSimulation)) {
+      const sim = await startErrorSimEmulator();
+      cleanups.push(() => sim.close());
+      errorSims.set(env.name, sim);
+    }
     const dir = await mkdtemp(path.join(tmpdir(), 'rollout-chatops-sandbox-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
 
@@ -92,7 +102,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     const signingSecret = randomBytes(16).toString('hex');
     const webhookSecret = randomBytes(16).toString('hex');
     const configFile = path.join(dir, 'rollout-chatops.yml');
-    await writeFile(configFile, SANDBOX_CONFIG);
+    await writeFile(configFile, sandboxConfig({ errorSimUrls: Object.fromEntries([...errorSims].map(([env, sim]) => [env, sim.url])) }));
     const loaded = loadSettings({
       ROLLOUT_CHATOPS_CONFIG: configFile,
       DATA_DIR: path.join(dir, 'data'),
@@ -117,7 +127,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
 
     // The controller's own clock drives the timed pauses: real time, so the page shows a deploy at human pace.
     const controller = new ArgoController(k8s);
-    seedWorld({ controller, ecr, github, pause: opts.pause ?? '5s' });
+    seedWorld({ controller, ecr, github, pause: opts.pause ?? '5s', soak: opts.soak ?? '30s' });
     const app: RunningApp = await startApp(loaded.settings, { log, pacing: FAST_PACING, githubOctokit: TEST_OCTOKIT, watchBackoff: { initialMs: 50, maxMs: 1000 } });
     cleanups.push(() => app.close());
     await waitUntilReady(app.url, 15_000);
@@ -129,7 +139,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
       log.info({ note: text }, 'sandbox');
     };
     const conductor = new DeployConductor({
-      controller, k8s, tickMs, onNote: note,
+      controller, k8s, tickMs, onNote: note, errorSims,
       onError: (err, env) => {
         log.warn({ err, env: env.name }, 'sandbox reconcile failed');
         note(`controller · ${env.name}: reconcile failed: ${(err as Error).message}`);
@@ -181,7 +191,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
       }
       if (req.method === 'GET' && url.pathname === '/api/state') {
         ephemerals.stamp();
-        return sendJson(res, 200, buildState({ slack, k8s, ephemerals, notes, user: url.searchParams.get('user') ?? '' }));
+        return sendJson(res, 200, buildState({ slack, k8s, errorSims, ephemerals, notes, user: url.searchParams.get('user') ?? '' }));
       }
       if (req.method !== 'POST' || !url.pathname.startsWith('/api/')) return sendJson(res, 404, { ok: false, error: 'not found' });
       // JSON only: a cross-site form cannot post it without a CORS preflight, which this server never grants.
@@ -303,7 +313,9 @@ interface MessageView {
 }
 
 /** The JSON the page polls: channels with their threads, the user's ephemerals, the rollouts and the sandbox log. */
-function buildState(o: { slack: SlackEmulator; k8s: KubernetesEmulator; ephemerals: EphemeralClock; notes: Array<{ at: number; text: string }>; user: string }) {
+function buildState(o: {
+  slack: SlackEmulator; k8s: KubernetesEmulator; errorSims: ReadonlyMap<string, ErrorSimEmulator>; ephemerals: EphemeralClock; notes: Array<{ at: number; text: string }>; user: string;
+}) {
   const names: Record<string, string> = { [o.slack.botUserId]: 'rollout-chatops' };
   for (const u of SANDBOX_USERS) names[u.id] = u.name;
   const view = (m: SlackMessage): MessageView => ({
@@ -335,7 +347,10 @@ function buildState(o: { slack: SlackEmulator; k8s: KubernetesEmulator; ephemera
         ...(e.blocks ? { blocks: e.blocks } : {}), edited: false, ephemeral: true, ...(e.threadTs ? { threadTs: e.threadTs } : {}),
       })),
     })),
-    rollouts: SANDBOX_ENVS.map((env) => describeRollout(env.name, o.k8s.get(env.namespace, ROLLOUT))),
+    rollouts: SANDBOX_ENVS.map((env) => {
+      const sim = o.errorSims.get(env.name);
+      return { ...describeRollout(env.name, o.k8s.get(env.namespace, ROLLOUT)), ...(sim ? { errors: sim.enabled } : {}) };
+    }),
     notes: o.notes.slice(-12),
   };
 }

@@ -37,17 +37,35 @@ export interface SandboxEnv {
   /** What the page calls the channel (Slack ids have no names in the config). */
   channelName: string;
   strategy: 'canary' | 'blueGreen';
+  /**
+   * The app here has an error-simulation endpoint (emulated), so `/errors` and `/rollout drill` work: while its errors
+   * are on, the canary's background analysis fails and the controller aborts the canary.
+   */
+  errorSimulation: boolean;
 }
 
 /** In promotion order. */
 export const SANDBOX_ENVS: readonly SandboxEnv[] = [
-  { name: 'dev', namespace: 'voting01-dev', channel: 'C0DEV', channelName: 'voting01-dev', strategy: 'canary' },
-  { name: 'qa', namespace: 'voting01-qa', channel: 'C0QA', channelName: 'voting01-qa', strategy: 'canary' },
-  { name: 'staging', namespace: 'voting01-staging', channel: 'C0STAGING', channelName: 'voting01-staging', strategy: 'blueGreen' },
+  { name: 'dev', namespace: 'voting01-dev', channel: 'C0DEV', channelName: 'voting01-dev', strategy: 'canary', errorSimulation: true },
+  { name: 'qa', namespace: 'voting01-qa', channel: 'C0QA', channelName: 'voting01-qa', strategy: 'canary', errorSimulation: true },
+  { name: 'staging', namespace: 'voting01-staging', channel: 'C0STAGING', channelName: 'voting01-staging', strategy: 'blueGreen', errorSimulation: false },
 ];
 
-/** The bot's config file for the sandbox (interface section 3). */
-export const SANDBOX_CONFIG = `
+/**
+ * The bot's config file for the sandbox (interface section 3). `errorSimUrls` holds the emulated error-simulation
+ * endpoint of every environment that has one ({@link SandboxEnv.errorSimulation}). A 5 minute TTL keeps a forgotten
+ * `/errors on` short; the timeout is as short, so a drill's deadline (the shorter of the two) is 5 minutes either way.
+ */
+export function sandboxConfig(o: { errorSimUrls: Readonly<Record<string, string>> }): string {
+  const errorSim = (env: string) => {
+    const url = o.errorSimUrls[env];
+    return url ? `
+        timeout: 5m
+        errorSimulation:
+          url: ${url}
+          ttl: 5m` : '';
+  };
+  return `
 apps:
   - name: voting01
     repo: ${REPO}
@@ -57,11 +75,11 @@ apps:
       - name: dev
         namespace: voting01-dev
         rollout: ${ROLLOUT}
-        slackChannel: C0DEV
+        slackChannel: C0DEV${errorSim('dev')}
       - name: qa
         namespace: voting01-qa
         rollout: ${ROLLOUT}
-        slackChannel: C0QA
+        slackChannel: C0QA${errorSim('qa')}
       - name: staging
         namespace: voting01-staging
         rollout: ${ROLLOUT}
@@ -71,6 +89,7 @@ apps:
         approvers:
           slackUsers: [U0LEAD]
 `;
+}
 
 /** What runs everywhere before the sandbox starts: the last release, stable in every environment. */
 export const INITIAL_TAG = '5d41402-20260128101500';
@@ -108,21 +127,28 @@ export function tagFor(sha: string, at: Date): string {
   return `${sha.slice(0, 7)}-${stamp}`;
 }
 
-/** The canary steps of dev and qa: two short timed pauses keep the whole walk to staging near a minute. */
-export function canarySteps(pause: string): CanaryStep[] {
-  return [{ setWeight: 20 }, { pause: { duration: pause } }, { setWeight: 60 }, { pause: { duration: pause } }, { setWeight: 100 }];
+/**
+ * The canary steps of dev and qa: two timed pauses. `soak` is the second one, at 60%: in qa it is longer, the window in
+ * which to try `/rollout drill qa`; in dev it is `pause` too, so dev is over quickly.
+ */
+export function canarySteps(o: { pause: string; soak?: string }): CanaryStep[] {
+  return [{ setWeight: 20 }, { pause: { duration: o.pause } }, { setWeight: 60 }, { pause: { duration: o.soak ?? o.pause } }, { setWeight: 100 }];
 }
 
 /**
  * Creates the three Rollouts, healthy on {@link INITIAL_TAG}, and the ECR images and GitHub repo the flow needs.
- * Runs before the bot starts, so its first list already sees every rollout.
+ * Canaries with error simulation also get a background analysis (the run the errors make fail). Runs before the bot
+ * starts, so its first list already sees every rollout.
  */
-export function seedWorld(o: { controller: ArgoController; ecr: EcrEmulator; github: GitHubEmulator; pause: string }): void {
+export function seedWorld(o: { controller: ArgoController; ecr: EcrEmulator; github: GitHubEmulator; pause: string; soak: string }): void {
   o.ecr.addImage(ECR_REPOSITORY, INITIAL_TAG, { pushedAt: new Date('2026-01-28T10:15:00Z') });
   o.github.addRepo(REPO);
   for (const env of SANDBOX_ENVS) {
     const base = { namespace: env.namespace, name: ROLLOUT, image: `${IMAGE}:${INITIAL_TAG}` };
-    if (env.strategy === 'canary') o.controller.createCanary({ ...base, steps: canarySteps(o.pause) });
+    if (env.strategy === 'canary') {
+      const soak = env.name === 'qa' ? o.soak : o.pause;
+      o.controller.createCanary({ ...base, steps: canarySteps({ pause: o.pause, soak }), backgroundAnalysis: env.errorSimulation });
+    }
     // Staging waits for a person: no auto-promotion.
     else o.controller.createBlueGreen({ ...base, autoPromotionEnabled: false });
   }
@@ -152,18 +178,27 @@ export async function pushCommit(o: {
 type Rollout = {
   metadata: { annotations?: Record<string, string> };
   spec: { template: { spec: { containers: Array<{ image: string }> } } };
-  status?: { phase?: string; stableRS?: string; currentPodHash?: string };
+  status?: { phase?: string; stableRS?: string; currentPodHash?: string; abort?: boolean };
 };
 
+/** What the canary's background analysis reports once the simulated errors have been measured long enough. */
+export const ERROR_RATE_FAILURE = 'Metric "success-rate" assessed Failed due to failed (3) > failureLimit (2)';
+/** Reconciles a canary runs with errors on before its analysis fails (three measurements of the analysis). */
+export const DETECT_TICKS = 3;
+
 /**
- * Plays the Argo Rollouts controller and the CD pipeline on a timer: every `tickMs` each rollout gets one reconcile
- * (a rollout with nothing to do writes nothing), and once a released tag has completed in one environment it is set
- * on the next one. The bot's own promotion patches are picked up by the next reconcile, as with the real controller.
+ * Plays the Argo Rollouts controller, the analysis and the CD pipeline on a timer: every `tickMs` each rollout gets one
+ * reconcile (a rollout with nothing to do writes nothing), and once a released tag has completed in one environment it
+ * is set on the next one. The bot's own promotion patches are picked up by the next reconcile, as with the real
+ * controller. A canary that runs while its app's simulated errors are on fails its background analysis after
+ * {@link DETECT_TICKS} reconciles, and the controller aborts it, as Argo does when the success rate drops.
  */
 export class DeployConductor {
   private timer: NodeJS.Timeout | undefined;
   /** The tag last set on each environment by this conductor, so each environment gets a tag once. */
   private readonly delivered = new Map<string, string>();
+  /** Per environment: reconciles its canary has run with errors on, so far. */
+  private readonly erroring = new Map<string, number>();
 
   constructor(private readonly o: {
     controller: ArgoController;
@@ -173,6 +208,8 @@ export class DeployConductor {
     onNote: (text: string) => void;
     /** Reconcile failures; the conductor keeps going. */
     onError: (err: unknown, env: SandboxEnv) => void;
+    /** Each environment's error-simulation endpoint, by name: what the app's analysis measures. */
+    errorSims?: ReadonlyMap<string, { readonly enabled: boolean }>;
   }) {}
 
   /** Starts reconciling every `tickMs`. */
@@ -195,6 +232,7 @@ export class DeployConductor {
   tick(): void {
     for (const env of SANDBOX_ENVS) {
       try {
+        this.analyse(env);
         const change = this.o.controller.tick(env.namespace, ROLLOUT);
         if (change) this.o.onNote(`controller · ${env.name}: ${change}`);
       } catch (err) {
@@ -207,6 +245,19 @@ export class DeployConductor {
       if (!next || !tag || this.delivered.get(next.name) === tag) return;
       if (this.completed(env, tag)) this.deployTo(next, tag);
     });
+  }
+
+  /** The background analysis of a canary in progress: it fails once errors have been on for {@link DETECT_TICKS} reconciles. */
+  private analyse(env: SandboxEnv): void {
+    const ro = this.o.k8s.get(env.namespace, ROLLOUT) as Rollout | undefined;
+    const s = ro?.status;
+    const measuring = !!this.o.errorSims?.get(env.name)?.enabled && !!s?.stableRS && s.stableRS !== s.currentPodHash && !s.abort;
+    const ticks = measuring ? (this.erroring.get(env.name) ?? 0) + 1 : 0;
+    this.erroring.set(env.name, ticks);
+    if (ticks < DETECT_TICKS) return;
+    this.erroring.set(env.name, 0);
+    this.o.onNote(`analysis · ${env.name}: success rate down while errors are on; the background AnalysisRun fails`);
+    this.o.controller.failAnalysis(env.namespace, ROLLOUT, { kind: 'background', message: ERROR_RATE_FAILURE });
   }
 
   private completed(env: SandboxEnv, tag: string): boolean {

@@ -1,36 +1,20 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { startSandbox, type RunningSandbox } from '../../sandbox/sandbox.js';
+import { startSandbox, type RunningSandbox, type SandboxOptions } from '../../sandbox/sandbox.js';
 
 /** Debian's chromium (`apt-get install -y chromium`); playwright-core brings no browser of its own. SANDBOX_CHROMIUM points elsewhere (e.g. on a Mac). */
 const CHROMIUM = process.env.SANDBOX_CHROMIUM ?? '/usr/bin/chromium';
 const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
-/** Every wait of the test shares this budget. */
+/** Every wait of one test shares this budget. */
 const BUDGET_MS = 90_000;
 
 describe.skipIf(process.env.SANDBOX_BROWSER === 'skip')('sandbox page in a browser', () => {
   it('shows a push reach staging, and completes it after /promote staging and promote typed as Lead', { timeout: BUDGET_MS + 30_000 }, async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} not found: install it with \`apt-get update && apt-get install -y chromium\`, or set SANDBOX_BROWSER=skip to leave this test out`);
-    }
-    const deadline = Date.now() + BUDGET_MS;
-    const left = () => Math.max(1, deadline - Date.now());
-    // Faster than `npm run sandbox` (1 s ticks, 5 s pauses), same flow.
-    const sandbox: RunningSandbox = await startSandbox({ port: 0, tickMs: 250, pause: '1s' });
-    let browser: Browser | undefined;
-    let page: Page | undefined;
-    try {
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-        timeout: left(),
-      });
-      page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-      const p = page;
-      await p.goto(sandbox.url, { timeout: left() });
+    // Faster than `npm run sandbox` (1 s ticks, 5 s pauses, a 30 s soak in qa), same flow.
+    await inBrowser({ sandbox: { tickMs: 250, pause: '1s', soak: '1s' }, viewport: { width: 1440, height: 900 }, screenshot: 'sandbox.png' }, async (p, left) => {
       await p.selectOption('#user-select', 'U0LEAD', { timeout: left() });
       await p.click('#channel-list [data-channel="C0STAGING"]', { timeout: left() });
 
@@ -39,8 +23,7 @@ describe.skipIf(process.env.SANDBOX_BROWSER === 'skip')('sandbox page in a brows
       const thread = p.locator('#thread-messages');
       await visible(thread.locator('article.msg', { hasText: 'waiting for promotion' }), left());
 
-      await p.fill('#channel-input', '/promote staging', { timeout: left() });
-      await p.press('#channel-input', 'Enter', { timeout: left() });
+      await command(p, '/promote staging', left());
       // The pointer to the thread is ephemeral: shown to Lead in the channel, marked as such.
       await visible(p.locator('#messages article.msg.ephemeral', { hasText: 'waiting for confirmation' }), left());
       await visible(thread.locator('article.msg', { hasText: 'Promote voting01 staging?' }), left());
@@ -50,19 +33,93 @@ describe.skipIf(process.env.SANDBOX_BROWSER === 'skip')('sandbox page in a brows
       await visible(thread.locator('article.msg.reply.person', { hasText: 'promote' }), left());
       await visible(thread.locator('article.msg.reply', { hasText: 'Promoted by' }).locator('.mention', { hasText: '@Lead' }), left());
       await visible(thread.locator('article.msg.reply', { hasText: /Completed/ }), left());
+    });
+  });
 
-      await mkdir(RESULTS, { recursive: true });
-      await p.screenshot({ path: `${RESULTS}sandbox.png`, timeout: left() });
-    } catch (err) {
-      await mkdir(RESULTS, { recursive: true });
-      await page?.screenshot({ path: `${RESULTS}sandbox-failure.png`, timeout: 5000 }).catch(() => undefined);
-      throw new Error(`${(err as Error).message}\n(screenshot: test-results/sandbox-failure.png)\n--- slack transcript ---\n${sandbox.transcript()}`, { cause: err });
-    } finally {
-      await browser?.close().catch(() => undefined);
-      await sandbox.close();
-    }
+  it('runs /rollout drill qa typed as Lead at 1024x768: the analysis fails, the canary rolls back, the report passes, and every pane fits', { timeout: BUDGET_MS + 30_000 }, async () => {
+    // A 60 s soak keeps qa's canary in progress for the whole test: the drill, not the clock, ends it.
+    await inBrowser({ sandbox: { tickMs: 250, pause: '1s', soak: '60s' }, viewport: { width: 1024, height: 768 }, screenshot: 'sandbox-drill.png' }, async (p, left) => {
+      await p.selectOption('#user-select', 'U0LEAD', { timeout: left() });
+      await p.click('#channel-list [data-channel="C0QA"]', { timeout: left() });
+      // The deploy thread opens when the push reaches qa's canary.
+      const qaRoot = await visible(p.locator('#messages article.msg', { hasText: 'voting01 · qa' }), left());
+
+      await command(p, '/errors status qa', left());
+      await visible(p.locator('#messages article.msg.ephemeral', { hasText: 'Errors are off in voting01 qa' }), left());
+
+      await command(p, '/rollout drill qa', left());
+      await visible(p.locator('#messages article.msg.ephemeral', { hasText: 'Rollback drill started in voting01 qa' }), left());
+      await visible(qaRoot.locator('.thread-link'), left()).then((link) => link.click({ timeout: left() }));
+      const thread = p.locator('#thread-messages');
+      await visible(thread.locator('article.msg.reply', { hasText: 'Rollback drill started by' }), left());
+      await visible(thread.locator('article.msg.reply', { hasText: 'Background analysis phase failed' }), left());
+      const report = await visible(thread.locator('article.msg.reply', { hasText: 'Rollback drill report' }), left());
+      const text = await report.innerText({ timeout: left() });
+      expect(text).toContain('PASSED');
+      expect(text).toMatch(/Verdict: ✅ the analysis caught the errors/);
+      const order = ['errors on', 'analysis failed', 'aborted', 'stable restored', 'errors off'].map((step) => text.indexOf(step));
+      expect(order.every((i) => i >= 0)).toBe(true);
+      expect([...order].sort((a, b) => a - b)).toEqual(order);
+
+      // The drill switched errors off again.
+      await command(p, '/errors status qa', left());
+      await expect.poll(() => p.locator('#messages article.msg.ephemeral', { hasText: 'Errors are off in voting01 qa' }).count(), { timeout: left() }).toBe(2);
+
+      for (const pane of ['#sidebar', '#channel-pane', '#thread-pane']) {
+        const box = await p.locator(pane).boundingBox({ timeout: left() });
+        expect(box, pane).not.toBeNull();
+        expect(box!.x, `${pane} left edge`).toBeGreaterThanOrEqual(0);
+        expect(box!.x + box!.width, `${pane} right edge`).toBeLessThanOrEqual(1024);
+        expect(box!.width, `${pane} width`).toBeGreaterThan(180);
+      }
+      const send = await p.locator('#thread-composer button[type="submit"]').boundingBox({ timeout: left() });
+      expect(send!.x + send!.width, 'thread Send button right edge').toBeLessThanOrEqual(1024);
+    });
   });
 });
+
+/**
+ * Starts a sandbox and a headless chromium page on it, runs `body` with a shared time budget, saves a screenshot, and
+ * closes both. On failure the screenshot goes to `sandbox-failure.png` and the error carries the Slack transcript.
+ */
+async function inBrowser(
+  o: { sandbox: Omit<SandboxOptions, 'port'>; viewport: { width: number; height: number }; screenshot: string },
+  body: (page: Page, left: () => number) => Promise<void>,
+): Promise<void> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} not found: install it with \`apt-get update && apt-get install -y chromium\`, or set SANDBOX_BROWSER=skip to leave this test out`);
+  }
+  const deadline = Date.now() + BUDGET_MS;
+  const left = () => Math.max(1, deadline - Date.now());
+  const sandbox: RunningSandbox = await startSandbox({ port: 0, ...o.sandbox });
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+  try {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      timeout: left(),
+    });
+    page = await browser.newPage({ viewport: o.viewport });
+    await page.goto(sandbox.url, { timeout: left() });
+    await body(page, left);
+    await mkdir(RESULTS, { recursive: true });
+    await page.screenshot({ path: `${RESULTS}${o.screenshot}`, timeout: left() });
+  } catch (err) {
+    await mkdir(RESULTS, { recursive: true });
+    await page?.screenshot({ path: `${RESULTS}sandbox-failure.png`, timeout: 5000 }).catch(() => undefined);
+    throw new Error(`${(err as Error).message}\n(screenshot: test-results/sandbox-failure.png)\n--- slack transcript ---\n${sandbox.transcript()}`, { cause: err });
+  } finally {
+    await browser?.close().catch(() => undefined);
+    await sandbox.close();
+  }
+}
+
+/** Types a slash command in the channel box and sends it. */
+async function command(p: Page, text: string, timeoutMs: number): Promise<void> {
+  await p.fill('#channel-input', text, { timeout: timeoutMs });
+  await p.press('#channel-input', 'Enter', { timeout: timeoutMs });
+}
 
 /** Waits until the first match is visible (re-resolved on every poll of the page), within `timeoutMs`. */
 async function visible(locator: Locator, timeoutMs: number): Promise<Locator> {
