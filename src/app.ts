@@ -18,6 +18,7 @@ import { openJsonStore } from './adapters/store/open-json-store.js';
 import { boltLogger, createLogger } from './adapters/logging/create-logger.js';
 import { systemClock } from './adapters/scheduler/system-clock.js';
 import { createHttpServer } from './http/create-http-server.js';
+import { createSlackEdge } from './adapters/slack/create-slack-edge.js';
 import { Probot, ProbotOctokit, createNodeMiddleware } from 'probot';
 import { pino } from 'pino';
 import { CommitTracker } from './core/use-cases/commit-tracker.js';
@@ -26,6 +27,7 @@ import { cardExtras } from './core/render/card-extras.js';
 import { errorSimBanner } from './core/render/error-sim-banner.js';
 import { ProbotRepoHost } from './adapters/github/probot-repo-host.js';
 import { githubAppFn } from './adapters/github/github-app-fn.js';
+import { guardGithubWebhook } from './adapters/github/guard-github-webhook.js';
 import type { RepoHost } from './core/ports.js';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { KubeRolloutCluster } from './adapters/kubernetes/kube-rollout-cluster.js';
@@ -158,19 +160,17 @@ export async function startApp(settings: Settings, overrides: AppOverrides = {})
   };
   let githubMiddleware: ((req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => Promise<unknown> | void) | undefined;
   if (probot && repoHost) {
-    const comments = new CommentCommands({ catalog, commands, repoHost, log: log.child({ component: 'comments' }), mirror });
+    const comments = new CommentCommands({ catalog, commands, repoHost, clock, log: log.child({ component: 'comments' }), permalink: (c, ts) => chat.permalink(c, ts), mirror });
     const appFn = githubAppFn({ catalog, store, clock, log: log.child({ component: 'github' }), commits, comments, track, count: (event, outcome) => metrics.webhooks.inc({ event, outcome }) });
-    const mw = await createNodeMiddleware(appFn, { probot, webhooksPath: '/api/github/webhooks' });
     const ghLog = log.child({ component: 'github' });
+    // Signed payloads the bot cannot read are refused with 400 before Probot runs a handler on them.
+    const mw = guardGithubWebhook({ secret: settings.github!.webhookSecret, path: '/api/github/webhooks', log: ghLog, next: await createNodeMiddleware(appFn, { probot, webhooksPath: '/api/github/webhooks' }) });
+    // The guard logs a bad signature (naming WEBHOOK_SECRET), which @octokit/webhooks answers 400 without a word.
     githubMiddleware = async (req, res) => {
       await mw(req, res, () => {
         res.writeHead(404);
         res.end();
       });
-      // @octokit/webhooks answers a bad signature with 400 and says nothing in the logs: say what to check.
-      if (res.statusCode === 400 && req.headers['x-hub-signature-256']) {
-        ghLog.warn({ delivery: req.headers['x-github-delivery'], event: req.headers['x-github-event'], fix: "WEBHOOK_SECRET must equal the GitHub App's webhook secret (App settings → Webhook secret); otherwise the delivery was forged" }, 'github webhook signature rejected');
-      }
     };
   }
 
@@ -355,7 +355,8 @@ export async function startApp(settings: Settings, overrides: AppOverrides = {})
   const server = createHttpServer({
     log,
     registry: metrics.registry,
-    slack: receiver?.requestListener,
+    // Signed Slack requests are checked, parsed and claimed by the edge before Bolt acts on them.
+    slack: receiver ? createSlackEdge({ signingSecret: settings.slack.signingSecret!, log, claim: (key) => firstDelivery(key), bolt: receiver.requestListener }) : undefined,
     github: githubMiddleware,
     draining: () => draining,
     readiness: () => {

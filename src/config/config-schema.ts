@@ -15,6 +15,13 @@ export const Approvers = z.strictObject({
   slackUsers: z.array(Text).optional(),
   /** Least repo permission for PR comment commands (default write). */
   githubPermission: z.enum(GITHUB_PERMISSIONS).default('write'),
+  /**
+   * GitHub logins who may promote, abort, retry, drill or toggle errors here by PR comment (besides githubTeams).
+   * Where neither is listed but slackUsers is, comments cannot change this environment: they point to the Slack thread.
+   */
+  githubUsers: z.array(z.string(required('a GitHub login')).regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, 'must be a GitHub login like octocat')).optional(),
+  /** `org/team` slugs whose active members may act here by PR comment (checked with GitHub's team membership API). */
+  githubTeams: z.array(z.string(required('org/team')).regex(/^[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be org/team-slug like acme/sre')).optional(),
 });
 
 /** The app's error-simulation endpoint: GET → {"enabled":bool}; POST toggles. */

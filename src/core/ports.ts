@@ -28,14 +28,24 @@ export interface ChatPort {
   /** Replaces a message's content in place. */
   updateMessage(o: ChatContent & { channel: string; ts: string; keys: string[] }): Promise<void>;
   /**
-   * Looks for a message we posted carrying `key` in its metadata: among a thread's replies when `threadTs` is set,
-   * else among the channel's top-level messages since `sinceMs`. Used after a restart to tell "posted" from "not posted".
+   * Reads one page of our messages back: a thread's replies when `threadTs` is set (conversations.replies), else the
+   * channel's top-level messages (conversations.history), both since `sinceMs`. Used after a restart or a lost answer to
+   * tell "posted" from "not posted" by the keys in the metadata. One call is one request: the caller paces the pages
+   * and follows `cursor`. Throws RateLimitedError on a 429 and ServiceError (with Slack's code) otherwise.
    */
-  findMessageByKey(o: { channel: string; key: string; threadTs?: string; sinceMs?: number }): Promise<string | undefined>;
+  readBack(o: { channel: string; threadTs?: string; sinceMs?: number; cursor?: string }): Promise<ReadBackPage>;
   /** A message only `user` sees. */
   postEphemeral(o: ChatContent & { channel: string; user: string; threadTs?: string }): Promise<void>;
   /** A link people can click to open a message. */
   permalink(channel: string, ts: string): string;
+}
+
+/** One page read back from chat. */
+export interface ReadBackPage {
+  /** Every key carried by our messages on this page, with the ts of the message carrying it. */
+  keys: Record<string, string>;
+  /** Where the next page starts; undefined when this page was the last. */
+  cursor?: string;
 }
 
 /** The embedded store: one in-memory document, flushed to disk in batches. */
@@ -75,6 +85,11 @@ export interface RepoHost {
   getCommit(repo: string, sha: string): Promise<import('./store-data.js').CommitRecord | undefined>;
   /** The user's permission on the repo. */
   permission(repo: string, user: string): Promise<RepoPermission>;
+  /**
+   * Whether `user` is an active member of the team `org/team` (asked as the app's installation on `repo`); a pending
+   * invitation, an unknown team or a non-member is false. Other failures throw ServiceError.
+   */
+  isTeamMember(o: { repo: string; org: string; team: string; user: string }): Promise<boolean>;
   /** Adds a reaction to an issue/PR comment. */
   react(repo: string, commentId: number, content: 'eyes' | '+1' | '-1' | 'rocket' | 'confused'): Promise<void>;
   /** Comments on an issue or PR. */

@@ -130,7 +130,10 @@ export interface RolloutSnapshot {
   specPaused: boolean;
 }
 
-/** A promotion, abort or retry waiting for an approver's confirmation in its thread. */
+/**
+ * A promotion, abort, retry or deploy waiting for an approver's confirmation in its thread. A confirmation confirms
+ * exactly this record (its button carries the id); only the same person's newer request replaces it.
+ */
 export interface Confirmation {
   id: string;
   threadKey: string;
@@ -150,8 +153,13 @@ export interface Confirmation {
   tag?: string;
   digest?: string;
   status: 'pending' | 'done' | 'failed' | 'cancelled' | 'superseded';
+  /** Who decided it: confirmed (`done`/`failed`) or cancelled. */
   doneBy?: string;
   doneAt?: number;
+  /** The newer request (by the same person, for the same environment) that replaced this one. */
+  supersededBy?: string;
+  /** `deploy` only: the environment the tag comes from, as the card named it. */
+  from?: string;
 }
 
 /** One mutation somebody asked for, kept for history and audit. */

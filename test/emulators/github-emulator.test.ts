@@ -122,6 +122,38 @@ describe('GitHub emulator with a real Probot app', () => {
     expect(err).toMatchObject({ status: 404 });
   });
 
+  it('answers team memberships like GitHub: active, pending, 404 for a non-member, and records each call', async () => {
+    gh.addTeamMember('acme', 'sre', 'carol');
+    gh.addTeamMember('acme', 'sre', 'dave', 'pending');
+    const octokit = await probotFor(gh).auth(1);
+
+    const carol = await octokit.rest.teams.getMembershipForUserInOrg({ org: 'acme', team_slug: 'sre', username: 'carol' });
+    const dave = await octokit.rest.teams.getMembershipForUserInOrg({ org: 'acme', team_slug: 'sre', username: 'dave' });
+    const erin = await thrown(() => octokit.rest.teams.getMembershipForUserInOrg({ org: 'acme', team_slug: 'sre', username: 'erin' }));
+
+    expect([carol.data.state, dave.data.state]).toEqual(['active', 'pending']);
+    expect(erin).toMatchObject({ status: 404 });
+    expect(gh.calls.filter((c) => c.path.includes('/teams/')).map((c) => `${c.method} ${c.path} ${c.status}`)).toEqual([
+      'GET /api/v3/orgs/acme/teams/sre/memberships/carol 200',
+      'GET /api/v3/orgs/acme/teams/sre/memberships/dave 200',
+      'GET /api/v3/orgs/acme/teams/sre/memberships/erin 404',
+    ]);
+    expect(gh.unexpectedCalls()).toEqual([]);
+  });
+
+  it('refuses team memberships to an installation without the members permission, and counts unknown teams as unexpected', async () => {
+    const noMembers = await startGitHubEmulator({ permissions: { metadata: 'read', issues: 'write' } });
+    noMembers.registerApp({ appId: APP_ID, publicKeyPem: appKey.publicKey });
+    noMembers.addTeamMember('acme', 'sre', 'carol');
+    const octokit = await probotFor(noMembers).auth(1);
+    expect(await thrown(() => octokit.rest.teams.getMembershipForUserInOrg({ org: 'acme', team_slug: 'sre', username: 'carol' }))).toMatchObject({ status: 403 });
+    await noMembers.close();
+
+    const octokit2 = await probotFor(gh).auth(1);
+    expect(await thrown(() => octokit2.rest.teams.getMembershipForUserInOrg({ org: 'acme', team_slug: 'nope', username: 'carol' }))).toMatchObject({ status: 404 });
+    expect(gh.unexpectedCalls().map((c) => c.path)).toEqual(['/api/v3/orgs/acme/teams/nope/memberships/carol']);
+  });
+
   it('rejects an app JWT signed by a key other than the registered one', async () => {
     const probot = probotFor(gh, rsaKeyPair().privateKey);
     await probot.load(commentBot);

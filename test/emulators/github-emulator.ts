@@ -6,7 +6,7 @@ import { DEFAULT_INSTALLATION_ID, repositoryIdFor, userIdFor } from '../support/
 /**
  * A loopback GitHub Enterprise REST API (served under `/api/v3`) for the routes rollout-chatops calls through
  * Probot: GitHub App auth (JWT → installation token), repo info, collaborator permission, commits, issue
- * comments and reactions, workflow dispatches and deployments. Every request is recorded; a route it does not
+ * comments and reactions, workflow dispatches, deployments and team memberships. Every request is recorded; a route it does not
  * know answers 404 and is listed by `unexpectedCalls()`.
  */
 
@@ -164,6 +164,13 @@ export interface GitHubEmulator {
   setPermission(repo: string, user: string, role: RepoRole): void;
   /** Register a commit (registers the repository); returns its sha. */
   addCommit(repo: string, commit: CommitInput): string;
+  /**
+   * Make a team known and set a user's membership of it (`active`, or `pending` for an invitation not yet accepted):
+   * `GET /orgs/{org}/teams/{team}/memberships/{user}` answers it; a non-member of a known team gets 404 as on GitHub;
+   * a team never added answers 404 and counts as unexpected. `addTeam` alone makes a team with no members.
+   */
+  addTeamMember(org: string, team: string, user: string, state?: 'active' | 'pending'): void;
+  addTeam(org: string, team: string): void;
   /** Register a workflow file; with `inputs`, a dispatch with any other input answers 422 like GitHub. */
   addWorkflow(repo: string, file: string, opts?: { inputs?: string[] }): void;
   /** Mint an installation token without the JWT exchange, for tests that call the API directly. */
@@ -232,11 +239,14 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     pull_requests: 'write',
     deployments: 'write',
     actions: 'write',
+    members: 'read',
   };
   const appKeys = new Map<string, KeyObject>();
   const tokens = new Map<string, { installationId: number; expiresAt: number }>();
   for (const token of opts.staticTokens ?? []) tokens.set(token, { installationId, expiresAt: Infinity });
   const repos = new Map<string, RepoState>();
+  /** `org/team` (lower case) → login (lower case) → membership. */
+  const teams = new Map<string, Map<string, { login: string; state: 'active' | 'pending' }>>();
   const calls: GitHubCall[] = [];
   const comments: Array<GitHubComment & { repoKey: string; issueNumber: number }> = [];
   const reactions: Array<GitHubReaction & { commentId: number }> = [];
@@ -657,9 +667,28 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     };
   }
 
+  /** `GET /orgs/{org}/teams/{team_slug}/memberships/{username}`: needs the installation's `members` permission. */
+  function handleTeamMembership(ctx: RequestContext, m: RegExpExecArray): Reply {
+    const denied = checkInstallationToken(ctx.authorization);
+    if (denied !== undefined) return denied;
+    if (ctx.method !== 'GET') return notFound(true);
+    if (tokenPermissions.members === undefined) return { status: 403, body: { message: 'Resource not accessible by integration', documentation_url: DOCS } };
+    const [org, team, user] = [m[1], m[2], m[3]].map((x) => decodeURIComponent(x ?? ''));
+    const members = teams.get(`${org}/${team}`.toLowerCase());
+    if (members === undefined) return notFound(true);
+    const member = members.get((user ?? '').toLowerCase());
+    if (member === undefined) return notFound(false);
+    return {
+      status: 200,
+      body: { url: `${origin}/api/v3/teams/${team}/memberships/${member.login}`, role: 'member', state: member.state },
+    };
+  }
+
   function route(ctx: RequestContext): Reply {
     const appReply = handleAppRoute(ctx);
     if (appReply !== undefined) return appReply;
+    const teamMatch = /^\/orgs\/([^/]+)\/teams\/([^/]+)\/memberships\/([^/]+)$/.exec(ctx.apiPath);
+    if (teamMatch !== null) return handleTeamMembership(ctx, teamMatch);
     const repoMatch = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(ctx.apiPath);
     if (repoMatch === null) return notFound(true);
     const repo = repos.get(`${decodeURIComponent(repoMatch[1] ?? '')}/${decodeURIComponent(repoMatch[2] ?? '')}`.toLowerCase());
@@ -778,6 +807,16 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
       repo.commits.push({ sha, input, parents: parent === undefined ? [] : [parent] });
       repo.branches.set(branch.toLowerCase(), sha);
       return sha;
+    },
+    addTeamMember(org, team, user, state = 'active') {
+      const key = `${org}/${team}`.toLowerCase();
+      const members = teams.get(key) ?? new Map();
+      members.set(user.toLowerCase(), { login: user, state });
+      teams.set(key, members);
+    },
+    addTeam(org, team) {
+      const key = `${org}/${team}`.toLowerCase();
+      if (!teams.has(key)) teams.set(key, new Map());
     },
     addWorkflow(repo, file, workflowOpts) {
       const state = ensureRepo(repo);

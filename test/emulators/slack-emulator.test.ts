@@ -230,6 +230,18 @@ describe('slack emulator through the real web-api client', () => {
     expect(err).toMatchObject({ code: ErrorCode.HTTPError, statusCode: 503 });
   });
 
+  it('dropResponses stores the message, then cuts the connection without an answer', async () => {
+    const dropped: string[] = [];
+    emu.dropResponses({ method: 'chat.postMessage', match: (args) => args.text === 'taken', onDropped: (call) => dropped.push(String(call.args.text)) });
+    await client.chat.postMessage({ channel: 'C1', text: 'before' });
+    const err = await client.chat.postMessage({ channel: 'C1', text: 'taken' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: ErrorCode.RequestError });
+    expect(dropped).toEqual(['taken']);
+    expect(emu.channelMessages('C1').map((m) => m.text)).toEqual(['before', 'taken']);
+    await client.chat.postMessage({ channel: 'C1', text: 'answered' });
+    expect(emu.channelMessages('C1').map((m) => m.text)).toEqual(['before', 'taken', 'answered']);
+  });
+
   it('records response_url posts and applies replace_original to the bound message', async () => {
     const m = await client.chat.postMessage({ channel: 'C1', text: 'paused', blocks: BUTTON_BLOCKS });
     const url = emu.newResponseUrl({ channel: 'C1', user: 'U1', messageTs: m.ts! });

@@ -102,6 +102,12 @@ export interface SlackEmulator {
    * release function is called: the window where a bot has posted but not yet recorded it. `onHeld` fires per held call.
    */
   holdResponses(method: string, count: number, onHeld?: () => void): () => void;
+  /**
+   * The next `count` (default 1) calls of `method` whose decoded args satisfy `match` take effect (the message is
+   * stored), then the connection is cut without an answer: Slack accepted, the caller never learns it (a crash or a
+   * lost network right after the post). `onDropped` fires per dropped call, before the caller sees the connection close.
+   */
+  dropResponses(o: { method: string; count?: number; match?: (args: Record<string, unknown>) => boolean; onDropped?: (call: SlackCall) => void }): void;
   /** The next `count` calls of `method` answer `{ok:false, error}` (default `fatal_error`), or HTTP `httpStatus` when given. */
   failNext(opts: { method?: string; count: number; error?: string; httpStatus?: number }): void;
   /** Top-level messages of a channel, oldest first, current content; broadcast replies included unless told not to. */
@@ -434,6 +440,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
   }
 
   const holds: Array<{ method: string; remaining: number; held: Array<() => void>; onHeld?: () => void }> = [];
+  const drops: Array<{ method: string; remaining: number; match?: (args: Args) => boolean; onDropped?: (call: SlackCall) => void }> = [];
 
   /** The first armed fault for this method, consumed. */
   function takeFault(method: string): Fault | undefined {
@@ -469,6 +476,13 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
       : handler ? handler(args)
       : fail('unknown_method');
     record(method, args, 200, result);
+    const drop = drops.find((x) => x.remaining > 0 && x.method === method && (x.match?.(args) ?? true));
+    if (drop) {
+      drop.remaining -= 1;
+      drop.onDropped?.(calls[calls.length - 1]!);
+      res.socket?.destroy();
+      return;
+    }
     const hold = holds.find((x) => x.remaining > 0 && x.method === method);
     if (hold) {
       // The call took effect, but its answer never comes (the caller crashes or times out first).
@@ -595,6 +609,9 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions = {}): Promi
       const h = { method, remaining: count, held: [] as Array<() => void>, onHeld };
       holds.push(h);
       return () => { for (const send of h.held.splice(0)) send(); };
+    },
+    dropResponses: ({ method, count, match, onDropped }) => {
+      drops.push({ method, remaining: count ?? 1, match, onDropped });
     },
     rateLimit: ({ method, count, retryAfter }) => {
       faults.push({ ...(method ? { method } : {}), remaining: count, status: 429, retryAfter: retryAfter ?? 1, error: 'ratelimited' });

@@ -22,9 +22,9 @@ afterEach(async () => {
 });
 
 /** The bot with qa's canary waiting at its pause step, so qa has a deploy thread. */
-async function qaDeploying(o: { enabled?: boolean; clock?: SkewClock; ttl?: string } = {}): Promise<{ h: Harness; sim: ErrorSimEmulator; root: SlackMessage }> {
+async function qaDeploying(o: { enabled?: boolean; clock?: SkewClock; ttl?: string; githubUsers?: string[] } = {}): Promise<{ h: Harness; sim: ErrorSimEmulator; root: SlackMessage }> {
   sim = await startErrorSimEmulator({ enabled: o.enabled ?? false });
-  h = await Harness.start({ noStart: true, config: errorSimConfig(sim.url, { ttl: o.ttl }), overrides: o.clock ? { clock: o.clock } : {} });
+  h = await Harness.start({ noStart: true, config: errorSimConfig(sim.url, { ttl: o.ttl, githubUsers: o.githubUsers }), overrides: o.clock ? { clock: o.clock } : {} });
   h.controller.createCanary({ namespace: 'voting01-qa', name: 'vote', image: `${IMG}:0000000-1`, steps: STANDARD_CANARY_STEPS });
   await h.startBot();
   await h.ready();
@@ -200,7 +200,8 @@ describe('error simulation deadline', () => {
 
 describe('/errors from a PR comment', () => {
   it('switches errors on for a writer, answers with a comment and mirrors it in the thread', async () => {
-    const { root } = await qaDeploying();
+    // qa restricts its Slack approvers, so a comment acts there only for a GitHub approver it names.
+    const { root } = await qaDeploying({ githubUsers: ['ada'] });
     h!.github.setPermission('acme/voting01', 'ada', 'write');
     const res = await h!.webhook('issue_comment', issueCommentPayload({ repo: 'acme/voting01', issueNumber: 31, isPullRequest: true, body: '/errors on qa', user: { login: 'ada' } }));
     expect(res.status).toBe(200);

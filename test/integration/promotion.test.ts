@@ -5,6 +5,7 @@ import { STANDARD_CANARY_STEPS } from '../emulators/argo-controller.js';
 import type { SlackMessage } from '../emulators/slack-emulator.js';
 import { Harness, messageText, waitFor } from '../support/harness.js';
 import { issueCommentPayload } from '../support/github-webhooks.js';
+import { STAGING_BLUE_GREEN, voting01Config } from '../support/voting01-config.js';
 import { sendBlockAction, sendSlashCommand, sendThreadMessage } from '../support/slack-requests.js';
 
 const IMG = '123456789012.dkr.ecr.us-east-1.amazonaws.com/voting01-vote';
@@ -54,8 +55,8 @@ async function devCanary(o: { images?: string[]; midStep?: boolean } = {}): Prom
 }
 
 /** qa completes the tag (so it is proven), staging pauses with its preview ready. */
-async function stagingWaitingWithProvenTag(opts: { clock?: Clock } = {}) {
-  h = await Harness.start({ noStart: true, overrides: opts.clock ? { clock: opts.clock } : {} });
+async function stagingWaitingWithProvenTag(opts: { clock?: Clock; config?: string } = {}) {
+  h = await Harness.start({ noStart: true, config: opts.config, overrides: opts.clock ? { clock: opts.clock } : {} });
   h.controller.createCanary({ namespace: 'voting01-qa', name: 'vote', image: `${IMG}:0000000-1`, steps: [{ setWeight: 50 }] });
   h.controller.createBlueGreen({ namespace: 'voting01-staging', name: 'vote', image: `${IMG}:0000000-1`, autoPromotionEnabled: false });
   h.ecr.addImage('voting01-vote', TAG);
@@ -236,7 +237,7 @@ describe('promotion from Slack', () => {
     await waitFor(() => h.slack.responses.some((r) => String(r.body.text).includes('only approvers')), '--force refused for non-approver');
 
     await slash('/promote', 'staging --force', LEAD);
-    const card = await reply('C0STAGING', root, 'Promote voting01 staging?');
+    const card = await reply('C0STAGING', root, 'Promote voting01 staging — FORCE: overrides the check that the tag completed in the previous environment (recorded)?');
     expect(messageText(card)).toContain('override with --force');
     await sendThreadMessage(h.sender, { channel: 'C0STAGING', threadTs: root.ts, user: LEAD, text: 'promote' });
     const done = await reply('C0STAGING', root, 'Promoted by');
@@ -247,7 +248,8 @@ describe('promotion from Slack', () => {
 
 describe('promotion from a PR comment', () => {
   it('promotes at once after the same checks, answering with the preflight facts and the outcome', async () => {
-    const root = await stagingWaitingWithProvenTag();
+    // Staging restricts its Slack approvers, so a comment may promote it only for a GitHub approver it names.
+    const root = await stagingWaitingWithProvenTag({ config: voting01Config({ staging: [...STAGING_BLUE_GREEN, 'approvers:', '  slackUsers: [U0LEAD]', '  githubUsers: [ada]'] }) });
     h.github.setPermission('acme/voting01', 'ada', 'write');
     const payload = issueCommentPayload({ repo: 'acme/voting01', issueNumber: 21, isPullRequest: true, body: '/promote staging', user: { login: 'ada' } });
     const res = await h.webhook('issue_comment', payload);

@@ -245,6 +245,13 @@ export interface IssueCommentPayloadInput {
   previousBody?: string;
   defaultBranch?: string;
   installationId?: number;
+  /**
+   * When the comment was written (`created_at`); default now on the real clock, as GitHub sends a new comment's
+   * webhook within seconds. A test on a moved clock passes the clock's time (the bot refuses comments older than 10 min).
+   */
+  createdAt?: Date | number | string;
+  /** `updated_at`; default the creation time (an edit sets a later one). */
+  updatedAt?: Date | number | string;
 }
 
 /** Builds a realistic, trimmed `issue_comment` payload (the fields Probot and the bot read). */
@@ -259,6 +266,9 @@ export function issueCommentPayload(input: IssueCommentPayloadInput): IssueComme
   const author = userPayload(input.user.login, input.user.type ?? 'User');
   const action = input.action ?? 'created';
   const installationId = input.installationId ?? DEFAULT_INSTALLATION_ID;
+  const iso = (t: Date | number | string): string => (typeof t === 'string' ? t : new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+  const createdAt = iso(input.createdAt ?? new Date());
+  const updatedAt = input.updatedAt === undefined ? createdAt : iso(input.updatedAt);
   return {
     action,
     issue: {
@@ -291,8 +301,8 @@ export function issueCommentPayload(input: IssueCommentPayloadInput): IssueComme
       issue_url: issueApi,
       body: input.body,
       user: author,
-      created_at: '2026-01-29T13:00:00Z',
-      updated_at: '2026-01-29T13:00:00Z',
+      created_at: createdAt,
+      updated_at: updatedAt,
       author_association: 'MEMBER',
     },
     ...(action === 'edited' ? { changes: { body: { from: input.previousBody ?? input.body } } } : {}),

@@ -1,4 +1,4 @@
-import type { ChatContent, ChatPort } from '../../src/core/ports.js';
+import type { ChatContent, ChatPort, ReadBackPage } from '../../src/core/ports.js';
 
 export interface MemoryMessage extends ChatContent { channel: string; ts: string; threadTs?: string; broadcast?: boolean; keys: string[]; at: number }
 
@@ -30,8 +30,19 @@ export class MemoryChat implements ChatPort {
     if (m) Object.assign(m, { text: o.text, blocks: o.blocks });
   }
 
-  async findMessageByKey(o: { channel: string; key: string; threadTs?: string }): Promise<string | undefined> {
-    return this.messages.find((m) => m.channel === o.channel && m.keys.includes(o.key) && (o.threadTs ? m.threadTs === o.threadTs : !m.threadTs))?.ts;
+  /** Read-back calls, in order. */
+  reads: Array<{ channel: string; threadTs?: string; sinceMs?: number; cursor?: string; at: number }> = [];
+  /** Messages per read-back page. */
+  pageSize = 100;
+
+  async readBack(o: { channel: string; threadTs?: string; sinceMs?: number; cursor?: string }): Promise<ReadBackPage> {
+    this.reads.push({ ...o, at: this.now() });
+    this.fail(o.threadTs ? 'conversations.replies' : 'conversations.history');
+    const list = this.messages.filter((m) => m.channel === o.channel && (o.threadTs ? m.threadTs === o.threadTs : !m.threadTs) && (o.sinceMs === undefined || m.at >= o.sinceMs));
+    const start = o.cursor ? Number(o.cursor) : 0;
+    const keys: Record<string, string> = {};
+    for (const m of list.slice(start, start + this.pageSize)) for (const k of m.keys) keys[k] = m.ts;
+    return start + this.pageSize < list.length ? { keys, cursor: String(start + this.pageSize) } : { keys };
   }
 
   async postEphemeral(): Promise<void> {}

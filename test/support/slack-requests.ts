@@ -82,15 +82,15 @@ export async function sendSigned(
   };
 }
 
-/** A slash command, form-encoded with the fields Slack sends, in Slack's order. */
-export function sendSlashCommand(
-  s: SlackSender,
-  o: {
-    command: string; text: string; userId: string; channelId: string; responseUrl?: string; teamId?: string;
-    userName?: string; channelName?: string; headers?: Record<string, string>; timestampSec?: number;
-  },
-): Promise<HttpResult> {
-  const body = new URLSearchParams({
+/** What a slash command carries; `triggerId` fixes the one id Slack makes fresh for every invocation. */
+export interface SlashCommandFields {
+  command: string; text: string; userId: string; channelId: string; responseUrl?: string; teamId?: string;
+  userName?: string; channelName?: string; triggerId?: string;
+}
+
+/** A slash command's exact body, form-encoded with the fields Slack sends, in Slack's order (to send the same bytes twice). */
+export function slashCommandBody(s: SlackSender, o: SlashCommandFields): string {
+  return new URLSearchParams({
     token: VERIFICATION_TOKEN,
     team_id: o.teamId ?? teamOf(s),
     team_domain: 'example',
@@ -103,10 +103,17 @@ export function sendSlashCommand(
     api_app_id: appOf(s),
     is_enterprise_install: 'false',
     response_url: o.responseUrl ?? responseUrlFor(s, { channel: o.channelId, user: o.userId }),
-    trigger_id: triggerId(),
+    trigger_id: o.triggerId ?? triggerId(),
   }).toString();
+}
+
+/** A slash command, form-encoded with the fields Slack sends, in Slack's order. */
+export function sendSlashCommand(
+  s: SlackSender,
+  o: SlashCommandFields & { headers?: Record<string, string>; timestampSec?: number },
+): Promise<HttpResult> {
   return sendSigned(s, {
-    body, contentType: 'application/x-www-form-urlencoded',
+    body: slashCommandBody(s, o), contentType: 'application/x-www-form-urlencoded',
     ...(o.headers ? { headers: o.headers } : {}),
     ...(o.timestampSec !== undefined ? { timestampSec: o.timestampSec } : {}),
   });
@@ -159,21 +166,21 @@ export function sendThreadMessage(
   });
 }
 
+/** What a button click carries; `triggerId` and `actionTs` fix the ids Slack makes fresh for every click. */
+export interface BlockActionFields {
+  actionId: string; value: string; blockId?: string; user: string; channel: string; messageTs: string; threadTs?: string;
+  responseUrl?: string; teamId?: string; message?: { text: string; blocks?: unknown[] }; triggerId?: string; actionTs?: string;
+}
+
 /**
- * A button click (`block_actions`), form-encoded as `payload=<JSON>`. Pass `message` (for instance
+ * A button click's exact body (`block_actions`), form-encoded as `payload=<JSON>`. Pass `message` (for instance
  * `emulator.message(channel, ts)`) to carry the clicked message's real text and blocks, as Slack does; the button's
  * block_id and label are then taken from it when not given.
  */
-export function sendBlockAction(
-  s: SlackSender,
-  o: {
-    actionId: string; value: string; blockId?: string; user: string; channel: string; messageTs: string; threadTs?: string;
-    responseUrl?: string; teamId?: string; message?: { text: string; blocks?: unknown[] }; timestampSec?: number;
-  },
-): Promise<HttpResult> {
+export function blockActionBody(s: SlackSender, o: BlockActionFields): string {
   const team = o.teamId ?? teamOf(s);
   const found = findButton(o.message?.blocks, o.actionId);
-  const actionTs = slackTs(s);
+  const actionTs = o.actionTs ?? slackTs(s);
   const payload = {
     type: 'block_actions',
     user: { id: o.user, username: o.user.toLowerCase(), name: o.user.toLowerCase(), team_id: team },
@@ -183,7 +190,7 @@ export function sendBlockAction(
       type: 'message', message_ts: o.messageTs, channel_id: o.channel, is_ephemeral: false,
       ...(o.threadTs ? { thread_ts: o.threadTs } : {}),
     },
-    trigger_id: triggerId(),
+    trigger_id: o.triggerId ?? triggerId(),
     team: { id: team, domain: 'example' },
     enterprise: null,
     is_enterprise_install: false,
@@ -204,9 +211,13 @@ export function sendBlockAction(
       ...(found?.style ? { style: found.style } : {}),
     }],
   };
-  const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+/** A button click (`block_actions`), as {@link blockActionBody} builds it, signed and sent. */
+export function sendBlockAction(s: SlackSender, o: BlockActionFields & { timestampSec?: number }): Promise<HttpResult> {
   return sendSigned(s, {
-    body, contentType: 'application/x-www-form-urlencoded',
+    body: blockActionBody(s, o), contentType: 'application/x-www-form-urlencoded',
     ...(o.timestampSec !== undefined ? { timestampSec: o.timestampSec } : {}),
   });
 }

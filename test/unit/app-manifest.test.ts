@@ -11,7 +11,8 @@ describe('app.yml', () => {
   });
 
   it('asks for exactly the permissions the bot uses', () => {
-    expect(manifest.default_permissions).toEqual({ contents: 'read', issues: 'write', pull_requests: 'write', actions: 'write', metadata: 'read' });
+    // members: read is the organization permission behind approvers.githubTeams (team membership checks).
+    expect(manifest.default_permissions).toEqual({ contents: 'read', issues: 'write', pull_requests: 'write', actions: 'write', metadata: 'read', members: 'read' });
   });
 
   it('points the webhook at Probot\'s default path', () => {

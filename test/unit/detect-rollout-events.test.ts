@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { detectRevisionEnd } from '../../src/core/events/detect-revision-end.js';
 import { detectRolloutEvents } from '../../src/core/events/detect-rollout-events.js';
+import { renderEvent } from '../../src/core/render/render-event.js';
+import { asStable } from '../../src/core/rollout/as-stable.js';
+import { canaryState } from '../support/state-builders.js';
 import type { RolloutEvent } from '../../src/core/events/rollout-event.js';
 import { readRollout } from '../../src/core/rollout/read-rollout.js';
 import type { RolloutState } from '../../src/core/rollout/rollout-state.js';
@@ -373,5 +377,41 @@ describe('detectRolloutEvents: stable keys', () => {
   it('yields distinct keys within one diff', () => {
     const events = walk([canaryAt(0), canaryAt(3, { pause: 'CanaryPauseStep' }), canaryAt(8, { promoted: true })]);
     expect(new Set(keys(events)).size).toBe(events.length);
+  });
+});
+
+describe('detectRevisionEnd (a newer revision replaced an open thread\'s)', () => {
+  const rev3 = canaryState({ revision: '3', currentPodHash: 'hash3', stableRS: 'hash2' });
+  const rev4 = (stableRS: string) => canaryState({ revision: '4', currentPodHash: 'hash4', stableRS, phase: 'Progressing', message: 'more replicas need to be updated', pauseReasons: [], controllerPause: false });
+
+  it.each([
+    { name: 'stableRS is its pod hash, bot was offline → completed while offline', stable: 'hash3', watched: false, ended: 'completed', offline: true },
+    { name: 'stableRS is its pod hash, watched (states coalesced) → completed', stable: 'hash3', watched: true, ended: 'completed', offline: false },
+    { name: 'never became stable, watched → superseded before it finished', stable: 'hash2', watched: true, ended: 'superseded', offline: false },
+    { name: 'never became stable, bot was offline → ended unseen', stable: 'hash2', watched: false, ended: 'unknown', offline: true },
+  ] as const)('$name', ({ stable, watched, ended, offline }) => {
+    expect(detectRevisionEnd({ revision: rev3.revision, podHash: rev3.currentPodHash, next: rev4(stable), watched })).toEqual({
+      type: 'replaced', key: 'replaced:r4', revision: '3', by: '4', ended, offline,
+    });
+  });
+
+  it('claims no completion when the old pod hash is unknown', () => {
+    expect(detectRevisionEnd({ revision: '3', podHash: undefined, next: rev4('hash3'), watched: false }).ended).toBe('unknown');
+  });
+
+  it.each([
+    { ended: 'completed', offline: true, text: '🎉 Revision 3 completed while I was offline; revision 4 has started since.' },
+    { ended: 'completed', offline: false, text: '🎉 Revision 3 completed; revision 4 has started since.' },
+    { ended: 'superseded', offline: false, text: '⏭️ Superseded by revision 4 before it finished.' },
+    { ended: 'unknown', offline: true, text: '⏹️ Revision 3 ended while I was offline; revision 4 replaced it.' },
+  ] as const)('says "$text"', ({ ended, offline, text }) => {
+    expect(renderEvent({ type: 'replaced', key: 'replaced:r4', revision: '3', by: '4', ended, offline }, rev4('hash2'), undefined)?.text).toBe(text);
+  });
+
+  it('turns the last state seen of a revision proved stable into a completed one', () => {
+    const stable = asStable(rev3);
+    expect(stable).toMatchObject({ phase: 'Healthy', message: '', fullyPromoted: true, stableRS: 'hash3', pauseReasons: [], controllerPause: false, aborted: false });
+    expect(stable.canary).toMatchObject({ stepIndex: 4, stepCount: 4, setWeight: 100 });
+    expect(stable.pausedSince).toBeUndefined();
   });
 });

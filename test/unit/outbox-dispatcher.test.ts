@@ -177,12 +177,116 @@ describe('OutboxDispatcher', () => {
     const { clock, chat, d, data } = setup({ postBurst: 5 });
     thread(data, 't');
     data.outbox[0]!.attemptedAt = 1;
-    chat.findMessageByKey = async () => {
-      throw new ServiceError('slack', 'conversations.history failed: missing_scope', { code: 'missing_scope' });
-    };
+    chat.failures.push(() => new ServiceError('slack', 'conversations.history failed: missing_scope', { code: 'missing_scope' }));
     d.kick();
     await clock.advance(10);
     expect(chat.messages).toHaveLength(1);
+    expect(data.outbox).toEqual([]);
+  });
+
+  it('keeps an entry in doubt through a 429 on its read-back, looks again after Retry-After, and posts nothing twice', async () => {
+    const { clock, chat, d, data } = setup({ postBurst: 5 });
+    const t = thread(data, 't');
+    await chat.postMessage({ channel: 'C1', text: 'card', keys: ['t#root'] });
+    data.outbox[0]!.attemptedAt = 1;
+    chat.failures.push(() => new RateLimitedError('slack', 30_000));
+    d.kick();
+    await clock.advance(29_000);
+    expect(chat.reads).toHaveLength(1);
+    expect(chat.messages).toHaveLength(1);
+    expect(data.outbox[0]!.attemptedAt).toBe(1);
+    await clock.advance(1_100);
+    expect(chat.reads).toHaveLength(2);
+    expect(chat.messages).toHaveLength(1);
+    expect(t.rootTs).toBe(chat.messages[0]!.ts);
+    expect(data.outbox).toEqual([]);
+  });
+
+  it('retries an ok:false read-back with backoff and never takes it for "not posted"', async () => {
+    const { clock, chat, d, data } = setup({ postBurst: 5, readBurst: 5 });
+    thread(data, 't');
+    data.outbox[0]!.attemptedAt = 1;
+    for (let i = 0; i < 3; i++) chat.failures.push(() => new ServiceError('slack', 'conversations.history failed: internal_error', { code: 'internal_error' }));
+    d.kick();
+    await clock.advance(10);
+    expect(chat.reads).toHaveLength(1);
+    await clock.advance(1000);
+    expect(chat.reads).toHaveLength(2);
+    await clock.advance(2000);
+    expect(chat.reads).toHaveLength(3);
+    expect(chat.messages).toHaveLength(0);
+    expect(data.outbox[0]!.attemptedAt).toBe(1);
+    // The fourth look answers, proves the card absent, and only then is it posted.
+    await clock.advance(4000);
+    expect(chat.reads).toHaveLength(4);
+    expect(chat.messages).toHaveLength(1);
+    expect(data.outbox).toEqual([]);
+  });
+
+  it('settles every entry in doubt of a thread with one conversations.replies call', async () => {
+    const { clock, chat, d, data } = setup({ postBurst: 5 });
+    const t = thread(data, 't');
+    d.kick();
+    await clock.advance(10);
+    await chat.postMessage({ channel: 'C1', threadTs: t.rootTs, text: 'one\ntwo', keys: ['t#one', 't#two'] });
+    for (const n of ['one', 'two', 'three']) reply(data, t, n);
+    for (const e of data.outbox) e.attemptedAt = 5;
+    d.kick();
+    await clock.advance(10);
+    expect(chat.reads.map((r) => r.threadTs)).toEqual([t.rootTs]);
+    expect(chat.messages.slice(1).map((m) => m.text)).toEqual(['one\ntwo', 'three']);
+    expect(data.outbox).toEqual([]);
+  });
+
+  it('settles the roots in doubt of a channel with one conversations.history call', async () => {
+    const { clock, chat, d, data } = setup({ postBurst: 5 });
+    thread(data, 'a');
+    thread(data, 'b');
+    await chat.postMessage({ channel: 'C1', text: 'card a', keys: ['a#root'] });
+    for (const e of data.outbox) e.attemptedAt = 1;
+    d.kick();
+    await clock.advance(10);
+    expect(chat.reads).toHaveLength(1);
+    // a's card was found (and is refreshed: which version Slack shows is unknown); only b's is posted.
+    expect(chat.messages.map((m) => m.keys)).toEqual([['a#root'], ['b#root']]);
+    expect(data.threads.a!.rootTs).toBe(chat.messages[0]!.ts);
+    expect(chat.updates.map((u) => u.ts)).toEqual([chat.messages[0]!.ts]);
+  });
+
+  it('paces read-backs on their own budget, apart from posts', async () => {
+    const { clock, chat, d, data } = setup({ postBurst: 5, readsPerMinute: 1, readBurst: 1 });
+    thread(data, 'a', 'C1');
+    thread(data, 'b', 'C2');
+    thread(data, 'c', 'C3');
+    data.outbox[0]!.attemptedAt = 1;
+    data.outbox[1]!.attemptedAt = 1;
+    d.kick();
+    await clock.advance(10);
+    // C3 posts at once; one of C1/C2 is read back, the other waits a minute for the next read.
+    expect(chat.reads).toHaveLength(1);
+    expect(chat.messages.map((m) => m.channel).sort()).toEqual(['C3', chat.reads[0]!.channel].sort());
+    await clock.advance(55_000);
+    expect(chat.reads).toHaveLength(1);
+    await clock.advance(6_000);
+    expect(chat.reads).toHaveLength(2);
+    expect(data.outbox).toEqual([]);
+  });
+
+  it('proves an entry absent only after the last page, following the cursor at the read pace', async () => {
+    const { clock, chat, d, data } = setup({ postBurst: 5, readsPerMinute: 1, readBurst: 1 });
+    chat.pageSize = 2;
+    for (let i = 0; i < 5; i++) await chat.postMessage({ channel: 'C1', text: `other ${i}`, keys: [`x${i}#root`] });
+    thread(data, 't');
+    data.outbox[0]!.attemptedAt = 1;
+    d.kick();
+    await clock.advance(10);
+    expect(chat.reads).toHaveLength(1);
+    await clock.advance(60_000);
+    expect(chat.reads).toHaveLength(2);
+    expect(chat.messages).toHaveLength(5);
+    await clock.advance(60_000);
+    expect(chat.reads.map((r) => r.cursor)).toEqual([undefined, '2', '4']);
+    expect(chat.messages).toHaveLength(6);
     expect(data.outbox).toEqual([]);
   });
 

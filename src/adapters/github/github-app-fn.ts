@@ -4,6 +4,8 @@ import type { Logger } from '../../core/logger.js';
 import type { Clock, StateStore } from '../../core/ports.js';
 import type { CommitTracker } from '../../core/use-cases/commit-tracker.js';
 import { CommentCommands } from '../../core/use-cases/comment-commands.js';
+import { commentCommandLines } from './comment-command-lines.js';
+import { IssueCommentWebhookPayload, PushWebhookPayload, readWebhookPayload } from './github-webhook-payloads.js';
 
 export interface GithubAppDeps {
   catalog: Catalog;
@@ -51,16 +53,16 @@ export function githubAppFn(deps: GithubAppDeps): ApplicationFunction {
     };
 
     app.on('push', async (ctx) => {
-      const p = ctx.payload;
+      const p = readWebhookPayload(PushWebhookPayload, ctx.payload);
       const repo = p.repository.full_name;
       if (deps.catalog.appsForRepo(repo).length === 0) return deps.count?.('push', 'ignored');
       if (!claimPush(ctx.id)) return;
-      remember(repo, p.installation);
+      remember(repo, p.installation ?? undefined);
       // Recording commits is idempotent (keyed by sha), so GitHub gets its answer without waiting for the disk.
       const work = deps.commits.recordPush({
         repo,
         ref: p.ref,
-        defaultBranch: p.repository.default_branch ?? (p.repository as { master_branch?: string }).master_branch ?? 'main',
+        defaultBranch: p.repository.default_branch ?? p.repository.master_branch ?? 'main',
         commits: p.commits.map((c) => ({ id: c.id, message: c.message, url: c.url, timestamp: c.timestamp, author: { name: c.author.name, username: c.author.username } })),
       });
       deps.count?.('push', 'ok');
@@ -68,18 +70,24 @@ export function githubAppFn(deps: GithubAppDeps): ApplicationFunction {
     });
 
     app.on('issue_comment.created', async (ctx) => {
-      const p = ctx.payload;
+      const p = readWebhookPayload(IssueCommentWebhookPayload, ctx.payload);
       const repo = p.repository.full_name;
-      if (deps.catalog.appsForRepo(repo).length === 0 || !CommentCommands.holdsCommand(p.comment.body ?? '')) return deps.count?.('issue_comment', 'ignored');
+      if (deps.catalog.appsForRepo(repo).length === 0) return deps.count?.('issue_comment', 'ignored');
+      // Only plain text counts: a command inside code, a quote or an HTML comment is an example, not an order.
+      const lines = commentCommandLines(p.comment.body ?? '');
+      if (!CommentCommands.holdsCommand(lines)) return deps.count?.('issue_comment', 'ignored');
       const user = p.comment.user;
       const isBot = user?.type === 'Bot' || (user?.login ?? '').endsWith('[bot]') || p.sender?.type === 'Bot';
       if (isBot) return deps.count?.('issue_comment', 'ignored');
       if (!claim(ctx.id, 'issue_comment')) return;
-      remember(repo, p.installation);
+      // A comment is acted on once, whatever delivery carries it: a replay of its signed bytes under a new delivery
+      // id is caught here. The edit time is part of the key, so an edited comment would count as a new command.
+      if (!claim(`comment:${p.comment.id}:${p.comment.updated_at}`, 'issue_comment')) return;
+      remember(repo, p.installation ?? undefined);
       deps.count?.('issue_comment', 'ok');
       // Answer GitHub now; the command (ECR checks, patches, comments) runs after the response.
       deps.track(
-        // The claim reaches the disk before anything is done, so a redelivery after a crash is still caught.
+        // The claims reach the disk before anything is done, so a redelivery after a crash is still caught.
         deps.store
           .flush()
           .then(() => deps.comments.handle({
@@ -91,7 +99,8 @@ export function githubAppFn(deps: GithubAppDeps): ApplicationFunction {
             commentUrl: p.comment.html_url,
             user: user?.login ?? 'unknown',
             userIsBot: isBot,
-            body: p.comment.body ?? '',
+            lines,
+            createdAt: Date.parse(p.comment.created_at),
           }))
           .catch((err: unknown) => deps.log.error({ err, repo, delivery: ctx.id }, 'comment command failed')),
       );

@@ -63,6 +63,19 @@ export class ProbotRepoHost implements RepoHost {
     }
   }
 
+  async isTeamMember(o: { repo: string; org: string; team: string; user: string }): Promise<boolean> {
+    const gh = await this.octokit(o.repo);
+    try {
+      const { data } = await gh.rest.teams.getMembershipForUserInOrg({ org: o.org, team_slug: o.team, username: o.user });
+      return data.state === 'active';
+    } catch (err) {
+      // GitHub answers 404 for a non-member and for a team it does not show this installation.
+      if ((err as { status?: number }).status === 404) return false;
+      const status = (err as { status?: number }).status;
+      throw wrap(err, status === 403 ? `cannot read team ${o.org}/${o.team} (the GitHub App needs the organization permission "Members: read")` : `cannot read ${o.user}'s membership of ${o.org}/${o.team}`);
+    }
+  }
+
   async react(repo: string, commentId: number, content: 'eyes' | '+1' | '-1' | 'rocket' | 'confused'): Promise<void> {
     const [owner, name] = split(repo);
     const gh = await this.octokit(repo);

@@ -2,9 +2,41 @@ import { pino } from 'pino';
 import type { Logger } from '../../core/logger.js';
 import type { LogLevel } from '../../config/env-schema.js';
 
-/** The process logger: pino, JSON lines on stdout, errors serialised with their stack. */
-export function createLogger(level: LogLevel): Logger & pino.Logger {
-  return pino({ name: 'rollout-chatops', level, serializers: { err: pino.stdSerializers.err } });
+/** Fields that hold what someone sent us: a request body or a webhook payload. They are never logged. */
+const BODY_KEYS = new Set(['payload', 'body', 'rawBody', 'event']);
+const OMITTED = '[omitted]';
+
+/**
+ * The process logger: pino, JSON lines on stdout (or `destination`), errors serialised with their stack. No line
+ * carries a request body or a webhook payload: @octokit/webhooks puts the whole delivery on its errors (`err.event`,
+ * again under `err.errors[]`), which Probot logs, so one forged 1 MB webhook used to write 3 MB of log.
+ */
+export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger & pino.Logger {
+  const options: pino.LoggerOptions = {
+    name: 'rollout-chatops',
+    level,
+    serializers: { err: serializeError },
+    redact: { paths: ['payload', 'body', 'rawBody', 'req.body', 'request.body', 'event.payload'], censor: OMITTED },
+  };
+  return destination ? pino(options, destination) : pino(options);
+}
+
+/** pino's error serialiser, then every body or payload field anywhere in the error (its causes and aggregated errors) dropped. */
+function serializeError(err: unknown): unknown {
+  return scrub(pino.stdSerializers.err(err as Error), 0);
+}
+
+function scrub(value: unknown, depth: number): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth > 6) return OMITTED;
+  if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    // `event: 'push'` is a name worth keeping; `event: { payload }` or a long `body` string is what someone sent.
+    const sent = BODY_KEYS.has(k) && ((typeof v === 'object' && v !== null) || (typeof v === 'string' && v.length > 200));
+    out[k] = sent ? OMITTED : scrub(v, depth + 1);
+  }
+  return out;
 }
 
 /** Bolt's Logger interface over ours, so Bolt's lines are structured too. */

@@ -1,5 +1,5 @@
 import type { WebClient } from '@slack/web-api';
-import type { ChatContent, ChatPort } from '../../core/ports.js';
+import type { ChatContent, ChatPort, ReadBackPage } from '../../core/ports.js';
 import { RateLimitedError, ServiceError } from '../../core/ports.js';
 
 /** Slack message metadata type that marks our messages and carries the keys of what they announce. */
@@ -72,27 +72,21 @@ export class SlackChat implements ChatPort {
     }
   }
 
-  async findMessageByKey(o: { channel: string; key: string; threadTs?: string; sinceMs?: number }): Promise<string | undefined> {
-    const matches = (m: SlackMessageLike) =>
-      m.metadata?.event_type === METADATA_TYPE && typeof m.metadata.event_payload?.key === 'string' && m.metadata.event_payload.key.split(' ').includes(o.key);
-    let cursor: string | undefined;
+  async readBack(o: { channel: string; threadTs?: string; sinceMs?: number; cursor?: string }): Promise<ReadBackPage> {
+    const oldest = o.sinceMs !== undefined ? { oldest: (Math.max(0, o.sinceMs) / 1000).toFixed(6) } : {};
     try {
-      for (let page = 0; page < 50; page++) {
-        const res = o.threadTs
-          ? await this.client.conversations.replies({ channel: o.channel, ts: o.threadTs, include_all_metadata: true, limit: 200, cursor })
-          : await this.client.conversations.history({
-              channel: o.channel,
-              include_all_metadata: true,
-              limit: 200,
-              cursor,
-              ...(o.sinceMs !== undefined ? { oldest: (Math.max(0, o.sinceMs) / 1000).toFixed(6) } : {}),
-            });
-        const found = (res.messages as SlackMessageLike[] | undefined)?.find(matches);
-        if (found?.ts) return found.ts;
-        cursor = res.response_metadata?.next_cursor || undefined;
-        if (!cursor) return undefined;
+      // Slack caps `limit` (at 15 for apps under the 1-request-a-minute history limit); the cursor carries on from there.
+      const res = o.threadTs
+        ? await this.client.conversations.replies({ channel: o.channel, ts: o.threadTs, include_all_metadata: true, limit: 200, ...oldest, ...(o.cursor ? { cursor: o.cursor } : {}) })
+        : await this.client.conversations.history({ channel: o.channel, include_all_metadata: true, limit: 200, ...oldest, ...(o.cursor ? { cursor: o.cursor } : {}) });
+      const keys: Record<string, string> = {};
+      for (const m of (res.messages as SlackMessageLike[] | undefined) ?? []) {
+        const key = m.metadata?.event_type === METADATA_TYPE ? m.metadata.event_payload?.key : undefined;
+        if (typeof key !== 'string' || !m.ts) continue;
+        for (const k of key.split(' ')) if (k) keys[k] = m.ts;
       }
-      return undefined;
+      const cursor = res.response_metadata?.next_cursor || undefined;
+      return cursor ? { keys, cursor } : { keys };
     } catch (err) {
       throw toServiceError(err, o.threadTs ? 'conversations.replies' : 'conversations.history');
     }

@@ -18,81 +18,116 @@ export interface ParseError {
 export type ParseResult = { ok: true; command: Command } | { ok: false; problem: ParseError };
 
 const PROMOTE_FLAGS = new Set(['--full', '--dry-run', '--force']);
+/** The shape config-schema.ts allows for names, checked here so a typo never reaches a lookup or an echo unbounded. */
+const ENV_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 
 /**
  * Parses the text after a slash command: `command` is `/promote`, `/rollout` or `/errors`, `text` the rest.
- * Unknown words and flags are errors that come back with the help for that command.
+ * Unknown words and flags are errors that come back with the help for that command; no input makes it throw.
  */
 export function parseCommand(command: string, text: string): ParseResult {
-  const name = command.replace(/^\//, '').toLowerCase();
-  const words = text.trim().split(/\s+/).filter(Boolean);
+  const name = String(command ?? '').replace(/^\//, '').toLowerCase();
+  const words = String(text ?? '').trim().split(/\s+/u).filter(Boolean);
   if (name === 'promote') return parsePromote(words);
   if (name === 'rollout') return parseRollout(words);
   if (name === 'errors') return parseErrors(words);
-  return { ok: false, problem: { error: `unknown command /${name}`, topic: 'rollout' } };
+  return fail(`unknown command \`/${shown(name)}\``, 'rollout');
 }
 
 function parsePromote(words: string[]): ParseResult {
   const topic = 'promote' as const;
-  if (words.length === 0 || words[0] === 'help') return words.length === 0 ? fail('which environment? e.g. `/promote staging`', topic) : ok({ verb: 'help', topic });
+  if (isHelp(words[0])) return ok({ verb: 'help', topic });
   const flags = words.filter((w) => w.startsWith('-'));
   const args = words.filter((w) => !w.startsWith('-'));
   const unknown = flags.filter((f) => !PROMOTE_FLAGS.has(f.toLowerCase()));
-  if (unknown.length) return fail(`unknown option ${unknown.join(', ')} (options: --full, --dry-run, --force)`, topic);
-  if (args.length > 2) return fail(`too many words: \`${args.slice(2).join(' ')}\``, topic);
+  if (unknown.length) return fail(`unknown option ${listed(unknown)} (options: --full, --dry-run, --force)`, topic);
+  const [envWord, app, ...extra] = args;
+  if (envWord === undefined) return fail('which environment? e.g. `/promote staging`', topic);
+  if (extra.length) return fail(`too many words: ${listed(extra)}`, topic);
+  const names = checkNames(envWord, app, topic);
+  if (!names.ok) return names.result;
   const lower = new Set(flags.map((f) => f.toLowerCase()));
-  return ok({ verb: 'promote', env: args[0]!.toLowerCase(), app: args[1], full: lower.has('--full'), dryRun: lower.has('--dry-run'), force: lower.has('--force') });
+  return ok({ verb: 'promote', env: names.env!, app, full: lower.has('--full'), dryRun: lower.has('--dry-run'), force: lower.has('--force') });
 }
 
 function parseRollout(words: string[]): ParseResult {
   const topic = 'rollout' as const;
   const [sub, ...rest] = words;
-  if (!sub || sub === 'help') return ok({ verb: 'help', topic });
+  if (sub === undefined || isHelp(sub)) return ok({ verb: 'help', topic });
   const flags = rest.filter((w) => w.startsWith('-'));
-  if (flags.length) return fail(`unknown option ${flags.join(', ')}`, topic);
-  if (rest.length > 2) return fail(`too many words: \`${rest.slice(2).join(' ')}\``, topic);
-  const env = rest[0]?.toLowerCase();
-  const app = rest[1];
-  switch (sub.toLowerCase()) {
+  if (flags.length) return fail(`unknown option ${listed(flags)}`, topic);
+  if (rest.length > 2) return fail(`too many words: ${listed(rest.slice(2))}`, topic);
+  const verb = sub.toLowerCase();
+  if (verb !== 'status' && verb !== 'history' && verb !== 'abort' && verb !== 'retry' && verb !== 'drill') return fail(`unknown subcommand ${listed([sub])}`, topic);
+  const names = checkNames(rest[0], rest[1], topic);
+  if (!names.ok) return names.result;
+  const { env, app } = names;
+  switch (verb) {
     case 'status':
-      return ok({ verb: 'status', env, app });
     case 'history':
-      return ok({ verb: 'history', env, app });
+      return ok({ verb, env, app });
     case 'abort':
     case 'retry':
       // Without an environment, the channel's own environment is meant (resolved by the command service).
-      return ok({ verb: sub.toLowerCase() as 'abort' | 'retry', env, app });
-    case 'drill': {
+      return ok({ verb, env, app });
+    case 'drill':
       if (!env) return fail('which environment? e.g. `/rollout drill qa`', topic);
       return ok({ verb: 'drill', env, app });
-    }
-    default:
-      return fail(`unknown subcommand \`${sub}\``, topic);
   }
 }
 
 function parseErrors(words: string[]): ParseResult {
   const topic = 'errors' as const;
   const [action, ...rest] = words;
-  if (!action || action === 'help') return ok({ verb: 'help', topic });
+  if (action === undefined || isHelp(action)) return ok({ verb: 'help', topic });
   const a = action.toLowerCase();
-  if (a !== 'on' && a !== 'off' && a !== 'status') return fail(`unknown action \`${action}\` (on, off or status)`, topic);
+  if (a !== 'on' && a !== 'off' && a !== 'status') return fail(`unknown action ${listed([action])} (on, off or status)`, topic);
+  const flags = rest.filter((w) => w.startsWith('-'));
+  if (flags.length) return fail(`unknown option ${listed(flags)}`, topic);
   if (rest.length === 0) return fail(`which environment? e.g. \`/errors ${a} qa\``, topic);
-  if (rest.length > 2) return fail(`too many words: \`${rest.slice(2).join(' ')}\``, topic);
-  return ok({ verb: 'errors', action: a, env: rest[0]!.toLowerCase(), app: rest[1] });
+  if (rest.length > 2) return fail(`too many words: ${listed(rest.slice(2))}`, topic);
+  const names = checkNames(rest[0], rest[1], topic);
+  if (!names.ok) return names.result;
+  return ok({ verb: 'errors', action: a, env: names.env!, app: names.app });
 }
 
 /**
- * Parses a GitHub comment: the first line that starts with a command (`/promote staging`, `/rollout status qa`,
- * `/errors on qa`). Returns undefined when the comment holds no command at all (ordinary conversation).
+ * Parses a GitHub comment, given as its lines of plain text (the GitHub adapter takes them out of the Markdown, so
+ * code, quotes and HTML comments never get here): the first line that starts with a command (`/promote staging`,
+ * `/rollout status qa`, `/errors on qa`). Returns undefined when no line holds a command (ordinary conversation).
  */
-export function parseCommentCommand(body: string): ParseResult | undefined {
-  for (const raw of body.split(/\r?\n/)) {
-    const line = raw.trim();
-    const m = /^\/(promote|rollout|errors)(?:\s+(.*))?$/i.exec(line);
+export function parseCommentCommand(lines: readonly string[]): ParseResult | undefined {
+  for (const raw of lines) {
+    const m = /^\/(promote|rollout|errors)(?:\s+([^]*))?$/iu.exec(raw.trim());
     if (m) return parseCommand(m[1]!, m[2] ?? '');
   }
   return undefined;
+}
+
+function isHelp(word: string | undefined): boolean {
+  return word !== undefined && ['help', '--help', '-h'].includes(word.toLowerCase());
+}
+
+/** Checks the environment and app words against the shapes names may have. */
+function checkNames(envWord: string | undefined, app: string | undefined, topic: ParseError['topic']): { ok: true; env?: string; app?: string } | { ok: false; result: ParseResult } {
+  const env = envWord?.toLowerCase();
+  if (env !== undefined && !ENV_NAME.test(env)) return { ok: false, result: fail(`${listed([envWord!])} is not an environment name (lower-case letters, digits and dashes)`, topic) };
+  if (app !== undefined && !APP_NAME.test(app)) return { ok: false, result: fail(`${listed([app])} is not an app name (letters, digits, dots, dashes or underscores)`, topic) };
+  return { ok: true, env, app };
+}
+
+/** User words as code, at most three of them, each cut short: the answer echoes input without growing with it. */
+function listed(words: string[]): string {
+  const shownWords = words.slice(0, 3).map((w) => `\`${shown(w)}\``);
+  return `${shownWords.join(', ')}${words.length > 3 ? ` and ${words.length - 3} more` : ''}`;
+}
+
+/** A word safe to echo inside a code span: no backticks, mention or link brackets, controls or bidi overrides. */
+function shown(word: string): string {
+  const clean = word.replace(/[`<>&\p{Cc}\p{Cf}]/gu, '');
+  const chars = [...clean];
+  return chars.length > 30 ? `${chars.slice(0, 30).join('')}…` : clean;
 }
 
 function ok(command: Command): ParseResult {

@@ -16,9 +16,16 @@ export interface Pacing {
   updateBurst: number;
   /** Most replies merged into one message while a channel is busy (default 10). */
   maxBatch: number;
+  /**
+   * Read-back requests per minute, for each of conversations.history and conversations.replies (default 1: Slack
+   * allows some apps no more). Reading back is how an entry in doubt is settled, so it has its own budget.
+   */
+  readsPerMinute: number;
+  /** Read-back requests a method may burst before that pace applies (default 3); a 429 still waits as told. */
+  readBurst: number;
 }
 
-export const DEFAULT_PACING: Pacing = { postsPerSecond: 1, postBurst: 4, updatesPerSecond: 1, updateBurst: 10, maxBatch: 10 };
+export const DEFAULT_PACING: Pacing = { postsPerSecond: 1, postBurst: 4, updatesPerSecond: 1, updateBurst: 10, maxBatch: 10, readsPerMinute: 1, readBurst: 3 };
 
 /** Counters the dispatcher reports; the metrics adapter turns them into Prometheus series. */
 export interface DeliveryMetrics {
@@ -47,16 +54,46 @@ interface ChannelLane {
 }
 
 const MAX_BACKOFF_MS = 60_000;
-/** Slack answers that mean reading history back will never work here. */
-const CANNOT_READ_BACK = new Set(['unknown_method', 'missing_scope', 'not_allowed_token_type', 'method_deprecated', 'channel_not_found', 'thread_not_found']);
+/** Slack's clock and ours may disagree: read back from a minute before the entry was made. */
+const READ_BACK_MARGIN_MS = 60_000;
+/**
+ * Slack answers to a read-back that will not change by asking again, so waiting for them would hold the thread
+ * forever: this token can never read the conversation (no history scope, a token type or method that cannot, a
+ * channel the bot cannot see or is not in, a thread that does not exist). The entry is posted again: a possible
+ * duplicate is better than a message never sent. Every other failure (429, internal_error, 5xx, a lost connection,
+ * a rejected token) leaves the entry in doubt and is asked again later.
+ */
+const CANNOT_READ_BACK = new Set(['unknown_method', 'missing_scope', 'not_allowed_token_type', 'method_deprecated', 'channel_not_found', 'not_in_channel', 'thread_not_found']);
+
+type ReadMethod = 'conversations.history' | 'conversations.replies';
+
+/** What one read-back covers: a thread's replies, or a channel's top-level messages (roots and notices). */
+interface ReadScope {
+  id: string;
+  method: ReadMethod;
+  channel: string;
+  threadTs?: string;
+  entries: OutboxEntry[];
+}
+
+/** A read-back under way, page by page. */
+interface ReadScan {
+  sinceMs: number;
+  cursor?: string;
+  /** The entries in doubt when the scan began: reaching its last page proves only these absent. */
+  ids: Set<string>;
+}
 
 /**
  * Sends what the outbox holds, in order per thread, paced per channel, high priority first across threads, and keeps
  * every status card current with coalesced chat.update calls.
  *
- * Restart safety: an entry is marked attempted and flushed BEFORE its post; an attempted entry is looked up in Slack
- * (by the key in its metadata) before it is posted again, so a crash between the post and the flush that records it
- * neither loses nor duplicates the message.
+ * Restart safety: an entry is marked attempted and flushed BEFORE its post. An attempted entry that is not being posted
+ * is in doubt (we crashed, or lost the answer, after Slack may have taken it): it is not posted again until a read-back
+ * has answered. Read-backs are paced on their own budget and batched, one per thread (conversations.replies) or per
+ * channel for top-level messages (conversations.history), whatever number of entries they settle. An entry found is
+ * recorded; one absent from every page is posted; a 429 waits as told and any other failure backs off, the entry
+ * still in doubt. Only a read-back that can never work (CANNOT_READ_BACK) lets an entry be posted unseen.
  */
 export class OutboxDispatcher {
   private readonly pacing: Pacing;
@@ -65,6 +102,12 @@ export class OutboxDispatcher {
   private updateHoldUntil = 0;
   private readonly updatesInFlight = new Set<string>();
   private readonly updateFailures = new Map<string, { count: number; until: number }>();
+  /** Entries of posts in flight: attempted, yet not in doubt. */
+  private readonly sending = new Set<string>();
+  private readonly readMethods = new Map<ReadMethod, { bucket: TokenBucket; holdUntil: number }>();
+  private readonly scans = new Map<string, ReadScan>();
+  private readonly readsInFlight = new Set<string>();
+  private readonly readFailures = new Map<string, { count: number; until: number }>();
   private timer: Timer | undefined;
   private timerAt = Infinity;
   private pumping = false;
@@ -143,6 +186,8 @@ export class OutboxDispatcher {
     const now = this.deps.clock.now();
     let wait = Infinity;
     this.deps.metrics?.queueDepth(data.outbox.length);
+
+    wait = Math.min(wait, this.startReadBacks(now));
 
     // Posts: group pending entries by channel.
     const byChannel = new Map<string, OutboxEntry[]>();
@@ -226,6 +271,8 @@ export class OutboxDispatcher {
     let best: { entries: OutboxEntry[]; high: boolean; seq: number } | undefined;
     for (const list of byThread.values()) {
       list.sort((a, b) => a.seq - b.seq);
+      // A thread whose next message may already be in Slack waits for its read-back.
+      if (list[0]!.attemptedAt !== undefined) continue;
       const high = list.some((e) => e.priority === 'high');
       const seq = list[0]!.seq;
       if (!best || (high && !best.high) || (high === best.high && seq < best.seq)) best = { entries: list, high, seq };
@@ -261,35 +308,12 @@ export class OutboxDispatcher {
   }
 
   private async send(batch: OutboxEntry[], lane: ChannelLane, slotTakenAt: number): Promise<void> {
-    const { store, chat, clock, log } = this.deps;
+    const { store, chat, clock } = this.deps;
     const head = batch[0]!;
     const thread = store.data.threads[head.threadKey];
     const method = 'chat.postMessage';
+    for (const e of batch) this.sending.add(e.id);
     try {
-      // An attempted entry may already be in Slack (we crashed or timed out after posting): look before posting again.
-      if (head.attemptedAt !== undefined) {
-        const found = await chat
-          .findMessageByKey({
-            channel: head.channel,
-            key: head.id,
-            threadTs: head.kind === 'reply' ? thread?.rootTs : undefined,
-            sinceMs: head.createdAt - 60_000,
-          })
-          .catch((err: unknown) => {
-            // A workspace that will never let us read history back: posting again is better than never posting.
-            if (err instanceof ServiceError && CANNOT_READ_BACK.has(err.code ?? '')) {
-              log.warn({ err, entry: head.id, fix: 'add the channels:history and groups:history scopes so restarts can tell posted from not posted' }, 'cannot read slack history back, posting again');
-              return undefined;
-            }
-            throw err;
-          });
-        if (found) {
-          log.info({ entry: head.id, ts: found }, 'message found in Slack after restart, not posting again');
-          this.recordSent(batch, found, thread, undefined);
-          await store.flush();
-          return;
-        }
-      }
       const now = clock.now();
       for (const e of batch) {
         e.attemptedAt = now;
@@ -322,7 +346,128 @@ export class OutboxDispatcher {
       await store.flush();
     } catch (err) {
       this.onFailure(err, batch, lane, method);
+    } finally {
+      for (const e of batch) this.sending.delete(e.id);
     }
+  }
+
+  /** The entries in doubt, by what one read-back would cover, oldest first. */
+  private readScopes(): ReadScope[] {
+    const { data } = this.deps.store;
+    const scopes = new Map<string, ReadScope>();
+    for (const e of [...data.outbox].sort((a, b) => a.seq - b.seq)) {
+      if (e.attemptedAt === undefined || this.sending.has(e.id)) continue;
+      let threadTs: string | undefined;
+      if (e.kind === 'reply') {
+        threadTs = data.threads[e.threadKey]?.rootTs;
+        if (!threadTs) continue; // nextBatch already says so
+      }
+      const id = threadTs ? `${e.channel}/${threadTs}` : e.channel;
+      const scope = scopes.get(id);
+      if (scope) scope.entries.push(e);
+      else scopes.set(id, { id, method: threadTs ? 'conversations.replies' : 'conversations.history', channel: e.channel, threadTs, entries: [e] });
+    }
+    return [...scopes.values()];
+  }
+
+  private readMethod(method: ReadMethod) {
+    let m = this.readMethods.get(method);
+    if (!m) {
+      m = { bucket: new TokenBucket(this.pacing.readsPerMinute / 60, this.pacing.readBurst, this.deps.clock.now()), holdUntil: 0 };
+      this.readMethods.set(method, m);
+    }
+    return m;
+  }
+
+  /** Starts the read-backs that may start now; returns how long until the next one may (Infinity when none waits). */
+  private startReadBacks(now: number): number {
+    let wait = Infinity;
+    for (const scope of this.readScopes()) {
+      if (this.readsInFlight.has(scope.id)) continue;
+      const failed = this.readFailures.get(scope.id);
+      if (failed && failed.until > now) {
+        wait = Math.min(wait, failed.until - now);
+        continue;
+      }
+      const method = this.readMethod(scope.method);
+      if (method.holdUntil > now) {
+        wait = Math.min(wait, method.holdUntil - now);
+        continue;
+      }
+      const tokenWait = method.bucket.waitMs(now);
+      if (tokenWait > 0) {
+        wait = Math.min(wait, tokenWait);
+        continue;
+      }
+      method.bucket.take(now);
+      this.readsInFlight.add(scope.id);
+      this.inFlight++;
+      void this.readBack(scope).finally(() => {
+        this.readsInFlight.delete(scope.id);
+        this.settle();
+      });
+    }
+    return wait;
+  }
+
+  /** Reads one page back for a scope and settles what it can: found entries are recorded, absent ones freed to post. */
+  private async readBack(scope: ReadScope): Promise<void> {
+    const { chat, clock, store, log } = this.deps;
+    let scan = this.scans.get(scope.id);
+    if (!scan) {
+      scan = { sinceMs: Math.min(...scope.entries.map((e) => e.createdAt)) - READ_BACK_MARGIN_MS, ids: new Set(scope.entries.map((e) => e.id)) };
+      this.scans.set(scope.id, scan);
+    }
+    try {
+      const page = await chat.readBack({ channel: scope.channel, threadTs: scope.threadTs, sinceMs: scan.sinceMs, cursor: scan.cursor });
+      this.deps.metrics?.slackCall(scope.method, 'ok');
+      this.readFailures.delete(scope.id);
+      for (const e of this.inDoubt(scope.id)) {
+        const ts = page.keys[e.id];
+        if (ts === undefined) continue;
+        log.info({ entry: e.id, ts }, 'message found in Slack, not posting it again');
+        this.recordSent([e], ts, store.data.threads[e.threadKey], undefined);
+      }
+      if (this.inDoubt(scope.id).length === 0) {
+        this.scans.delete(scope.id);
+      } else if (page.cursor) {
+        scan.cursor = page.cursor;
+      } else {
+        this.scans.delete(scope.id);
+        for (const e of this.inDoubt(scope.id)) {
+          if (!scan.ids.has(e.id)) continue;
+          log.info({ entry: e.id, method: scope.method }, 'message not in Slack, posting it');
+          e.attemptedAt = undefined;
+        }
+      }
+      await store.flush();
+    } catch (err) {
+      const now = clock.now();
+      if (err instanceof RateLimitedError) {
+        // Slack answered nothing: the entries stay in doubt and are looked up again once it lets us.
+        this.readMethod(scope.method).holdUntil = now + err.retryAfterMs;
+        this.deps.metrics?.slackCall(scope.method, 'rate_limited');
+        log.warn({ method: scope.method, retryAfterMs: err.retryAfterMs }, 'slack rate limited reading history back, waiting as asked');
+        return;
+      }
+      this.deps.metrics?.slackCall(scope.method, 'error');
+      if (err instanceof ServiceError && CANNOT_READ_BACK.has(err.code ?? '')) {
+        this.scans.delete(scope.id);
+        for (const e of this.inDoubt(scope.id)) e.attemptedAt = undefined;
+        log.warn({ err, method: scope.method, channel: scope.channel, entries: scope.entries.map((e) => e.id), fix: readBackFix(err.code) }, 'cannot read slack history back, posting again');
+        await store.flush();
+        return;
+      }
+      const count = (this.readFailures.get(scope.id)?.count ?? 0) + 1;
+      const backoff = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(count - 1, 6));
+      this.readFailures.set(scope.id, { count, until: now + backoff });
+      log.error({ err, method: scope.method, channel: scope.channel, backoffMs: backoff, fix: fixHint(err) }, 'reading slack history back failed, will look again before posting');
+    }
+  }
+
+  /** The entries of a scope still in doubt now. */
+  private inDoubt(scopeId: string): OutboxEntry[] {
+    return this.readScopes().find((s) => s.id === scopeId)?.entries ?? [];
   }
 
   private recordSent(batch: OutboxEntry[], ts: string, thread: ThreadRecord | undefined, cardVersion: number | undefined): void {
@@ -392,6 +537,12 @@ function mergeReplies(batch: OutboxEntry[]): ChatContent {
   const text = batch.map((e) => e.text).join('\n');
   const blocks = batch.flatMap((e) => e.blocks ?? [{ type: 'section', text: { type: 'mrkdwn', text: e.text } }]);
   return { text, blocks: blocks.length <= 50 ? blocks : undefined };
+}
+
+function readBackFix(code: string | undefined): string {
+  if (code === 'not_in_channel' || code === 'channel_not_found') return 'invite the bot to the channel (/invite @rollout-chatops) so restarts can tell posted from not posted';
+  if (code === 'thread_not_found') return 'the thread root is gone (deleted?); replies to it cannot be read back';
+  return 'add the channels:history and groups:history scopes so restarts can tell posted from not posted';
 }
 
 function fixHint(err: unknown): string | undefined {

@@ -15,6 +15,13 @@ export type RolloutEvent =
   | { type: 'retried'; key: string }
   | { type: 'completed'; key: string; revision: string }
   | { type: 'degraded'; key: string; message: string }
-  | { type: 'recovered'; key: string };
+  | { type: 'recovered'; key: string }
+  /**
+   * An open thread's revision gave way to revision `by`. `ended` is what is known of how it ended: `completed` when the
+   * new status names its pods stable (status.stableRS), `superseded` when it was watched up to the new revision and
+   * never became stable, `unknown` when it was not watched (the bot was offline) and the status proves nothing.
+   * `offline`: the bot had not seen the revision since it started, so it did not see it end.
+   */
+  | { type: 'replaced'; key: string; revision: string; by: string; ended: 'completed' | 'superseded' | 'unknown'; offline: boolean };
 
 export type RolloutEventType = RolloutEvent['type'];

@@ -72,6 +72,16 @@ export function renderEvent(event: RolloutEvent, state: RolloutState, target: En
       return { text: `🔥 Degraded: ${esc(event.message)}`, priority: 'high', broadcast: true, batchable: false };
     case 'recovered':
       return progress('💚 Recovered: no longer degraded.');
+    case 'replaced': {
+      const rev = esc(event.revision);
+      const by = esc(event.by);
+      // Only what was seen, or what the new status proves (see detectRevisionEnd).
+      if (event.ended === 'completed') {
+        return once(`🎉 Revision ${rev} completed${event.offline ? ' while I was offline' : ''}; revision ${by} has started since.`);
+      }
+      if (event.ended === 'superseded') return once(`⏭️ Superseded by revision ${by} before it finished.`);
+      return once(`⏹️ Revision ${rev} ended while I was offline; revision ${by} replaced it.`);
+    }
     default:
       return undefined;
   }
@@ -79,6 +89,10 @@ export function renderEvent(event: RolloutEvent, state: RolloutState, target: En
 
 function progress(text: string): EventReply {
   return { text, priority: 'normal', broadcast: false, batchable: true };
+}
+
+function once(text: string): EventReply {
+  return { text, priority: 'normal', broadcast: false, batchable: false };
 }
 
 function stepAt(e: { step?: number; of?: number }): string {

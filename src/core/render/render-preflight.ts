@@ -3,6 +3,8 @@ import type { RolloutState } from '../rollout/rollout-state.js';
 import type { Proof } from '../deploys/describe-proof.js';
 import { describePhase, describeProgress } from './describe-state.js';
 import { context, esc, section, who } from './mrkdwn.js';
+import { describeRequest } from './describe-request.js';
+import type { RequestLine } from './render-confirmation-notice.js';
 
 export interface PreflightView {
   mode: 'confirm' | 'dry-run' | 'refused' | 'executed';
@@ -17,9 +19,17 @@ export interface PreflightView {
   describe: string;
   patches: RolloutPatch[];
   proof?: Proof;
+  /** `--full`: shown in the headline, in plain words. */
+  full: boolean;
   force: boolean;
   refusal?: string;
   approvers: string;
+  /** False when the requester may not confirm it: the card says it waits for an approver. Default true. */
+  requesterMayConfirm?: boolean;
+  /** Other requests waiting in the thread for the same typed word (confirm mode). */
+  others?: RequestLine[];
+  /** This request replaced the same person's earlier pending one. */
+  replacesOwn?: boolean;
   confirmationId?: string;
   namespace: string;
   rollout: string;
@@ -32,11 +42,13 @@ const VERB = { promote: 'Promote', abort: 'Abort', retry: 'Retry' } as const;
  * action will do and the exact patches, and how to confirm. One place decides this wording for Slack and GitHub.
  */
 export function renderPreflight(v: PreflightView): { text: string; blocks: unknown[] } {
+  const headline = describeRequest({ action: v.action, app: v.app, env: v.env, full: v.full, force: v.force });
+  const requester = `requested by ${who(v.requestedBy)}${v.requesterMayConfirm === false ? `, who is not an approver: waiting for an approver (${v.approvers})` : ''}`;
   const title =
-    v.mode === 'confirm' ? `🚦 *${VERB[v.action]} ${esc(v.app)} ${esc(v.env)}?* requested by ${who(v.requestedBy)}`
-    : v.mode === 'dry-run' ? `🧪 *Dry run: ${v.action} ${esc(v.app)} ${esc(v.env)}* requested by ${who(v.requestedBy)}`
+    v.mode === 'confirm' ? `🚦 *${headline}?* ${requester}`
+    : v.mode === 'dry-run' ? `🧪 *Dry run: ${headline}* requested by ${who(v.requestedBy)}`
     : v.mode === 'refused' ? `🚫 *Cannot ${v.action} ${esc(v.app)} ${esc(v.env)}*: ${v.refusal ?? ''}`
-    : `✅ *${VERB[v.action]} ${esc(v.app)} ${esc(v.env)}*: checks passed`;
+    : `✅ *${headline}*: checks passed`;
   const facts: string[] = [];
   if (v.tag) {
     if (v.image) facts.push(`• Image tag \`${esc(v.tag)}\` verified in ECR \`${esc(v.ecrRepository)}\`: digest \`${esc(v.image.digest)}\``);
@@ -47,8 +59,12 @@ export function renderPreflight(v: PreflightView): { text: string; blocks: unkno
   if (v.describe) facts.push(`• ${VERB[v.action]} will: ${esc(v.describe)}`);
   if (v.proof) facts.push(v.proof.ok ? `• Proven: ${v.proof.text}` : `• ⚠️ Not proven: ${v.proof.text}${v.force ? ' · *override with --force* (recorded)' : ''}`);
   if (v.patches.length && v.mode !== 'refused') facts.push(`• Patches${v.mode === 'dry-run' ? ' that would be sent' : ''}: ${v.patches.map((p) => `\`PATCH ${p.target === 'status' ? 'rollouts/status' : 'rollouts'} ${JSON.stringify(p.body)}\` (application/merge-patch+json)`).join(', then ')}`);
+  if (v.mode === 'confirm' && v.replacesOwn) facts.push(`• Replaces ${who(v.requestedBy)}'s earlier request: its button no longer does anything.`);
+  if (v.mode === 'confirm' && v.others?.length) {
+    facts.push(`• Also waiting in this thread: ${v.others.map((o) => `${o.headline}, requested by ${who(o.requestedBy)}${o.requesterMayConfirm ? '' : ' (not an approver)'}`).join('; ')}. Typing \`${v.action}\` asks which one; press the button on the card you mean.`);
+  }
   const footer =
-    v.mode === 'confirm' ? `To confirm, an approver (${v.approvers}) types \`${v.action}\` in this thread or presses ${VERB[v.action]}, within 10 minutes.`
+    v.mode === 'confirm' ? `To confirm exactly this request, an approver (${v.approvers}) presses ${VERB[v.action]} on this card or types \`${v.action}\` in this thread, within 10 minutes.`
     : v.mode === 'dry-run' ? 'Dry run: nothing was sent.'
     : v.mode === 'refused' ? 'Nothing was sent.'
     : '';
@@ -67,8 +83,8 @@ export function renderPreflight(v: PreflightView): { text: string; blocks: unkno
           style: v.action === 'abort' ? 'danger' : 'primary',
           text: { type: 'plain_text', text: VERB[v.action] },
           confirm: {
-            title: { type: 'plain_text', text: `${VERB[v.action]} ${v.env}?` },
-            text: { type: 'mrkdwn', text: `${VERB[v.action]} ${esc(v.app)} ${esc(v.env)}${v.tag ? ` (\`${esc(v.tag)}\`)` : ''}: ${esc(v.describe)}` },
+            title: { type: 'plain_text', text: `${VERB[v.action]} ${v.env}${v.full && v.action === 'promote' ? ' (FULL)' : ''}${v.force ? ' (FORCE)' : ''}?`.slice(0, 100) },
+            text: { type: 'mrkdwn', text: `${headline}${v.tag ? ` (\`${esc(v.tag)}\`)` : ''}: ${esc(v.describe)}. Requested by ${who(v.requestedBy)}.`.slice(0, 300) },
             confirm: { type: 'plain_text', text: VERB[v.action] },
             deny: { type: 'plain_text', text: 'Not now' },
             ...(v.action === 'abort' ? { style: 'danger' } : {}),

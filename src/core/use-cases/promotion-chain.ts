@@ -8,8 +8,11 @@ import { describePhase, describeProgress, primaryTag, waitsForPromotion } from '
 import { esc, who } from '../render/mrkdwn.js';
 import type { RolloutState } from '../rollout/rollout-state.js';
 import type { Confirmation, ThreadRecord } from '../store-data.js';
+import { approverList, isApprover } from '../policy/approvers.js';
+import { renderDeployOffer } from '../render/render-deploy-offer.js';
 import type { RolloutObserver } from './rollout-observer.js';
-import { CONFIRMATION_TTL_MS } from './promotion-service.js';
+import { openConfirmation } from './open-confirmation.js';
+import { requestLineOf } from './request-line-of.js';
 
 export interface PromotionChainDeps {
   catalog: Catalog;
@@ -153,54 +156,40 @@ export class PromotionChain {
       const text = await this.dispatch({ target, tag, by: ctx.user, fromThreadKey: prevThread.key, thread });
       return { text: `${facts.join('\n')}\n${text}` };
     }
-    const { store, clock } = this.deps;
-    for (const c of Object.values(store.data.confirmations)) if (c.threadKey === thread.key && c.action === 'deploy' && c.status === 'pending') c.status = 'superseded';
-    const id = `c${clock.now().toString(36)}${store.data.seq++}`;
-    const c: Confirmation = {
-      id,
-      threadKey: thread.key,
+    const { confirmation: c, replaced, others } = openConfirmation({
+      data: this.deps.store.data,
+      now: this.deps.clock.now(),
+      request: {
+        threadKey: thread.key,
+        app: target.app.name,
+        env: target.env.name,
+        action: 'deploy',
+        full: false,
+        force: o.force,
+        requestedBy: ctx.user,
+        snapshot: { phase: o.current?.phase ?? 'unknown', pauseReasons: [], aborted: false, specPaused: false, image: o.current?.images[0]?.image, podHash: o.current?.currentPodHash },
+        describe: `dispatch ${deploy.workflow} with image_tag=${tag}`,
+        tag,
+        digest: image.digest,
+        from: prev.env.name,
+      },
+    });
+    const card = renderDeployOffer({
+      confirmationId: c.id,
       app: target.app.name,
       env: target.env.name,
-      action: 'deploy',
-      full: false,
-      force: o.force,
-      requestedBy: ctx.user,
-      requestedAt: clock.now(),
-      expiresAt: clock.now() + CONFIRMATION_TTL_MS,
-      snapshot: { phase: o.current?.phase ?? 'unknown', pauseReasons: [], aborted: false, specPaused: false, image: o.current?.images[0]?.image, podHash: o.current?.currentPodHash },
-      describe: `dispatch ${deploy.workflow} with image_tag=${tag}`,
+      from: prev.env.name,
       tag,
-      digest: image.digest,
-      status: 'pending',
-    };
-    store.data.confirmations[id] = c;
-    const approvers = target.env.approvers?.slackUsers?.map((u) => `<@${u}>`).join(', ') || 'anyone in the channel';
-    const text = `🚚 *Bring \`${esc(tag)}\` from ${esc(prev.env.name)} to ${esc(name)}?* requested by ${who(ctx.user)}\n${facts.join('\n')}\nTo confirm, an approver (${approvers}) types \`promote\` in this thread or presses Deploy, within 10 minutes.`;
-    this.deps.observer.reply(thread, `cf:${id}`, text, 'high', {
-      blocks: [
-        { type: 'section', text: { type: 'mrkdwn', text } },
-        {
-          type: 'actions',
-          block_id: `confirm_${id}`,
-          elements: [
-            {
-              type: 'button',
-              action_id: 'rollout_confirm',
-              value: id,
-              style: 'primary',
-              text: { type: 'plain_text', text: 'Deploy' },
-              confirm: {
-                title: { type: 'plain_text', text: `Deploy to ${target.env.name}?` },
-                text: { type: 'mrkdwn', text: `Dispatch ${esc(deploy.workflow)} with \`${esc(tag)}\`` },
-                confirm: { type: 'plain_text', text: 'Deploy' },
-                deny: { type: 'plain_text', text: 'Not now' },
-              },
-            },
-            { type: 'button', action_id: 'rollout_cancel', value: id, text: { type: 'plain_text', text: 'Cancel' } },
-          ],
-        },
-      ],
+      workflow: deploy.workflow,
+      force: o.force,
+      facts,
+      requestedBy: ctx.user,
+      requesterMayConfirm: isApprover(target, ctx),
+      approvers: approverList(target),
+      others: others.map((x) => requestLineOf(x, this.deps.catalog)),
+      replacesOwn: replaced.length > 0,
     });
+    this.deps.observer.reply(thread, `cf:${c.id}`, card.text, 'high', { blocks: card.blocks });
     await this.commit();
     return { text: `👉 Nothing is paused in ${name}; bringing \`${tag}\` from ${prev.env.name} is waiting for confirmation in ${this.where(thread)}.` };
   }
@@ -210,6 +199,14 @@ export class PromotionChain {
     const target = this.deps.catalog.target(c.app, c.env);
     const thread = this.deps.store.data.threads[c.threadKey];
     if (!target || !thread || !c.tag) return;
+    const sent = this.deps.store.data.dispatches[`${target.app.name}/${target.env.name}/${c.tag}`];
+    if (sent && sent.at >= c.requestedAt) {
+      // Another request for the same tag was confirmed after this one was shown: it is done already.
+      const by = sent.by === 'chain' ? 'the automatic chain' : who(sent.by);
+      this.deps.observer.reply(thread, `deploy-dup:${c.id}`, `ℹ️ \`${esc(c.tag)}\` was already dispatched to ${esc(target.env.name)} by ${by} after this request was made; nothing more was dispatched.`, 'normal');
+      await this.commit();
+      return;
+    }
     if (current?.images.some((i) => i.tag === c.tag)) {
       this.deps.observer.reply(thread, `deploy-noop:${c.id}`, `ℹ️ ${target.env.name} already runs \`${esc(c.tag)}\`; nothing was dispatched.`, 'normal');
       await this.commit();

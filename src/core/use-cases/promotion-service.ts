@@ -1,23 +1,24 @@
 import type { Catalog, EnvTarget } from '../catalog.js';
 import type { CommandContext, CommandReply } from '../commands/command-service.js';
 import type { Logger } from '../logger.js';
-import { planAbort, planPromotion, planRetry } from '../policy/plan-rollout-action.js';
-import type { Clock, ImageFacts, ImageRegistry, RolloutCluster, RolloutPatch, StateStore } from '../ports.js';
-import { RateLimitedError, ServiceError } from '../ports.js';
-import { primaryTag } from '../render/describe-state.js';
+import { planPromotion } from '../policy/plan-rollout-action.js';
+import type { Clock, ImageRegistry, RolloutCluster, RolloutPatch, StateStore } from '../ports.js';
+import { approverList, isApprover } from '../policy/approvers.js';
 import { esc, who } from '../render/mrkdwn.js';
 import { renderPreflight, type PreflightView } from '../render/render-preflight.js';
+import { renderConfirmationNotice, type ConfirmationNotice, type RequestLine } from '../render/render-confirmation-notice.js';
 import { slackToMarkdown } from '../render/to-markdown.js';
 import type { RolloutState } from '../rollout/rollout-state.js';
-import type { Confirmation, RolloutSnapshot, ThreadRecord } from '../store-data.js';
-import { describeProof, type Proof } from '../deploys/describe-proof.js';
+import type { Confirmation, ThreadRecord } from '../store-data.js';
 import type { RolloutObserver } from './rollout-observer.js';
 import type { PromotionChain } from './promotion-chain.js';
+import { CONFIRMATION_TTL_MS, openConfirmation } from './open-confirmation.js';
+import { pickConfirmation } from './pick-confirmation.js';
+import { runPreflight, type Preflight, type RolloutAction } from './run-preflight.js';
+import { judgeChanges, snapshotOf } from './judge-changes.js';
+import { requestLineOf } from './request-line-of.js';
 
-/** How long a confirmation stays valid. */
-export const CONFIRMATION_TTL_MS = 10 * 60_000;
-
-export type RolloutAction = 'promote' | 'abort' | 'retry';
+export { CONFIRMATION_TTL_MS, type RolloutAction };
 
 export interface PromotionServiceDeps {
   catalog: Catalog;
@@ -37,29 +38,12 @@ export interface PromotionServiceDeps {
   chain?: PromotionChain;
 }
 
-/** Everything checked before asking for (or skipping) confirmation. */
-interface Preflight {
-  target: EnvTarget;
-  thread: ThreadRecord;
-  state: RolloutState;
-  action: RolloutAction;
-  full: boolean;
-  force: boolean;
-  tag?: string;
-  image?: ImageFacts;
-  patches: RolloutPatch[];
-  describe: string;
-  planKind?: string;
-  proof?: Proof;
-  /** Set when the action must not happen; says why in a person's words. */
-  refusal?: string;
-}
-
 /**
  * Promote, abort and retry: checked, confirmed, exact. A request runs the preflight (fresh read of the rollout, the image
  * tag verified in ECR, the exact patches chosen from the object as `kubectl argo rollouts` would, the tag proven in the
- * previous environment) and shows it in the deploy thread. An approver confirms by typing the verb in the thread or
- * pressing the button within 10 minutes; the rollout is read again and the patches go out only if nothing changed.
+ * previous environment) and shows it in the deploy thread. An approver confirms by pressing the button on that card (it
+ * confirms exactly that request) or typing the verb in the thread (only where that cannot be mistaken for another
+ * pending request) within 10 minutes; the rollout is read again and the patches go out only if nothing changed.
  * A PR comment is itself the explicit intent: after the same checks it runs at once.
  */
 export class PromotionService {
@@ -81,7 +65,7 @@ export class PromotionService {
         return { text: `🚫 I could not read the rollout of ${name} (${(err as Error).message}); nothing was done.` };
       }
       if (!current || planPromotion(current, { full: o.full ?? false }).kind === 'nothing-to-promote') {
-        if (o.force && !this.isApprover(target, ctx)) return { text: `🚫 \`--force\` is for approvers of ${name}: ${this.approverList(target)}.` };
+        if (o.force && !isApprover(target, ctx)) return { text: `🚫 \`--force\` is for approvers of ${name}: ${approverList(target)}.` };
         const offered = await this.deps.chain.offer({ target, ctx, current, dryRun: o.dryRun ?? false, force: o.force ?? false });
         if (offered) return offered;
       }
@@ -89,13 +73,13 @@ export class PromotionService {
     if (!thread) return { text: `🤷 Nothing to ${action} in ${name}: no deploy is in progress there (its rollout has not changed since I started watching).` };
     const holder = this.busy.get(this.rolloutKey(target));
     if (holder) return { text: `⏳ ${who(holder)} is already changing ${name}; wait until that has finished.` };
-    if (o.force && !this.isApprover(target, ctx)) {
-      return { text: `🚫 \`--force\` promotes a tag that is not proven in the previous environment, so only approvers of ${name} may use it: ${this.approverList(target)}.` };
+    if (o.force && !isApprover(target, ctx)) {
+      return { text: `🚫 \`--force\` promotes a tag that is not proven in the previous environment, so only approvers of ${name} may use it: ${approverList(target)}.` };
     }
 
     this.busy.set(this.rolloutKey(target), ctx.user);
     try {
-      const pf = await this.preflight({ target, thread, action, full: o.full ?? false, force: o.force ?? false });
+      const pf = await runPreflight(this.deps, { target, thread, action, full: o.full ?? false, force: o.force ?? false });
       const link = thread.rootTs ? this.deps.permalink(thread.channel, thread.rootTs) : undefined;
       const where = link ? `<${link}|the deploy thread>` : 'the deploy thread';
 
@@ -113,8 +97,8 @@ export class PromotionService {
         return { text: result, markdown: slackToMarkdown(`${this.view(pf, ctx, 'executed').text}\n\n${result}`) };
       }
 
-      const confirmation = this.createConfirmation(pf, ctx.user);
-      this.post(thread, `cf:${confirmation.id}`, this.view(pf, ctx, 'confirm', confirmation), 'high');
+      const opened = this.createConfirmation(pf, ctx.user);
+      this.post(thread, `cf:${opened.confirmation.id}`, this.view(pf, ctx, 'confirm', opened), 'high');
       await this.commit();
       return { text: `👉 ${capitalize(action)} of ${name} is waiting for confirmation in ${where}.` };
     } finally {
@@ -123,7 +107,8 @@ export class PromotionService {
   }
 
   /**
-   * Someone typed in a deploy thread. `promote`, `abort` or `retry` confirms the pending request of that verb.
+   * Someone typed in a deploy thread. `promote`, `abort` or `retry` confirms the pending request of that verb that it
+   * cannot be mistaken for (pickConfirmation); when several could be meant, it asks which and confirms nothing.
    * Returns false when the text is not one of those words (ordinary conversation).
    */
   async typed(o: { channel: string; threadTs: string; user: string; text: string }): Promise<boolean> {
@@ -131,67 +116,88 @@ export class PromotionService {
     if (word !== 'promote' && word !== 'abort' && word !== 'retry') return false;
     const thread = Object.values(this.deps.store.data.threads).find((t) => t.channel === o.channel && t.rootTs === o.threadTs);
     if (!thread) return false;
-    const pending = this.latestConfirmation(thread, word === 'promote' ? ['promote', 'deploy'] : [word]);
-    if (!pending) {
+    const now = this.deps.clock.now();
+    const pick = pickConfirmation({ confirmations: Object.values(this.deps.store.data.confirmations), threadKey: thread.key, word, user: o.user, now });
+    if (pick.kind === 'none') {
       const target = this.deps.catalog.target(thread.app, thread.env);
-      this.deps.observer.reply(thread, `typed:${o.threadTs}:${o.user}:${this.deps.clock.now()}`, `🤔 <@${o.user}>, nothing is waiting for \`${word}\` here. Start with \`${word === 'promote' ? `/promote ${target?.env.name ?? thread.env}` : `/rollout ${word} ${target?.env.name ?? thread.env}`}\`.`, 'normal');
+      this.deps.observer.reply(thread, `typed:${o.threadTs}:${o.user}:${now}`, `🤔 <@${o.user}>, nothing is waiting for \`${word}\` here. Start with \`${word === 'promote' ? `/promote ${target?.env.name ?? thread.env}` : `/rollout ${word} ${target?.env.name ?? thread.env}`}\`.`, 'normal');
       await this.commit();
       return true;
     }
-    await this.confirm(pending, o.user);
+    if (pick.kind === 'ask') {
+      const requests = pick.candidates.map((c) => requestLineOf(c, this.deps.catalog));
+      this.deps.observer.reply(thread, `which:${o.threadTs}:${o.user}:${now}`, renderConfirmationNotice({ kind: 'which', user: o.user, word, requests }), 'normal');
+      await this.commit();
+      return true;
+    }
+    await this.confirm(pick.confirmation, o.user);
     return true;
   }
 
-  /** A button on a confirmation card. */
+  /**
+   * A button on a confirmation card. It acts on exactly the request whose id it carries, and only in the thread that
+   * request was posted in; a stale card (superseded, cancelled, expired, done) changes nothing and the presser is told why.
+   */
   async pressed(o: { actionId: string; value: string; user: string; channel: string; threadTs?: string }): Promise<void> {
+    if (o.actionId !== 'rollout_confirm' && o.actionId !== 'rollout_cancel') return;
     const c = this.deps.store.data.confirmations[o.value];
-    if (!c) return;
+    const thread = c ? this.deps.store.data.threads[c.threadKey] : undefined;
+    const answer = (n: ConfirmationNotice) => this.answer({ channel: o.channel, user: o.user, threadTs: o.threadTs, thread }, n);
+    if (!c || !thread) return answer({ kind: 'unknown', user: o.user });
+    if (thread.channel !== o.channel || (o.threadTs !== undefined && thread.rootTs !== o.threadTs)) return answer({ kind: 'elsewhere', user: o.user });
     if (o.actionId === 'rollout_cancel') {
-      if (c.status !== 'pending') return;
-      const thread = this.deps.store.data.threads[c.threadKey];
-      if (!thread) return;
+      const stale = this.staleNotice(c, o.user);
+      if (stale) return answer(stale);
       const target = this.deps.catalog.target(c.app, c.env);
-      if (target && !this.isApprover(target, { source: 'slack', user: o.user }) && o.user !== c.requestedBy) {
+      if (target && !isApprover(target, { source: 'slack', user: o.user }) && o.user !== c.requestedBy) {
         await this.deps.ephemeral?.({ channel: o.channel, user: o.user, threadTs: thread.rootTs, text: `Only ${who(c.requestedBy)} or an approver can cancel this.` });
         return;
       }
       c.status = 'cancelled';
       c.doneBy = o.user;
       c.doneAt = this.deps.clock.now();
-      this.deps.observer.reply(thread, `cancel:${c.id}`, `✖️ ${capitalize(c.action)} cancelled by <@${o.user}>.`, 'normal');
+      this.deps.observer.reply(thread, `cancel:${c.id}`, `✖️ ${capitalize(c.action)} cancelled by <@${o.user}>: ${requestLineOf(c, this.deps.catalog).headline}.`, 'normal');
       await this.commit();
       return;
     }
-    if (o.actionId === 'rollout_confirm') await this.confirm(c, o.user, o.channel);
+    await this.confirm(c, o.user, o.channel);
   }
 
+  /** Why a request can no longer be confirmed or cancelled, or undefined while it waits. */
+  private staleNotice(c: Confirmation, user: string): ConfirmationNotice | undefined {
+    const verb = c.action === 'deploy' ? 'deploy' : c.action;
+    const again = c.action === 'deploy' || c.action === 'promote' ? `/promote ${c.env}` : `/rollout ${c.action} ${c.env}`;
+    if (c.status === 'pending') return this.deps.clock.now() > c.expiresAt ? { kind: 'stale', user, verb, status: 'expired', again } : undefined;
+    const successor = c.supersededBy ? this.deps.store.data.confirmations[c.supersededBy] : undefined;
+    const line: RequestLine | undefined = successor ? requestLineOf(successor, this.deps.catalog) : undefined;
+    return { kind: 'stale', user, verb, status: c.status, by: c.doneBy, again, ...(line ? { successor: line } : {}) };
+  }
+
+  /** Says why nothing was confirmed: to the presser only when a button was pressed (and we can), else in the thread. */
+  private async answer(o: { channel?: string; user: string; threadTs?: string; thread?: ThreadRecord }, n: ConfirmationNotice): Promise<void> {
+    const text = renderConfirmationNotice(n);
+    if (o.channel && this.deps.ephemeral) {
+      await this.deps.ephemeral({ channel: o.channel, user: o.user, threadTs: o.thread?.rootTs ?? o.threadTs, text });
+      return;
+    }
+    if (!o.thread) return;
+    this.deps.observer.reply(o.thread, `notice:${n.kind}:${o.user}:${this.deps.clock.now()}`, text, 'normal');
+    await this.commit();
+  }
+
+  /** Confirms exactly `c`. `channel` is set for a button press (answers go to the presser only). */
   private async confirm(c: Confirmation, user: string, channel?: string): Promise<void> {
     const { store, clock } = this.deps;
     const thread = store.data.threads[c.threadKey];
     const target = this.deps.catalog.target(c.app, c.env);
     if (!thread || !target) return;
     const key = (s: string) => `${s}:${c.id}:${user}:${clock.now()}`;
-    const again = c.action === 'deploy' ? `/promote ${c.env}` : c.action === 'promote' ? `/promote ${c.env}` : `/rollout ${c.action} ${c.env}`;
+    const to = { channel, user, thread };
 
-    if (c.status !== 'pending') {
-      // A double click or a second `promote`: say it is done, to that person only when we can.
-      const text = c.status === 'done' ? `Already done: ${c.action} by ${who(c.doneBy ?? '?')}.` : `This ${c.action} request is ${c.status}.`;
-      if (this.deps.ephemeral && channel) await this.deps.ephemeral({ channel, user, threadTs: thread.rootTs, text });
-      else {
-        this.deps.observer.reply(thread, key('again'), `ℹ️ ${text}`, 'normal');
-        await this.commit();
-      }
-      return;
-    }
-    if (!this.isApprover(target, { source: 'slack', user })) {
-      this.deps.observer.reply(thread, key('notapprover'), `🙏 Sorry <@${user}>, only approvers of ${target.app.name} ${target.env.name} can confirm this: ${this.approverList(target)}.`, 'normal');
-      await this.commit();
-      return;
-    }
-    if (clock.now() > c.expiresAt) {
-      this.deps.observer.reply(thread, key('expired'), `⌛ <@${user}>, that confirmation expired (they last 10 minutes). Run \`${again}\` again to get a fresh one.`, 'normal');
-      await this.commit();
-      return;
+    const stale = this.staleNotice(c, user);
+    if (stale) return this.answer(to, stale);
+    if (!isApprover(target, { source: 'slack', user })) {
+      return this.answer(to, { kind: 'not-approver', user, name: `${target.app.name} ${target.env.name}`, approvers: approverList(target) });
     }
     const rk = this.rolloutKey(target);
     const holder = this.busy.get(rk);
@@ -211,14 +217,18 @@ export class PromotionService {
         let current: RolloutState | undefined;
         try {
           current = await this.deps.cluster.get(target.env.namespace, target.env.rollout);
-        } catch {
-          current = undefined;
+        } catch (err) {
+          c.status = 'failed';
+          this.deps.log.warn({ err, app: target.app.name, env: target.env.name }, 'rollout read before deploy failed');
+          this.deps.observer.reply(thread, key('deploy-read'), `🚫 Not dispatched: I could not read the rollout of ${esc(target.app.name)} ${esc(target.env.name)} (${esc((err as Error).message)}). Nothing was sent; run \`/promote ${c.env}\` again once it answers.`, 'high');
+          await this.commit();
+          return;
         }
         await this.deps.chain?.confirmDeploy(c, user, current);
         return;
       }
-      const pf = await this.preflight({ target, thread, action: c.action, full: c.full, force: c.force });
-      const changed = this.changes(c, pf);
+      const pf = await runPreflight(this.deps, { target, thread, action: c.action, full: c.full, force: c.force });
+      const changed = judgeChanges(c, pf);
       if (pf.refusal || changed) {
         c.status = 'failed';
         const why = changed ? `the rollout changed since the confirmation was shown: ${changed}` : pf.refusal;
@@ -244,7 +254,7 @@ export class PromotionService {
         sent.push(describePatch(patch));
       }
     } catch (err) {
-      const message = err instanceof ServiceError || err instanceof RateLimitedError ? err.message : (err as Error).message;
+      const message = (err as Error).message;
       const text = `⚠️ ${capitalize(pf.action)} failed: ${message}${sent.length ? `\nAlready sent: ${sent.join(', ')}` : '\nNothing was sent.'}`;
       this.deps.log.error({ err, app: target.app.name, env: target.env.name, action: pf.action }, 'rollout patch failed');
       this.deps.observer.reply(thread, `fail:${this.deps.clock.now()}`, text, 'high');
@@ -263,105 +273,28 @@ export class PromotionService {
     return text;
   }
 
-  private async preflight(o: { target: EnvTarget; thread: ThreadRecord; action: RolloutAction; full: boolean; force: boolean }): Promise<Preflight> {
-    const { target, thread, action } = o;
-    const base: Preflight = { ...o, state: thread.lastState!, patches: [], describe: '' };
-    let state: RolloutState | undefined;
-    try {
-      state = await this.deps.cluster.get(target.env.namespace, target.env.rollout);
-    } catch (err) {
-      return { ...base, refusal: `I could not read the rollout (${(err as Error).message}).` };
-    }
-    if (!state) return { ...base, refusal: `rollout \`${target.env.namespace}/${target.env.rollout}\` does not exist.` };
-    const pf: Preflight = { ...base, state, tag: primaryTag(state) };
-    if (state.revision !== thread.revision || (thread.uid && state.uid !== thread.uid)) {
-      pf.refusal = `the rollout moved on to revision ${state.revision} since this thread started; use the newer thread.`;
-      return pf;
-    }
-
-    if (action === 'promote') {
-      const plan = planPromotion(state, { full: o.full });
-      pf.planKind = plan.kind;
-      pf.describe = plan.describe;
-      pf.patches = plan.patches;
-      if (plan.kind === 'skip-running-step') pf.refusal = `${plan.describe}. Promoting now would skip the running step; wait until it pauses, or use \`--full\` to skip all remaining steps.`;
-      else if (plan.kind === 'nothing-to-promote' || plan.kind === 'aborted') pf.refusal = plan.describe;
-    } else {
-      const plan = action === 'abort' ? planAbort(state) : planRetry(state);
-      if ('refusal' in plan) pf.refusal = plan.refusal;
-      else {
-        pf.describe = plan.describe;
-        pf.patches = plan.patches;
-      }
-    }
-    if (pf.refusal) return pf;
-
-    if (action === 'promote') {
-      // The exact tag the rollout runs must exist in ECR; anything else is reported as what it is.
-      if (!pf.tag) {
-        pf.refusal = `the rollout's image has no tag I can verify (${state.images.map((i) => i.image).join(', ') || 'no image'}).`;
-        return pf;
-      }
-      const repo = target.app.image.ecrRepository;
-      try {
-        pf.image = await this.deps.registry.describe(repo, pf.tag);
-      } catch (err) {
-        pf.refusal = `I could not verify the image in ECR: ${(err as Error).message}. Nothing was promoted; try again once ECR answers.`;
-        return pf;
-      }
-      if (!pf.image) {
-        pf.refusal = `image tag \`${pf.tag}\` does not exist in ECR repository \`${repo}\`: pods would fail to pull it.`;
-        return pf;
-      }
-      pf.proof = describeProof({ target, tag: pf.tag, data: this.deps.store.data, catalog: this.deps.catalog, now: this.deps.clock.now() });
-      if (!pf.proof.ok && !o.force) pf.refusal = `${pf.proof.text}. Promote what is proven, or (approvers) add \`--force\` to override; the override is recorded.`;
-    }
-    return pf;
+  private createConfirmation(pf: Preflight, user: string): ReturnType<typeof openConfirmation> {
+    return openConfirmation({
+      data: this.deps.store.data,
+      now: this.deps.clock.now(),
+      request: {
+        threadKey: pf.thread.key,
+        app: pf.target.app.name,
+        env: pf.target.env.name,
+        action: pf.action,
+        full: pf.full,
+        force: pf.force,
+        requestedBy: user,
+        snapshot: snapshotOf(pf.state),
+        describe: pf.describe,
+        planKind: pf.planKind,
+        tag: pf.tag,
+        digest: pf.image?.digest,
+      },
+    });
   }
 
-  private createConfirmation(pf: Preflight, user: string): Confirmation {
-    const { store, clock } = this.deps;
-    // A new request replaces older pending ones of the same thread and verb.
-    for (const c of Object.values(store.data.confirmations)) {
-      if (c.threadKey === pf.thread.key && c.action === pf.action && c.status === 'pending') c.status = 'superseded';
-    }
-    const id = `c${clock.now().toString(36)}${store.data.seq++}`;
-    const c: Confirmation = {
-      id,
-      threadKey: pf.thread.key,
-      app: pf.target.app.name,
-      env: pf.target.env.name,
-      action: pf.action,
-      full: pf.full,
-      force: pf.force,
-      requestedBy: user,
-      requestedAt: clock.now(),
-      expiresAt: clock.now() + CONFIRMATION_TTL_MS,
-      snapshot: snapshotOf(pf.state),
-      describe: pf.describe,
-      planKind: pf.planKind,
-      tag: pf.tag,
-      digest: pf.image?.digest,
-      status: 'pending',
-    };
-    store.data.confirmations[id] = c;
-    return c;
-  }
-
-  /** What differs between the state a confirmation showed and the state now; undefined when nothing that matters. */
-  private changes(c: Confirmation, pf: Preflight): string | undefined {
-    const now = snapshotOf(pf.state);
-    const was = c.snapshot;
-    if (was.podHash !== now.podHash || was.image !== now.image) return `it now runs ${now.image ?? 'another image'} (pod hash ${now.podHash ?? '?'}, was ${was.podHash ?? '?'})`;
-    if (was.aborted !== now.aborted) return now.aborted ? 'it was aborted' : 'it is no longer aborted';
-    if (was.stepIndex !== now.stepIndex) return `it moved from step ${(was.stepIndex ?? 0) + 1} to step ${(now.stepIndex ?? 0) + 1}`;
-    if (was.pauseReasons.join() !== now.pauseReasons.join() || was.specPaused !== now.specPaused) return `it is now ${now.phase}${now.pauseReasons.length ? ` (${now.pauseReasons.join(', ')})` : ''}, it was ${was.phase}${was.pauseReasons.length ? ` (${was.pauseReasons.join(', ')})` : ''}`;
-    if (c.planKind && pf.planKind && c.planKind !== pf.planKind) return `promotion would now ${pf.describe}`;
-    if (c.digest && pf.image && c.digest !== pf.image.digest) return `tag ${c.tag} now points to another image (${pf.image.digest})`;
-    return undefined;
-  }
-
-  private view(pf: Preflight, ctx: CommandContext, mode: PreflightView['mode'], confirmation?: Confirmation): ReturnType<typeof renderPreflight> {
+  private view(pf: Preflight, ctx: CommandContext, mode: PreflightView['mode'], opened?: ReturnType<typeof openConfirmation>): ReturnType<typeof renderPreflight> {
     return renderPreflight({
       mode,
       action: pf.action,
@@ -375,10 +308,14 @@ export class PromotionService {
       describe: pf.describe,
       patches: pf.patches,
       proof: pf.proof,
+      full: pf.full,
       force: pf.force,
       refusal: pf.refusal,
-      approvers: this.approverList(pf.target),
-      confirmationId: confirmation?.id,
+      approvers: approverList(pf.target),
+      requesterMayConfirm: isApprover(pf.target, ctx),
+      others: opened?.others.map((c) => requestLineOf(c, this.deps.catalog)),
+      replacesOwn: (opened?.replaced.length ?? 0) > 0,
+      confirmationId: opened?.confirmation.id,
       namespace: pf.target.env.namespace,
       rollout: pf.target.env.rollout,
     });
@@ -409,45 +346,14 @@ export class PromotionService {
     this.deps.onChange();
   }
 
-  /** The latest request of this verb in the thread, whatever its status (confirm() explains each status). */
-  private latestConfirmation(thread: ThreadRecord, actions: string[]): Confirmation | undefined {
-    const list = Object.values(this.deps.store.data.confirmations).filter((c) => c.threadKey === thread.key && actions.includes(c.action));
-    list.sort((a, b) => b.requestedAt - a.requestedAt);
-    return list[0];
-  }
-
   private currentThread(target: EnvTarget): ThreadRecord | undefined {
     const rec = this.deps.store.data.envs[target.key];
     return rec?.threadKey ? this.deps.store.data.threads[rec.threadKey] : undefined;
   }
 
-  /** True when the env has no approver list (anyone in the channel), or the user is on it. GitHub users are checked by permission instead. */
-  private isApprover(target: EnvTarget, ctx: Pick<CommandContext, 'source' | 'user'>): boolean {
-    if (ctx.source === 'github') return true;
-    const users = target.env.approvers?.slackUsers;
-    return !users || users.length === 0 || users.includes(ctx.user);
-  }
-
-  private approverList(target: EnvTarget): string {
-    const users = target.env.approvers?.slackUsers;
-    return users && users.length ? users.map((u) => `<@${u}>`).join(', ') : 'anyone in the channel';
-  }
-
   private rolloutKey(target: EnvTarget): string {
     return `${target.env.namespace}/${target.env.rollout}`;
   }
-}
-
-function snapshotOf(s: RolloutState): RolloutSnapshot {
-  return {
-    podHash: s.currentPodHash,
-    image: s.images[0]?.image,
-    phase: s.phase,
-    pauseReasons: [...s.pauseReasons],
-    stepIndex: s.canary?.stepIndex,
-    aborted: s.aborted,
-    specPaused: s.specPaused,
-  };
 }
 
 /** `PATCH rollouts/status {"status":{"pauseConditions":null}}` */

@@ -1,9 +1,11 @@
 import type { Catalog, EnvTarget } from '../catalog.js';
+import { detectRevisionEnd } from '../events/detect-revision-end.js';
 import { detectRolloutEvents } from '../events/detect-rollout-events.js';
 import type { Logger } from '../logger.js';
 import type { Clock, StateStore } from '../ports.js';
 import { renderEvent } from '../render/render-event.js';
 import { primaryTag } from '../render/describe-state.js';
+import { asStable } from '../rollout/as-stable.js';
 import type { RolloutState } from '../rollout/rollout-state.js';
 import type { OutboxEntry, Priority, StoreData, ThreadRecord } from '../store-data.js';
 
@@ -40,6 +42,8 @@ export function enqueue(data: StoreData, entry: Omit<OutboxEntry, 'seq' | 'attem
  */
 export class RolloutObserver {
   private readonly chains = new Map<string, Promise<void>>();
+  /** Threads this process has applied a state to: a thread not in here was last seen before a restart. */
+  private readonly watched = new Set<string>();
 
   constructor(private readonly deps: RolloutObserverDeps) {}
 
@@ -112,7 +116,7 @@ export class RolloutObserver {
         return;
       }
       const previous = envRec.threadKey ? data.threads[envRec.threadKey] : undefined;
-      if (previous && !previous.outcome && previous.key !== key) this.supersede(previous, state, now);
+      if (previous && !previous.outcome && previous.key !== key) this.replaced(previous, state, target, now);
       thread = {
         key,
         app: target.app.name,
@@ -168,6 +172,7 @@ export class RolloutObserver {
 
     if (!thread.lastState || cardFacts(thread.lastState) !== cardFacts(state)) thread.cardVersion++;
     thread.lastState = state;
+    this.watched.add(thread.key);
     thread.podHash = state.currentPodHash;
     thread.tag = primaryTag(state) ?? thread.tag;
     for (const hook of this.deps.hooks ?? []) hook({ thread, target, state, events: fresh });
@@ -197,11 +202,21 @@ export class RolloutObserver {
     });
   }
 
-  private supersede(previous: ThreadRecord, state: RolloutState, now: number): void {
-    previous.outcome = 'superseded';
+  /**
+   * A new revision replaced an open thread's: say how that one ended, as far as it was seen or `state` proves it. A
+   * revision `state` shows stable completed (its card says so); any other is superseded.
+   */
+  private replaced(previous: ThreadRecord, state: RolloutState, target: EnvTarget, now: number): void {
+    const event = detectRevisionEnd({ revision: previous.revision, podHash: previous.podHash, next: state, watched: this.watched.has(previous.key) });
+    this.deps.countEvent?.(event.type);
+    previous.outcome = event.ended === 'completed' ? 'completed' : 'superseded';
     previous.finishedAt = now;
+    if (event.ended === 'completed' && previous.lastState) previous.lastState = asStable(previous.lastState);
     previous.cardVersion++;
-    this.reply(previous, `superseded:r${state.revision}`, `⏭️ Superseded by revision ${state.revision} before it finished.`, 'normal');
+    const scoped = `a${previous.attempt}:${event.key}`;
+    if (!previous.announced.includes(scoped)) previous.announced.push(scoped);
+    const reply = renderEvent(event, state, target);
+    if (reply) this.reply(previous, scoped, reply.text, reply.priority, { broadcast: reply.broadcast, batchable: reply.batchable });
   }
 }
 

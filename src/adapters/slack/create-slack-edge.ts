@@ -1,0 +1,97 @@
+import { parse as parseQuery } from 'node:querystring';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HTTPModuleFunctions, verifySlackRequest } from '@slack/bolt';
+import type { Logger } from '../../core/logger.js';
+import { parseSlackPayload, type SlackPayload } from './parse-slack-payload.js';
+
+/** A request whose body the HTTP server already read (under its size limit). */
+type BufferedRequest = IncomingMessage & { rawBody: Buffer };
+
+/** What the Slack edge needs. */
+export interface SlackEdgeDeps {
+  signingSecret: string;
+  log: Logger;
+  /** Claims a delivery key once, durably; false when it was claimed before (a replay or a retry). */
+  claim: (key: string) => Promise<boolean>;
+  /** Bolt's HTTPReceiver request listener; it takes the body from `req.rawBody` instead of the stream. */
+  bolt: (req: BufferedRequest, res: ServerResponse) => void;
+  /** The clock the 5-minute signature window is measured on (default Date.now, as Bolt's own check). */
+  now?: () => number;
+}
+
+/**
+ * A thin layer in front of Bolt on `POST /slack/events`. Bolt checks the signature, parses the body and dispatches
+ * in one unguarded async step, so a signed body it does not expect (`null`, `"x"`, `actions: null`) either ends the
+ * process or answers 500, and the same signed bytes sent again within the 5-minute window act again. Here, a request
+ * that verifies (the same v0 check Bolt makes next) is parsed as Bolt parses it, checked against the fields the bot
+ * reads (400 when malformed, nothing done), and claimed by its identity (a replay gets an empty 200, nothing done).
+ * A request that does not verify goes to Bolt untouched, which answers 401 and logs why; nothing of it is logged here.
+ */
+export function createSlackEdge(deps: SlackEdgeDeps): (req: BufferedRequest, res: ServerResponse) => Promise<void> {
+  const log = deps.log.child({ component: 'slack' });
+  return async (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'POST' || path !== '/slack/events' || isSslCheck(req) || !verified(deps, req)) return deps.bolt(req, res);
+    let body: unknown;
+    try {
+      body = HTTPModuleFunctions.parseHTTPRequestBody(req);
+    } catch {
+      log.warn({ contentType: req.headers['content-type'], bytes: req.rawBody.length }, 'slack request body is not JSON or a form, refused');
+      return answer(res, 400, 'malformed Slack request\n');
+    }
+    const parsed = parseSlackPayload(body);
+    if (!parsed.ok) {
+      log.warn({ problems: parsed.problems }, 'slack payload malformed, refused');
+      return answer(res, 400, 'malformed Slack request\n');
+    }
+    const { payload } = parsed;
+    if (payload.kind === 'ignored') {
+      log.debug({ type: payload.type }, 'slack payload of a kind the bot does not handle, acknowledged');
+      return answer(res, 200, '');
+    }
+    const key = deliveryKey(payload, String(req.headers['x-slack-signature']));
+    if (key && !(await deps.claim(key))) {
+      log.info({ key, retryNum: req.headers['x-slack-retry-num'] }, 'slack request already handled, acknowledged again');
+      return answer(res, 200, '');
+    }
+    deps.bolt(req, res);
+  };
+}
+
+/**
+ * The identity a delivery is recognised by when it comes again. Commands and button presses carry a `trigger_id`
+ * unique to the invocation; without one, the signature itself (the same bytes at the same timestamp). Events are
+ * deduplicated by their `event_id` where they are handled (the thread listener), so Socket Mode gets the same.
+ */
+function deliveryKey(payload: SlackPayload, signature: string): string | undefined {
+  if (payload.kind === 'command') return `slack:command:${payload.body.trigger_id ?? signature}`;
+  if (payload.kind === 'block_actions') return `slack:action:${payload.body.trigger_id ?? signature}`;
+  return undefined;
+}
+
+function verified(deps: SlackEdgeDeps, req: BufferedRequest): boolean {
+  const signature = req.headers['x-slack-signature'];
+  const timestamp = req.headers['x-slack-request-timestamp'];
+  if (typeof signature !== 'string' || typeof timestamp !== 'string') return false;
+  try {
+    verifySlackRequest({
+      signingSecret: deps.signingSecret,
+      body: req.rawBody.toString(),
+      headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': Number(timestamp) },
+      nowMilliseconds: (deps.now ?? Date.now)(),
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Slack's unsigned `ssl_check=1` probe; Bolt answers it (and drops anything smuggled beside it). */
+function isSslCheck(req: BufferedRequest): boolean {
+  return req.headers['content-type'] === 'application/x-www-form-urlencoded' && parseQuery(req.rawBody.toString()).ssl_check === '1';
+}
+
+function answer(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
