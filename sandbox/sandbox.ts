@@ -12,14 +12,14 @@ import path from 'node:path';
 import { startApp, type RunningApp } from '../src/app.js';
 import { loadSettings } from '../src/config/load-settings.js';
 import { silentLogger, type Logger } from '../src/core/logger.js';
-import { ArgoController } from '../test/emulators/argo-controller.js';
-import { startKubernetesEmulator, type KubernetesEmulator } from '../test/emulators/kubernetes-emulator.js';
-import { startSlackEmulator, type SlackEmulator, type SlackMessage } from '../test/emulators/slack-emulator.js';
-import { startGitHubEmulator } from '../test/emulators/github-emulator.js';
-import { startEcrEmulator } from '../test/emulators/ecr-emulator.js';
-import { startErrorSimEmulator, type ErrorSimEmulator } from '../test/emulators/errorsim-emulator.js';
-import { FAST_PACING, TEST_OCTOKIT } from '../test/support/harness.js';
-import { sendBlockAction, sendSlashCommand, sendThreadMessage, type SlackSender } from '../test/support/slack-requests.js';
+import { ArgoController } from '../emulators/argo-controller.js';
+import { startKubernetesEmulator, type KubernetesEmulator } from '../emulators/kubernetes-emulator.js';
+import { startSlackEmulator, type SlackEmulator, type SlackMessage } from '../emulators/slack-emulator.js';
+import { startGitHubEmulator } from '../emulators/github-emulator.js';
+import { startEcrEmulator } from '../emulators/ecr-emulator.js';
+import { startErrorSimEmulator, type ErrorSimEmulator } from '../emulators/errorsim-emulator.js';
+import { FAST_PACING, TEST_OCTOKIT } from '../emulators/world/loopback-bot.js';
+import { sendBlockAction, sendSlashCommand, sendThreadMessage, type SlackSender } from '../emulators/clients/slack-requests.js';
 import {
   DeployConductor, FIRST_COMMIT, IMAGE, ROLLOUT, SANDBOX_ENVS, SANDBOX_USERS, nextCommit, pushCommit, sandboxConfig, seedWorld,
 } from './scenario.js';

@@ -4,11 +4,11 @@
  * CD pipeline would. Everything here talks to the emulators only; the bot under test is reached over HTTP.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { ArgoController, CanaryStep } from '../test/emulators/argo-controller.js';
-import type { KubernetesEmulator } from '../test/emulators/kubernetes-emulator.js';
-import type { EcrEmulator } from '../test/emulators/ecr-emulator.js';
-import type { GitHubEmulator } from '../test/emulators/github-emulator.js';
-import { pushPayload, sendWebhook } from '../test/support/github-webhooks.js';
+import type { ArgoController, CanaryStep } from '../emulators/argo-controller.js';
+import type { KubernetesEmulator } from '../emulators/kubernetes-emulator.js';
+import type { EcrEmulator } from '../emulators/ecr-emulator.js';
+import type { GitHubEmulator } from '../emulators/github-emulator.js';
+import { pushPayload, sendWebhook } from '../emulators/clients/github-webhooks.js';
 
 /** Where CI pushes the app's image (the ECR emulator's default account and region). */
 export const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/voting01-vote';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readRollout } from '../../src/core/rollout/read-rollout.js';
 import type { RolloutState } from '../../src/core/rollout/rollout-state.js';
 import type { StoreData, ThreadRecord } from '../../src/core/store-data.js';
-import { loadRolloutFixture, type RolloutFixtureFile } from '../../test/support/rollout-fixtures.js';
+import { loadRolloutFixture, type RolloutFixtureFile } from '../../emulators/world/rollout-fixtures.js';
 
 /** Real Rollout objects (trimmed from clusters) whose states the records carry, with how often each kind ends a deploy. */
 const TEMPLATES: Array<{ file: RolloutFixtureFile; share: number; outcome?: ThreadRecord['outcome'] }> = [

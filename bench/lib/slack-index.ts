@@ -1,4 +1,4 @@
-import type { SlackCall } from '../../test/emulators/slack-emulator.js';
+import type { SlackCall } from '../../emulators/slack-emulator.js';
 
 /** The thread key of an outbox key (`<threadKey>#<event>`). */
 export function threadKeyOfKey(key: string): string {

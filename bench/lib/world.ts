@@ -2,11 +2,11 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startKubernetesEmulator, type KubernetesEmulator } from '../../test/emulators/kubernetes-emulator.js';
-import { startSlackEmulator, type SlackEmulator } from '../../test/emulators/slack-emulator.js';
-import { startGitHubEmulator, type GitHubEmulator } from '../../test/emulators/github-emulator.js';
-import { startEcrEmulator, type EcrEmulator } from '../../test/emulators/ecr-emulator.js';
-import { ArgoController } from '../../test/emulators/argo-controller.js';
+import { startKubernetesEmulator, type KubernetesEmulator } from '../../emulators/kubernetes-emulator.js';
+import { startSlackEmulator, type SlackEmulator } from '../../emulators/slack-emulator.js';
+import { startGitHubEmulator, type GitHubEmulator } from '../../emulators/github-emulator.js';
+import { startEcrEmulator, type EcrEmulator } from '../../emulators/ecr-emulator.js';
+import { ArgoController } from '../../emulators/argo-controller.js';
 
 export const SIGNING_SECRET = 'bench-signing-secret';
 export const WEBHOOK_SECRET = 'bench-webhook-secret';

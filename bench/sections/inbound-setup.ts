@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { DEFAULT_CONFIG } from '../../test/support/harness.js';
-import { STANDARD_CANARY_STEPS } from '../../test/emulators/argo-controller.js';
+import { DEFAULT_CONFIG } from '../../emulators/world/loopback-bot.js';
+import { STANDARD_CANARY_STEPS } from '../../emulators/argo-controller.js';
 import { startNode, type NodeChild } from '../lib/proc.js';
 import { botNodeFlags, getStatus, pollUntil, startWorld, type World } from '../lib/world.js';
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { signSlackRequest } from '../../test/support/slack-requests.js';
+import { signSlackRequest } from '../../emulators/clients/slack-requests.js';
 import { LoopbackClient, openLoop, type RequestSpec, type Sample } from '../lib/http-load.js';
 import { median, round, summarize, type Summary } from '../lib/stats.js';
 import { readCpuMs } from '../lib/proc.js';

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { pushPayload, signGitHubPayload } from '../../test/support/github-webhooks.js';
+import { pushPayload, signGitHubPayload } from '../../emulators/clients/github-webhooks.js';
 import { LoopbackClient, closedLoop, type RequestSpec } from '../lib/http-load.js';
 import { median, round, summarize, type Summary } from '../lib/stats.js';
 import { readCpuMs } from '../lib/proc.js';

@@ -1,4 +1,4 @@
-import type { AppConfig, Config, EnvironmentConfig } from '../config/config-schema.js';
+import type { AppConfig, Config, EnvironmentConfig } from './config/config-schema.js';
 
 /** One configured environment with its app and its place in the promotion order. */
 export interface EnvTarget {

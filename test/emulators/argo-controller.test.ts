@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
-import { startKubernetesEmulator, type KubernetesEmulator } from './kubernetes-emulator.js';
-import { ArgoController, STANDARD_CANARY_STEPS, podTemplateHash } from './argo-controller.js';
+import { startKubernetesEmulator, type KubernetesEmulator } from '../../emulators/kubernetes-emulator.js';
+import { ArgoController, STANDARD_CANARY_STEPS, podTemplateHash } from '../../emulators/argo-controller.js';
 
 const NS = 'shop';
 const ref = { group: 'argoproj.io', version: 'v1alpha1', namespace: NS, plural: 'rollouts' };

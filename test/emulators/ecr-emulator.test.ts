@@ -9,7 +9,7 @@ import {
   ServerException,
 } from '@aws-sdk/client-ecr';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startEcrEmulator, type EcrEmulator } from './ecr-emulator.js';
+import { startEcrEmulator, type EcrEmulator } from '../../emulators/ecr-emulator.js';
 
 // The SDK warns once per process on Node 20; the warning is about future releases, not about this test.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startErrorSimEmulator, type ErrorSimEmulator } from './errorsim-emulator.js';
+import { startErrorSimEmulator, type ErrorSimEmulator } from '../../emulators/errorsim-emulator.js';
 
 let sim: ErrorSimEmulator;
 beforeEach(async () => {

@@ -3,8 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createNodeMiddleware, createProbot, Probot, ProbotOctokit, type ApplicationFunction } from 'probot';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { issueCommentPayload, pushPayload, sendWebhook, signGitHubPayload } from '../support/github-webhooks.js';
-import { startGitHubEmulator, type GitHubEmulator } from './github-emulator.js';
+import { issueCommentPayload, pushPayload, sendWebhook, signGitHubPayload } from '../../emulators/clients/github-webhooks.js';
+import { startGitHubEmulator, type GitHubEmulator } from '../../emulators/github-emulator.js';
 
 const APP_ID = 4242;
 const REPO = 'acme/voting01';

@@ -13,7 +13,7 @@ import {
   type Informer,
   type KubernetesObject,
 } from '@kubernetes/client-node';
-import { startKubernetesEmulator, type KubernetesEmulator } from './kubernetes-emulator.js';
+import { startKubernetesEmulator, type KubernetesEmulator } from '../../emulators/kubernetes-emulator.js';
 
 const NS = 'apps';
 const ref = { group: 'argoproj.io', version: 'v1alpha1', namespace: NS, plural: 'rollouts' };

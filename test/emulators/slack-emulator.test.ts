@@ -3,10 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { App, HTTPReceiver, LogLevel, type BlockButtonAction, type Logger, type SlashCommand } from '@slack/bolt';
 import { ErrorCode, WebClient, WebClientEvent } from '@slack/web-api';
-import { messageText, startSlackEmulator, type SlackEmulator } from './slack-emulator.js';
+import { messageText, startSlackEmulator, type SlackEmulator } from '../../emulators/slack-emulator.js';
 import {
   sendBlockAction, sendSigned, sendSlashCommand, sendThreadMessage, sendUrlVerification, signSlackRequest, type SlackSender,
-} from '../support/slack-requests.js';
+} from '../../emulators/clients/slack-requests.js';
 
 /** Keeps library chatter out of the test output, but keeps errors to show when a test fails. */
 function quietLogger(errors: unknown[] = []): Logger {

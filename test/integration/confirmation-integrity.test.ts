@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { STANDARD_CANARY_STEPS } from '../emulators/argo-controller.js';
-import type { SlackMessage } from '../emulators/slack-emulator.js';
+import { STANDARD_CANARY_STEPS } from '../../emulators/argo-controller.js';
+import type { SlackMessage } from '../../emulators/slack-emulator.js';
 import { Harness, messageText, waitFor } from '../support/harness.js';
 import { SkewClock } from '../support/skew-clock.js';
-import { sendBlockAction, sendSlashCommand, sendThreadMessage } from '../support/slack-requests.js';
-import { STAGING_BLUE_GREEN, voting01Config } from '../support/voting01-config.js';
+import { sendBlockAction, sendSlashCommand, sendThreadMessage } from '../../emulators/clients/slack-requests.js';
+import { STAGING_BLUE_GREEN, voting01Config } from '../../emulators/world/voting01-config.js';
 
 /**
  * Issue 11, point 3: a confirmation confirms exactly the request the confirmer saw. Somebody else's request (least of

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { STANDARD_CANARY_STEPS } from '../emulators/argo-controller.js';
-import { startErrorSimEmulator, type ErrorSimEmulator } from '../emulators/errorsim-emulator.js';
-import type { SlackMessage } from '../emulators/slack-emulator.js';
+import { STANDARD_CANARY_STEPS } from '../../emulators/argo-controller.js';
+import { startErrorSimEmulator, type ErrorSimEmulator } from '../../emulators/errorsim-emulator.js';
+import type { SlackMessage } from '../../emulators/slack-emulator.js';
 import { errorSimConfig } from '../support/errorsim-config.js';
 import { Harness, messageText, waitFor } from '../support/harness.js';
 import { SkewClock } from '../support/skew-clock.js';
-import { sendSlashCommand } from '../support/slack-requests.js';
+import { sendSlashCommand } from '../../emulators/clients/slack-requests.js';
 
 const IMG = '123456789012.dkr.ecr.us-east-1.amazonaws.com/voting01-vote';
 const TAG = 'ea11a24-20260129125607';

@@ -6,12 +6,12 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKubernetesEmulator, type KubernetesEmulator } from '../emulators/kubernetes-emulator.js';
-import { startSlackEmulator, type SlackEmulator } from '../emulators/slack-emulator.js';
-import { startGitHubEmulator, type GitHubEmulator } from '../emulators/github-emulator.js';
+import { startKubernetesEmulator, type KubernetesEmulator } from '../../emulators/kubernetes-emulator.js';
+import { startSlackEmulator, type SlackEmulator } from '../../emulators/slack-emulator.js';
+import { startGitHubEmulator, type GitHubEmulator } from '../../emulators/github-emulator.js';
 import { APP_ID, DEFAULT_CONFIG, SIGNING_SECRET, WEBHOOK_SECRET, waitFor } from '../support/harness.js';
-import { sendWebhook } from '../support/github-webhooks.js';
-import { sendSigned, type SlackSender } from '../support/slack-requests.js';
+import { sendWebhook } from '../../emulators/clients/github-webhooks.js';
+import { sendSigned, type SlackSender } from '../../emulators/clients/slack-requests.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const MAIN = path.join(ROOT, 'dist/main.js');

@@ -2,10 +2,10 @@ import http from 'node:http';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/adapters/logging/create-logger.js';
-import type { SlackMessage } from '../emulators/slack-emulator.js';
+import type { SlackMessage } from '../../emulators/slack-emulator.js';
 import { Harness, WEBHOOK_SECRET, messageText, waitFor } from '../support/harness.js';
-import { sendWebhook } from '../support/github-webhooks.js';
-import { blockActionBody, sendSigned, sendSlashCommand, sendThreadMessage, sendUrlVerification, slashCommandBody } from '../support/slack-requests.js';
+import { sendWebhook } from '../../emulators/clients/github-webhooks.js';
+import { blockActionBody, sendSigned, sendSlashCommand, sendThreadMessage, sendUrlVerification, slashCommandBody } from '../../emulators/clients/slack-requests.js';
 
 const IMG = '123456789012.dkr.ecr.us-east-1.amazonaws.com/voting01-vote';
 const TAG = 'ea11a24-20260129125607';

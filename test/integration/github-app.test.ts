@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { STANDARD_CANARY_STEPS } from '../emulators/argo-controller.js';
+import { STANDARD_CANARY_STEPS } from '../../emulators/argo-controller.js';
 import { Harness, messageText, waitFor } from '../support/harness.js';
-import { issueCommentPayload, pushPayload } from '../support/github-webhooks.js';
-import { sendSlashCommand } from '../support/slack-requests.js';
+import { issueCommentPayload, pushPayload } from '../../emulators/clients/github-webhooks.js';
+import { sendSlashCommand } from '../../emulators/clients/slack-requests.js';
 
 const IMG = '123456789012.dkr.ecr.us-east-1.amazonaws.com/voting01-vote';
 const SHA = 'ea11a24b3c4d5e6f708192a3b4c5d6e7f8091a2b';

@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SkewClock } from '../support/skew-clock.js';
-import { startErrorSimEmulator, type ErrorSimEmulator } from '../emulators/errorsim-emulator.js';
-import { STANDARD_CANARY_STEPS } from '../emulators/argo-controller.js';
-import type { SlackMessage } from '../emulators/slack-emulator.js';
+import { startErrorSimEmulator, type ErrorSimEmulator } from '../../emulators/errorsim-emulator.js';
+import { STANDARD_CANARY_STEPS } from '../../emulators/argo-controller.js';
+import type { SlackMessage } from '../../emulators/slack-emulator.js';
 import { Harness, WEBHOOK_SECRET, messageText, waitFor } from '../support/harness.js';
-import { issueCommentPayload, pushPayload, sendWebhook, signGitHubPayload } from '../support/github-webhooks.js';
-import { sendSlashCommand } from '../support/slack-requests.js';
-import { STAGING_BLUE_GREEN, voting01Config } from '../support/voting01-config.js';
+import { issueCommentPayload, pushPayload, sendWebhook, signGitHubPayload } from '../../emulators/clients/github-webhooks.js';
+import { sendSlashCommand } from '../../emulators/clients/slack-requests.js';
+import { STAGING_BLUE_GREEN, voting01Config } from '../../emulators/world/voting01-config.js';
 
 // Issue 11: holes found by an outside attacker in the GitHub comment path. Each test sends the exact bytes described
 // and checks what people and the cluster see: no patch, no error-simulation call, no dispatch, the right answer.

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { STANDARD_CANARY_STEPS } from '../emulators/argo-controller.js';
+import { STANDARD_CANARY_STEPS } from '../../emulators/argo-controller.js';
 import { Harness, messageText, waitFor } from '../support/harness.js';
 import { captureLogger } from '../support/capture-logger.js';
-import { sendSlashCommand, sendThreadMessage } from '../support/slack-requests.js';
+import { sendSlashCommand, sendThreadMessage } from '../../emulators/clients/slack-requests.js';
 
 const IMG = '123456789012.dkr.ecr.us-east-1.amazonaws.com/voting01-vote';
 const TAG = 'ea11a24-20260129125607';

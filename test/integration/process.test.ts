@@ -4,9 +4,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startKubernetesEmulator, type KubernetesEmulator } from '../emulators/kubernetes-emulator.js';
-import { startSlackEmulator, messageText, type SlackEmulator } from '../emulators/slack-emulator.js';
-import { ArgoController, STANDARD_CANARY_STEPS } from '../emulators/argo-controller.js';
+import { startKubernetesEmulator, type KubernetesEmulator } from '../../emulators/kubernetes-emulator.js';
+import { startSlackEmulator, messageText, type SlackEmulator } from '../../emulators/slack-emulator.js';
+import { ArgoController, STANDARD_CANARY_STEPS } from '../../emulators/argo-controller.js';
 import { DEFAULT_CONFIG, SIGNING_SECRET, waitFor } from '../support/harness.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/core/ports.js';
 import { systemClock } from '../../src/adapters/scheduler/system-clock.js';
-import { ArgoController, STANDARD_CANARY_STEPS } from '../emulators/argo-controller.js';
-import type { SlackMessage } from '../emulators/slack-emulator.js';
+import { ArgoController, STANDARD_CANARY_STEPS } from '../../emulators/argo-controller.js';
+import type { SlackMessage } from '../../emulators/slack-emulator.js';
 import { Harness, messageText, waitFor } from '../support/harness.js';
-import { STAGING_BLUE_GREEN, voting01Config } from '../support/voting01-config.js';
-import { sendSlashCommand, sendThreadMessage } from '../support/slack-requests.js';
+import { STAGING_BLUE_GREEN, voting01Config } from '../../emulators/world/voting01-config.js';
+import { sendSlashCommand, sendThreadMessage } from '../../emulators/clients/slack-requests.js';
 
 const IMG = '123456789012.dkr.ecr.us-east-1.amazonaws.com/voting01-vote';
 const TAG = 'ea11a24-20260129125607';

@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/core/ports.js';
 import { systemClock } from '../../src/adapters/scheduler/system-clock.js';
-import { STANDARD_CANARY_STEPS } from '../emulators/argo-controller.js';
-import type { SlackMessage } from '../emulators/slack-emulator.js';
+import { STANDARD_CANARY_STEPS } from '../../emulators/argo-controller.js';
+import type { SlackMessage } from '../../emulators/slack-emulator.js';
 import { Harness, messageText, waitFor } from '../support/harness.js';
-import { issueCommentPayload } from '../support/github-webhooks.js';
-import { STAGING_BLUE_GREEN, voting01Config } from '../support/voting01-config.js';
-import { sendBlockAction, sendSlashCommand, sendThreadMessage } from '../support/slack-requests.js';
+import { issueCommentPayload } from '../../emulators/clients/github-webhooks.js';
+import { STAGING_BLUE_GREEN, voting01Config } from '../../emulators/world/voting01-config.js';
+import { sendBlockAction, sendSlashCommand, sendThreadMessage } from '../../emulators/clients/slack-requests.js';
 
 const IMG = '123456789012.dkr.ecr.us-east-1.amazonaws.com/voting01-vote';
 const TAG = 'ea11a24-20260129125607';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Timer } from '../../src/core/ports.js';
-import { STANDARD_CANARY_STEPS } from '../emulators/argo-controller.js';
-import type { SlackMessage } from '../emulators/slack-emulator.js';
+import { STANDARD_CANARY_STEPS } from '../../emulators/argo-controller.js';
+import type { SlackMessage } from '../../emulators/slack-emulator.js';
 import { Harness, messageText, waitFor } from '../support/harness.js';
 import { SkewClock } from '../support/skew-clock.js';
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ArgoController, STANDARD_CANARY_STEPS } from '../emulators/argo-controller.js';
+import { ArgoController, STANDARD_CANARY_STEPS } from '../../emulators/argo-controller.js';
 import { Harness, messageText, waitFor } from '../support/harness.js';
-import { sendSlashCommand, sendSigned } from '../support/slack-requests.js';
+import { sendSlashCommand, sendSigned } from '../../emulators/clients/slack-requests.js';
 
 const IMG = '123456789012.dkr.ecr.us-east-1.amazonaws.com/voting01-vote';
 

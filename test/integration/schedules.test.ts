@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { STANDARD_CANARY_STEPS } from '../emulators/argo-controller.js';
-import { startErrorSimEmulator, type ErrorSimEmulator } from '../emulators/errorsim-emulator.js';
-import type { SlackMessage } from '../emulators/slack-emulator.js';
+import { STANDARD_CANARY_STEPS } from '../../emulators/argo-controller.js';
+import { startErrorSimEmulator, type ErrorSimEmulator } from '../../emulators/errorsim-emulator.js';
+import type { SlackMessage } from '../../emulators/slack-emulator.js';
 import { errorSimConfig } from '../support/errorsim-config.js';
 import { Harness, messageText, waitFor } from '../support/harness.js';
 import { SkewClock } from '../support/skew-clock.js';

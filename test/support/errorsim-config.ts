@@ -1,4 +1,4 @@
-import { voting01Config } from './voting01-config.js';
+import { voting01Config } from '../../emulators/world/voting01-config.js';
 
 /**
  * The config of the error-simulation, drill and schedule tests: dev and qa canaries, staging blue-green. qa has error

@@ -5,28 +5,24 @@ import { startApp, type AppOverrides, type RunningApp } from '../../src/app.js';
 import { loadSettings } from '../../src/config/load-settings.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { createLogger } from '../../src/adapters/logging/create-logger.js';
-import { startKubernetesEmulator, type KubernetesEmulator } from '../emulators/kubernetes-emulator.js';
-import { startSlackEmulator, messageText, type SlackEmulator, type SlackMessage } from '../emulators/slack-emulator.js';
-import { ArgoController } from '../emulators/argo-controller.js';
-import type { SlackSender } from './slack-requests.js';
-import { STAGING_BLUE_GREEN, voting01Config } from './voting01-config.js';
+import { startKubernetesEmulator, type KubernetesEmulator } from '../../emulators/kubernetes-emulator.js';
+import { startSlackEmulator, messageText, type SlackEmulator, type SlackMessage } from '../../emulators/slack-emulator.js';
+import { ArgoController } from '../../emulators/argo-controller.js';
+import type { SlackSender } from '../../emulators/clients/slack-requests.js';
 import { generateKeyPairSync } from 'node:crypto';
-import { ProbotOctokit } from 'probot';
-import { startGitHubEmulator, type GitHubEmulator } from '../emulators/github-emulator.js';
-import { startEcrEmulator, type EcrEmulator } from '../emulators/ecr-emulator.js';
-import { sendWebhook } from './github-webhooks.js';
+import { DEFAULT_CONFIG, FAST_PACING, TEST_OCTOKIT } from '../../emulators/world/loopback-bot.js';
+import { startGitHubEmulator, type GitHubEmulator } from '../../emulators/github-emulator.js';
+import { startEcrEmulator, type EcrEmulator } from '../../emulators/ecr-emulator.js';
+import { sendWebhook } from '../../emulators/clients/github-webhooks.js';
 
+export { DEFAULT_CONFIG, FAST_PACING, TEST_OCTOKIT };
 export const WEBHOOK_SECRET = 'test-webhook-secret';
 export const APP_ID = '4242';
 // One key for the whole run: generating RSA keys is slow.
 const KEY = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs1', format: 'pem' } });
-/** Probot's Octokit without throttling or retries: the loopback GitHub has no rate limits, and tests must not wait seconds. */
-export const TEST_OCTOKIT = ProbotOctokit.defaults((o: Record<string, unknown>) => ({ ...o, throttle: { enabled: false }, retry: { enabled: false } }));
 
 export const SIGNING_SECRET = 'test-signing-secret';
 
-/** The config most tests use: one app, dev and qa canaries, staging blue-green waiting for promotion. */
-export const DEFAULT_CONFIG = voting01Config({ staging: [...STAGING_BLUE_GREEN, 'approvers:', '  slackUsers: [U0LEAD]'] });
 
 export interface HarnessOptions {
   config?: string;
@@ -38,8 +34,6 @@ export interface HarnessOptions {
   noStart?: boolean;
 }
 
-/** Fast pacing so scenarios don't wait on Slack's real one-per-second; pacing itself has unit tests and a benchmark. */
-export const FAST_PACING = { postsPerSecond: 200, postBurst: 50, updatesPerSecond: 200, updateBurst: 50 };
 
 /**
  * The real bot on port 0 against emulators over real HTTP: Kubernetes (via KUBECONFIG), Slack (via SLACK_API_URL).

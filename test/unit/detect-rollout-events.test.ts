@@ -7,7 +7,7 @@ import { canaryState } from '../support/state-builders.js';
 import type { RolloutEvent } from '../../src/core/events/rollout-event.js';
 import { readRollout } from '../../src/core/rollout/read-rollout.js';
 import type { RolloutState } from '../../src/core/rollout/rollout-state.js';
-import { loadRolloutFixture, type RolloutFixtureFile } from '../support/rollout-fixtures.js';
+import { loadRolloutFixture, type RolloutFixtureFile } from '../../emulators/world/rollout-fixtures.js';
 
 type Obj = Record<string, any>;
 

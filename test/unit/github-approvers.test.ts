@@ -3,7 +3,7 @@ import type { EnvTarget } from '../../src/core/catalog.js';
 import { changesSomething, githubApproval, isListedGithubUser } from '../../src/core/policy/github-approvers.js';
 import { parseCommand } from '../../src/core/commands/parse-command.js';
 import { parseConfigText } from '../../src/config/load-settings.js';
-import { voting01Config } from '../support/voting01-config.js';
+import { voting01Config } from '../../emulators/world/voting01-config.js';
 
 const target = (approvers?: Record<string, unknown>) => ({ env: { approvers } }) as unknown as EnvTarget;
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HttpErrorSimulator } from '../../src/adapters/errorsim/http-error-simulator.js';
 import { ServiceError } from '../../src/core/ports.js';
-import { startErrorSimEmulator, type ErrorSimEmulator } from '../emulators/errorsim-emulator.js';
+import { startErrorSimEmulator, type ErrorSimEmulator } from '../../emulators/errorsim-emulator.js';
 
 let sim: ErrorSimEmulator;
 beforeEach(async () => {

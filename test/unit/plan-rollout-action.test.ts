@@ -4,7 +4,7 @@ import {
 } from '../../src/core/policy/plan-rollout-action.js';
 import { readRollout } from '../../src/core/rollout/read-rollout.js';
 import type { RolloutState } from '../../src/core/rollout/rollout-state.js';
-import { loadRolloutFixture, type RolloutFixtureFile } from '../support/rollout-fixtures.js';
+import { loadRolloutFixture, type RolloutFixtureFile } from '../../emulators/world/rollout-fixtures.js';
 
 type Obj = Record<string, any>;
 

@@ -7,7 +7,7 @@ import { calculateRolloutPhase, getRolloutPhase } from '../../src/core/rollout/r
 import type { RolloutState } from '../../src/core/rollout/rollout-state.js';
 import {
   ROLLOUT_FIXTURE_FILES, loadRolloutFixture, rolloutFixtureText, type RolloutFixtureFile,
-} from '../support/rollout-fixtures.js';
+} from '../../emulators/world/rollout-fixtures.js';
 
 const SHARED_FIXTURES = new URL('../../../shared/fixtures/argo-rollouts/', import.meta.url);
 

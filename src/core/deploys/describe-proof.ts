@@ -1,5 +1,5 @@
 import type { Catalog, EnvTarget } from '../catalog.js';
-import { formatDuration } from '../../config/duration.js';
+import { formatDuration } from '../text/duration.js';
 import type { StoreData } from '../store-data.js';
 import { relativeTime } from '../render/relative-time.js';
 import { describePhase } from '../render/describe-state.js';

@@ -1,4 +1,4 @@
-import { formatDuration } from '../../config/duration.js';
+import { formatDuration } from '../text/duration.js';
 import type { RolloutState } from '../rollout/rollout-state.js';
 import type { DrillRecord, ThreadRecord } from '../store-data.js';
 

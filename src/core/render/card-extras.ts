@@ -1,5 +1,5 @@
 import type { Catalog } from '../catalog.js';
-import { formatDuration } from '../../config/duration.js';
+import { formatDuration } from '../text/duration.js';
 import type { StoreData, ThreadRecord } from '../store-data.js';
 import type { CardExtras } from './render-card.js';
 import { waitsForPromotion } from './describe-state.js';

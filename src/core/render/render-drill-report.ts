@@ -1,4 +1,4 @@
-import { formatDuration } from '../../config/duration.js';
+import { formatDuration } from '../text/duration.js';
 import type { DrillRecord } from '../store-data.js';
 import { esc, who } from './mrkdwn.js';
 import { slackTime } from './slack-time.js';

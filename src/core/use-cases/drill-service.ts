@@ -1,6 +1,6 @@
 import type { Catalog, EnvTarget } from '../catalog.js';
 import type { CommandContext, CommandReply } from '../commands/command-service.js';
-import { formatDuration } from '../../config/duration.js';
+import { formatDuration } from '../text/duration.js';
 import { judgeDrill, type DrillVerdict } from '../drills/judge-drill.js';
 import type { Logger } from '../logger.js';
 import { approverList, isApprover } from '../policy/approvers.js';

@@ -1,7 +1,7 @@
 import type { Catalog, EnvTarget } from '../catalog.js';
 import type { CommandContext, CommandReply } from '../commands/command-service.js';
 import { describeProof } from '../deploys/describe-proof.js';
-import { formatDuration } from '../../config/duration.js';
+import { formatDuration } from '../text/duration.js';
 import type { Logger } from '../logger.js';
 import type { Clock, ImageRegistry, RepoHost, StateStore, Timer } from '../ports.js';
 import { describePhase, describeProgress, primaryTag, waitsForPromotion } from '../render/describe-state.js';

@@ -1,5 +1,5 @@
 import type { Catalog } from '../catalog.js';
-import { formatDuration } from '../../config/duration.js';
+import { formatDuration } from '../text/duration.js';
 import type { StateStore, Clock } from '../ports.js';
 import { approverList } from '../policy/approvers.js';
 import { esc } from '../render/mrkdwn.js';

@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const PART = /(\d+)(ms|s|m|h|d)/g;
 
@@ -22,14 +20,3 @@ export function formatDuration(ms: number): string {
   if (m) return s ? `${m}m${s}s` : `${m}m`;
   return `${s}s`;
 }
-
-/** A config duration (`30s`, `10m`, `1h`), parsed into milliseconds. */
-export const Duration = z.string({ error: (iss) => (iss.input === undefined ? 'required' : 'must be a duration like 30s, 10m or 1h') })
-  .transform((text, ctx) => {
-    const ms = parseDuration(text);
-    if (ms === undefined || ms <= 0) {
-      ctx.addIssue({ code: 'custom', message: `must be a duration like 30s, 10m or 1h (got "${text}")` });
-      return z.NEVER;
-    }
-    return ms;
-  });

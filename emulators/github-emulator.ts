@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DEFAULT_INSTALLATION_ID, repositoryIdFor, userIdFor } from '../support/github-webhooks.js';
+import { DEFAULT_INSTALLATION_ID, repositoryIdFor, userIdFor } from './clients/github-webhooks.js';
 
 /**
  * A loopback GitHub Enterprise REST API (served under `/api/v3`) for the routes rollout-chatops calls through

@@ -16,7 +16,7 @@ export const ROLLOUT_FIXTURE_FILES = [
 export type RolloutFixtureFile = (typeof ROLLOUT_FIXTURE_FILES)[number];
 
 /** The repo's copy of the fixtures. */
-export const ROLLOUT_FIXTURES_DIR = new URL('../fixtures/argo-rollouts/', import.meta.url);
+export const ROLLOUT_FIXTURES_DIR = new URL('../../test/fixtures/argo-rollouts/', import.meta.url);
 
 /** Reads one fixture file as text. */
 export function rolloutFixtureText(file: RolloutFixtureFile, dir: URL = ROLLOUT_FIXTURES_DIR): string {

@@ -1,0 +1,147 @@
+import { z } from 'zod';
+import { parseDuration } from '../text/duration.js';
+
+/** A config duration (`30s`, `10m`, `1h`), parsed into milliseconds. */
+export const Duration = z.string({ error: (iss) => (iss.input === undefined ? 'required' : 'must be a duration like 30s, 10m or 1h') })
+  .transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined || ms <= 0) {
+      ctx.addIssue({ code: 'custom', message: `must be a duration like 30s, 10m or 1h (got "${text}")` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const required = (what: string) => ({ error: (iss: { input?: unknown }) => (iss.input === undefined ? 'required' : `must be ${what}`) });
+const Text = z.string(required('a string')).min(1, 'must not be empty');
+
+/** GitHub repository permission levels, least to most. */
+export const GITHUB_PERMISSIONS = ['read', 'triage', 'write', 'maintain', 'admin'] as const;
+export type GithubPermission = (typeof GITHUB_PERMISSIONS)[number];
+
+/** Who may promote, abort, retry or toggle errors in an environment. */
+export const Approvers = z.strictObject({
+  /** Slack user ids allowed to act; absent means anyone who can post in the channel. */
+  slackUsers: z.array(Text).optional(),
+  /** Least repo permission for PR comment commands (default write). */
+  githubPermission: z.enum(GITHUB_PERMISSIONS).default('write'),
+  /**
+   * GitHub logins who may promote, abort, retry, drill or toggle errors here by PR comment (besides githubTeams).
+   * Where neither is listed but slackUsers is, comments cannot change this environment: they point to the Slack thread.
+   */
+  githubUsers: z.array(z.string(required('a GitHub login')).regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, 'must be a GitHub login like octocat')).optional(),
+  /** `org/team` slugs whose active members may act here by PR comment (checked with GitHub's team membership API). */
+  githubTeams: z.array(z.string(required('org/team')).regex(/^[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be org/team-slug like acme/sre')).optional(),
+});
+
+/** The app's error-simulation endpoint: GET → {"enabled":bool}; POST toggles. */
+export const ErrorSimulation = z.strictObject({
+  url: z.url({ error: 'must be an http(s) URL' }),
+  /** Errors switch off by themselves after this long (default 15m). */
+  ttl: Duration.default(15 * 60_000),
+});
+
+/** How a proven tag is brought to this environment: a workflow_dispatch of the app's repo. */
+export const Deploy = z.strictObject({
+  /** Workflow file name (or id) of the app's repo, dispatched with inputs `environment` and `image_tag`. */
+  workflow: Text,
+  /** Git ref to run the workflow on (default: the repo's default branch, `main`). */
+  ref: Text.default('main'),
+  /** Dispatch by itself once the tag completed in the previous environment. */
+  auto: z.boolean().default(false),
+});
+
+/** One environment of an app: a namespace, a Rollout in it, and the Slack channel that gets its threads. */
+export const Environment = z.strictObject({
+  /** How people name the environment in commands (`/promote staging`). */
+  name: z.string(required('a string')).regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes'),
+  /** Kubernetes namespace of the Rollout. */
+  namespace: Text,
+  /** Argo Rollouts Rollout name. */
+  rollout: Text,
+  /** Slack channel id that gets this environment's threads. */
+  slackChannel: z.string(required('a Slack channel id')).regex(/^[CGD][A-Z0-9]+$/, 'must be a Slack channel id like C0123ABCD'),
+  /** Warn once when a deploy takes longer (default 5m without steps, 10m canary/blue-green). */
+  timeout: Duration.optional(),
+  errorSimulation: ErrorSimulation.optional(),
+  deploy: Deploy.optional(),
+  /** Blue-green preview URL shown when the preview is ready. */
+  previewUrl: z.url({ error: 'must be an http(s) URL' }).optional(),
+  /** Blue-green active URL shown next to the preview. */
+  activeUrl: z.url({ error: 'must be an http(s) URL' }).optional(),
+  approvers: Approvers.optional(),
+});
+
+/** The app's container image in ECR. */
+export const Image = z.strictObject({
+  /** ECR repository every promotion verifies the tag in. */
+  ecrRepository: Text,
+  /** Optional regex with a named group `sha`; by default a tag pairs with a commit when it starts with the commit's short sha. */
+  tagPattern: z.string().optional().superRefine((p, ctx) => {
+    if (p === undefined) return;
+    try {
+      const re = new RegExp(p);
+      if (!/\(\?<sha>/.test(re.source)) ctx.addIssue({ code: 'custom', message: 'must contain a named group (?<sha>...)' });
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `is not a valid regular expression (${(err as Error).message})` });
+    }
+  }),
+});
+
+/** One application: a repo, an image, and its environments in promotion order. */
+export const App = z.strictObject({
+  /** Unique; how people name the app in commands. */
+  name: z.string(required('a string')).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be letters, digits, dots, dashes or underscores'),
+  /** `owner/name` of the GitHub repo whose pushes and PR comments belong to this app. */
+  repo: z.string(required('owner/name')).regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be owner/name'),
+  image: Image,
+  /** Listed in promotion order: dev -> qa -> staging. */
+  environments: z.array(Environment, required('a list')).min(1, 'must list at least one environment'),
+});
+
+/** What the schema needs from outside the core: whether a cron expression is valid (node-cron knows). */
+export interface ConfigSchemaDeps {
+  isCron: (expression: string) => boolean;
+}
+
+/**
+ * The whole YAML config file. The model lives in the core (it is the core's vocabulary); src/config builds it with
+ * node-cron's validator and reads the file.
+ */
+export function configSchema(deps: ConfigSchemaDeps) {
+  return z.strictObject({
+  apps: z.array(App, required('a list')).min(1, 'must list at least one app'),
+  /** One reminder when a rollout waits for promotion this long, one more at 4x (default 30m). */
+  reminders: z.strictObject({ after: Duration.default(30 * 60_000) }).default({ after: 30 * 60_000 }),
+  /** Optional daily summary. */
+  digest: z.strictObject({
+    cron: z.string(required('a cron expression')).refine((c) => deps.isCron(c), 'is not a valid cron expression'),
+    channel: z.string(required('a Slack channel id')).regex(/^[CGD][A-Z0-9]+$/, 'must be a Slack channel id like C0123ABCD'),
+    /** IANA time zone for the cron expression (default UTC). */
+    timezone: Text.optional(),
+  }).optional(),
+  /** Deploy records older than this are pruned (default 90 days). */
+  retention: z.strictObject({ days: z.number().int().positive().default(90) }).default({ days: 90 }),
+}).superRefine((cfg, ctx) => {
+  const appNames = new Map<string, number>();
+  const rollouts = new Map<string, string>();
+  cfg.apps.forEach((app, i) => {
+    if (appNames.has(app.name)) ctx.addIssue({ code: 'custom', path: ['apps', i, 'name'], message: `duplicate app name "${app.name}" (also apps[${appNames.get(app.name)}])` });
+    else appNames.set(app.name, i);
+    const envNames = new Set<string>();
+    app.environments.forEach((env, j) => {
+      if (envNames.has(env.name)) ctx.addIssue({ code: 'custom', path: ['apps', i, 'environments', j, 'name'], message: `duplicate environment "${env.name}" in app ${app.name}` });
+      envNames.add(env.name);
+      const ref = `${env.namespace}/${env.rollout}`;
+      const other = rollouts.get(ref);
+      if (other) ctx.addIssue({ code: 'custom', path: ['apps', i, 'environments', j, 'rollout'], message: `rollout ${ref} is already configured as ${other}` });
+      else rollouts.set(ref, `${app.name}/${env.name}`);
+    });
+  });
+});
+
+}
+
+export type Config = z.infer<ReturnType<typeof configSchema>>;
+export type AppConfig = z.infer<typeof App>;
+export type EnvironmentConfig = z.infer<typeof Environment>;
