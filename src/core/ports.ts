@@ -23,7 +23,7 @@ export interface ChatContent {
 
 /** Posting to chat (Slack). Every message carries the keys of what it announces, so a restart can find it again. */
 export interface ChatPort {
-  /** Posts a message (a thread reply when `threadTs` is set). */
+  /** Posts a message (a thread reply when `threadTs` is set). A ServiceError is `rejected` when nothing was posted. */
   postMessage(o: ChatContent & { channel: string; threadTs?: string; broadcast?: boolean; keys: string[] }): Promise<{ ts: string }>;
   /** Replaces a message's content in place. */
   updateMessage(o: ChatContent & { channel: string; ts: string; keys: string[] }): Promise<void>;
@@ -31,7 +31,8 @@ export interface ChatPort {
    * Reads one page of our messages back: a thread's replies when `threadTs` is set (conversations.replies), else the
    * channel's top-level messages (conversations.history), both since `sinceMs`. Used after a restart or a lost answer to
    * tell "posted" from "not posted" by the keys in the metadata. One call is one request: the caller paces the pages
-   * and follows `cursor`. Throws RateLimitedError on a 429 and ServiceError (with Slack's code) otherwise.
+   * and follows `cursor`. Throws RateLimitedError on a 429 and ServiceError otherwise, of kind `cannot-read-back` when
+   * asking again can never work.
    */
   readBack(o: { channel: string; threadTs?: string; sinceMs?: number; cursor?: string }): Promise<ReadBackPage>;
   /** A message only `user` sees. */
@@ -66,14 +67,43 @@ export class RateLimitedError extends Error {
   }
 }
 
+/**
+ * What an outside-service failure means to the core, so it decides without knowing the service's own codes. Adapters
+ * classify; undefined means unclassified.
+ * - `auth`: the credentials were rejected.
+ * - `permission`: the credentials lack a right (a scope, a role).
+ * - `channel-unusable`: the chat channel does not exist for us, or we are not in it.
+ * - `cannot-read-back`: reading chat history back can never work as set up (scope, token type, method, channel,
+ *   thread): asking again will not help.
+ * - `transient`: the service failed for now (5xx, a lost connection, its own internal error).
+ */
+export type ServiceErrorKind = 'auth' | 'permission' | 'channel-unusable' | 'cannot-read-back' | 'transient';
+
 /** Outside-service failure (network, 5xx, auth, unexpected answer). `permanent` ones will not heal by retrying alone. */
 export class ServiceError extends Error {
   override readonly name = 'ServiceError';
-  constructor(readonly service: string, message: string, readonly opts: { permanent?: boolean; code?: string; cause?: unknown } = {}) {
+  constructor(
+    readonly service: string,
+    message: string,
+    readonly opts: {
+      permanent?: boolean;
+      /** The service's own code, for logs; the core decides by `kind` and `rejected`, never by it. */
+      code?: string;
+      cause?: unknown;
+      kind?: ServiceErrorKind;
+      /** What an operator should do about it ("invite the bot to the channel ..."). */
+      fix?: string;
+      /** The service answered and did not act (Slack's ok:false): sending again cannot make a duplicate. */
+      rejected?: boolean;
+    } = {},
+  ) {
     super(message, { cause: opts.cause });
   }
   get permanent(): boolean { return this.opts.permanent ?? false; }
   get code(): string | undefined { return this.opts.code; }
+  get kind(): ServiceErrorKind | undefined { return this.opts.kind; }
+  get fix(): string | undefined { return this.opts.fix; }
+  get rejected(): boolean { return this.opts.rejected ?? false; }
 }
 
 /** GitHub repository permission as the collaborator API reports it (`role_name` folded to the five levels). */
@@ -98,7 +128,10 @@ export interface RepoHost {
   dispatchWorkflow(o: { repo: string; workflow: string; ref: string; inputs: Record<string, string> }): Promise<void>;
 }
 
-/** A JSON merge patch for a Rollout, to its main resource or its status subresource. */
+/**
+ * One JSON merge patch (`application/merge-patch+json`) for the Rollout: `status` goes to the `/status`
+ * subresource, `main` to the resource itself. Each half is silently dropped by the other endpoint (reference 1.1).
+ */
 export interface RolloutPatch {
   target: 'status' | 'main';
   body: Record<string, unknown>;

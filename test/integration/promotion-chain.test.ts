@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/core/ports.js';
-import { systemClock } from '../../src/adapters/scheduler/system-clock.js';
 import { ArgoController, STANDARD_CANARY_STEPS } from '../../emulators/argo-controller.js';
 import type { SlackMessage } from '../../emulators/slack-emulator.js';
+import { SkewClock } from '../support/skew-clock.js';
 import { Harness, messageText, waitFor } from '../support/harness.js';
 import { STAGING_BLUE_GREEN, voting01Config } from '../../emulators/world/voting01-config.js';
 import { sendSlashCommand, sendThreadMessage } from '../../emulators/clients/slack-requests.js';
@@ -111,30 +111,28 @@ describe('the promotion chain', () => {
   });
 
   it('warns once when a canary is stuck longer than its timeout, naming where', async () => {
-    let offset = 0;
-    const clock: Clock = { now: () => Date.now() + offset, setTimer: (ms, fn) => systemClock.setTimer(ms, fn) };
+    const clock = new SkewClock();
     await start({ auto: false, clock, sweep: 20 });
     runWorkflow('voting01-qa'); // running step 1 (setWeight 10), and it stays there
     const qa = await root('C0QA');
-    offset += 11 * 60_000;
+    clock.skip(11 * 60_000);
     const warning = await reply('C0QA', qa, 'longer than qa\'s timeout of 10m');
     expect(messageText(warning)).toContain('step 1/7 (setWeight: 10)');
     expect(warning.replyBroadcast).toBe(true);
-    offset += 30 * 60_000;
+    clock.skip(30 * 60_000);
     await sweeps(3);
     await h.settled();
     expect(h.replyTexts('C0QA', qa.ts).filter((t) => t.includes('timeout'))).toHaveLength(1);
   });
 
   it('does not count waiting for promotion as stuck', async () => {
-    let offset = 0;
-    const clock: Clock = { now: () => Date.now() + offset, setTimer: (ms, fn) => systemClock.setTimer(ms, fn) };
+    const clock = new SkewClock();
     await start({ auto: false, clock, sweep: 20 });
     runWorkflow('voting01-qa');
     h.controller.settle('voting01-qa', 'vote'); // to the indefinite pause
     const qa = await root('C0QA');
     await reply('C0QA', qa, 'waiting for promotion');
-    offset += 60 * 60_000;
+    clock.skip(60 * 60_000);
     await sweeps(3);
     await h.settled();
     expect(h.replyTexts('C0QA', qa.ts).some((t) => t.includes('timeout'))).toBe(false);

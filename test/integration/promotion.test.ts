@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/core/ports.js';
-import { systemClock } from '../../src/adapters/scheduler/system-clock.js';
 import { STANDARD_CANARY_STEPS } from '../../emulators/argo-controller.js';
 import type { SlackMessage } from '../../emulators/slack-emulator.js';
 import { Harness, messageText, waitFor } from '../support/harness.js';
+import { SkewClock } from '../support/skew-clock.js';
 import { issueCommentPayload } from '../../emulators/clients/github-webhooks.js';
 import { STAGING_BLUE_GREEN, voting01Config } from '../../emulators/world/voting01-config.js';
 import { sendBlockAction, sendSlashCommand, sendThreadMessage } from '../../emulators/clients/slack-requests.js';
@@ -17,11 +17,6 @@ afterEach(async () => {
   await h?.close();
 });
 
-/** A clock the test can move forward (confirmations expire after 10 minutes). */
-function skewClock(): Clock & { skip(ms: number): void } {
-  let offset = 0;
-  return { now: () => Date.now() + offset, setTimer: (ms, fn) => systemClock.setTimer(ms, fn), skip: (ms) => (offset += ms) };
-}
 
 function statusPatch(ns: string) {
   return h.k8s.patches({ namespace: ns, name: 'vote' }).map((c) => ({ path: c.path.replace(/^.*\/rollouts\//, ''), contentType: c.contentType, body: c.body }));
@@ -168,7 +163,8 @@ describe('promotion from Slack', () => {
   });
 
   it('says a confirmation expired after 10 minutes, and sends nothing', async () => {
-    const clock = skewClock();
+    // Confirmations expire after 10 minutes.
+    const clock = new SkewClock();
     const root = await stagingWaitingWithProvenTag({ clock });
     await slash('/promote', 'staging');
     await reply('C0STAGING', root, 'Promote voting01 staging?');

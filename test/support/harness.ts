@@ -32,6 +32,11 @@ export interface HarnessOptions {
   dataDir?: string;
   /** Don't start the bot yet. */
   noStart?: boolean;
+  /**
+   * Calls the emulators answered as unknown that this test provokes on purpose (a GitHub route, a Slack method, a
+   * Kubernetes path); by default any such call fails the test when the harness closes.
+   */
+  allowUnexpected?: (call: { emulator: string; what: string }) => boolean;
 }
 
 
@@ -135,10 +140,24 @@ export class Harness {
     await waitFor(() => this.app!.isIdle(), 'bot idle', timeoutMs);
   }
 
+  /** Calls an emulator answered as unknown (no route, no such method): the bot did something nobody expected. */
+  unexpectedCalls(): Array<{ emulator: string; what: string }> {
+    const all = [
+      ...this.k8s.unhandled().map((c) => ({ emulator: 'kubernetes', what: `${c.method} ${c.path}` })),
+      ...this.github.unexpectedCalls().map((c) => ({ emulator: 'github', what: `${c.method} ${c.path}` })),
+      ...this.ecr.unexpectedCalls().map((c) => ({ emulator: 'ecr', what: c.op || '(no X-Amz-Target)' })),
+      ...this.slack.calls.filter((c) => (c.response as { error?: string } | undefined)?.error === 'unknown_method').map((c) => ({ emulator: 'slack', what: c.method })),
+    ];
+    return all.filter((c) => !this.opts.allowUnexpected?.(c));
+  }
+
+  /** Stops everything; fails when an emulator saw a call nobody expected (see `allowUnexpected`). */
   async close(): Promise<void> {
     await this.stopBot().catch(() => undefined);
+    const unexpected = this.unexpectedCalls();
     await Promise.all([this.k8s.close(), this.slack.close(), this.github.close(), this.ecr.close()]);
     await rm(this.dir, { recursive: true, force: true });
+    if (unexpected.length) throw new Error(`emulators saw calls nobody expected: ${unexpected.map((c) => `${c.emulator}: ${c.what}`).join('; ')}`);
   }
 }
 

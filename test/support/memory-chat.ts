@@ -1,3 +1,4 @@
+import { toServiceError } from '../../src/adapters/slack/to-service-error.js';
 import type { ChatContent, ChatPort, ReadBackPage } from '../../src/core/ports.js';
 
 export interface MemoryMessage extends ChatContent { channel: string; ts: string; threadTs?: string; broadcast?: boolean; keys: string[]; at: number }
@@ -6,13 +7,18 @@ export interface MemoryMessage extends ChatContent { channel: string; ts: string
 export class MemoryChat implements ChatPort {
   messages: MemoryMessage[] = [];
   updates: Array<{ channel: string; ts: string; text: string; at: number }> = [];
-  failures: Array<(method: string) => Error | undefined> = [];
+  /**
+   * Failures for the next calls, one per call. A string is Slack answering ok:false with that error, thrown as SlackChat
+   * throws it (classified the same way); an Error is thrown as is.
+   */
+  failures: Array<(method: string) => Error | string | undefined> = [];
   private n = 0;
   constructor(private readonly now: () => number) {}
 
   private fail(method: string): void {
     const f = this.failures.shift();
     const err = f?.(method);
+    if (typeof err === 'string') throw toServiceError({ code: 'slack_webapi_platform_error', data: { error: err } }, method);
     if (err) throw err;
   }
 

@@ -22,7 +22,7 @@ describe('commentCommandLines', () => {
     ['emphasis across lines', '**bold\n/promote staging**'],
     ['a newline character reference', 'please&#10;/promote staging'],
   ])('leaves out a command in %s', (_what, body) => {
-    expect(parseCommentCommand(commentCommandLines(body))).toBeUndefined();
+    expect(parseCommentCommand(commentCommandLines(body).lines)).toBeUndefined();
   });
 
   it.each([
@@ -32,10 +32,37 @@ describe('commentCommandLines', () => {
     ['with CRLF line ends', 'ok\r\n/promote staging\r\n', ['ok', '/promote staging']],
     ['after a code block', '```\nnpm test\n```\n\n/promote qa', ['/promote qa']],
   ])('keeps a command on a plain line %s', (_what, body, lines) => {
-    expect(commentCommandLines(body)).toEqual(lines);
+    expect(commentCommandLines(body).lines).toEqual(lines);
   });
 
   it('keeps only the plain lines of a paragraph with inline code', () => {
-    expect(commentCommandLines('first `code` line\n/promote qa')).toEqual(['/promote qa']);
+    expect(commentCommandLines('first `code` line\n/promote qa').lines).toEqual(['/promote qa']);
+  });
+});
+
+describe('commentCommandLines as GitHub renders it', () => {
+  it.each([
+    ['a table row', '| checklist |\n| --- |\n| tests green |\n/promote staging'],
+    ['struck-through text', '~~I will\n/promote staging\nafter lunch~~ never mind, QA found a bug'],
+    ['a collapsed <details> section', '<details><summary>release notes</summary>\n\n/promote staging\n\n</details>'],
+    ['an autolink on the line', '/promote staging https://example.com'],
+  ])('leaves out a command in %s', (_what, body) => {
+    expect(parseCommentCommand(commentCommandLines(body).lines)).toBeUndefined();
+  });
+
+  it('still reads a plain command after a closed <details> section', () => {
+    expect(commentCommandLines('<details><summary>notes</summary>\n\nhidden\n\n</details>\n\n/promote staging').lines).toEqual(['/promote staging']);
+  });
+
+  it('does not parse a comment without a command-like line at all', () => {
+    expect(commentCommandLines('*a'.repeat(40_000))).toEqual({ lines: [] });
+  });
+
+  it('answers too long instead of parsing a huge paragraph that holds a command', () => {
+    expect(commentCommandLines(`/promote staging\n${'*a'.repeat(32_760)}`)).toEqual({ lines: [], tooLong: true });
+  });
+
+  it('reads a command at the top of a long comment without parsing the rest', () => {
+    expect(commentCommandLines(`/promote staging\n\n${'*_'.repeat(32_768)}`).lines).toEqual(['/promote staging']);
   });
 });

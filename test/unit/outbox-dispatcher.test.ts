@@ -177,11 +177,55 @@ describe('OutboxDispatcher', () => {
     const { clock, chat, d, data } = setup({ postBurst: 5 });
     thread(data, 't');
     data.outbox[0]!.attemptedAt = 1;
-    chat.failures.push(() => new ServiceError('slack', 'conversations.history failed: missing_scope', { code: 'missing_scope' }));
+    chat.failures.push(() => 'missing_scope');
     d.kick();
     await clock.advance(10);
     expect(chat.messages).toHaveLength(1);
     expect(data.outbox).toEqual([]);
+  });
+
+  it('posts again without a read-back when Slack refused the post', async () => {
+    const { clock, chat, d, data } = setup({ postBurst: 5 });
+    thread(data, 't');
+    chat.failures.push(() => 'not_in_channel');
+    d.kick();
+    await clock.advance(10);
+    expect(chat.messages).toHaveLength(0);
+    expect(data.outbox[0]!.attemptedAt).toBeUndefined();
+    await clock.advance(1000);
+    expect(chat.reads).toHaveLength(0);
+    expect(chat.messages).toHaveLength(1);
+    expect(data.outbox).toEqual([]);
+  });
+
+  it('keeps a post whose answer was lost in doubt and reads back before posting it again', async () => {
+    const { clock, chat, d, data } = setup({ postBurst: 5 });
+    thread(data, 't');
+    chat.failures.push(() => new ServiceError('slack', 'chat.postMessage failed: HTTP 503', { code: 'http_503', kind: 'transient' }));
+    d.kick();
+    await clock.advance(10);
+    // Read back at once (it has its own budget), proved absent; the post itself waits out its backoff.
+    expect(chat.reads).toHaveLength(1);
+    expect(chat.messages).toHaveLength(0);
+    await clock.advance(1000);
+    expect(chat.reads).toHaveLength(1);
+    expect(chat.messages).toHaveLength(1);
+    expect(data.outbox).toEqual([]);
+  });
+
+  it('retries a read-back the token may not make, instead of posting unseen', async () => {
+    const { clock, chat, d, data } = setup({ postBurst: 5, readBurst: 5 });
+    thread(data, 't');
+    data.outbox[0]!.attemptedAt = 1;
+    chat.failures.push(() => 'invalid_auth');
+    d.kick();
+    await clock.advance(10);
+    expect(chat.reads).toHaveLength(1);
+    expect(chat.messages).toHaveLength(0);
+    expect(data.outbox[0]!.attemptedAt).toBe(1);
+    await clock.advance(1000);
+    expect(chat.reads).toHaveLength(2);
+    expect(chat.messages).toHaveLength(1);
   });
 
   it('keeps an entry in doubt through a 429 on its read-back, looks again after Retry-After, and posts nothing twice', async () => {
@@ -206,7 +250,7 @@ describe('OutboxDispatcher', () => {
     const { clock, chat, d, data } = setup({ postBurst: 5, readBurst: 5 });
     thread(data, 't');
     data.outbox[0]!.attemptedAt = 1;
-    for (let i = 0; i < 3; i++) chat.failures.push(() => new ServiceError('slack', 'conversations.history failed: internal_error', { code: 'internal_error' }));
+    for (let i = 0; i < 3; i++) chat.failures.push(() => 'internal_error');
     d.kick();
     await clock.advance(10);
     expect(chat.reads).toHaveLength(1);

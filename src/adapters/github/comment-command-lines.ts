@@ -1,22 +1,72 @@
 import { fromMarkdown } from 'mdast-util-from-markdown';
-import type { PhrasingContent } from 'mdast';
-
-/** GitHub refuses comment bodies longer than this; anything past it cannot be what a person typed. */
-const MAX_BODY = 65_536;
+import { gfmFromMarkdown } from 'mdast-util-gfm';
+import { gfm } from 'micromark-extension-gfm';
+import type { PhrasingContent, RootContent } from 'mdast';
+import { MAX_COMMENT_COMMAND_CHARS } from '../../core/use-cases/comment-commands.js';
 
 /**
- * The lines of a GitHub comment that may hold a command: each line of plain text of a top-level paragraph, as the
- * comment renders. Fenced and indented code, HTML (comments included), block quotes, lists, tables, headings, and
- * any line with inline code, HTML, links or emphasis are left out, so a command quoted, shown as an example or
- * hidden in a comment never runs. The comment is parsed as CommonMark (what GitHub renders), not matched line by line.
+ * The most of a comment that is parsed: from its start to the end of the paragraph holding the last line that looks like
+ * a command. Markdown parsing costs more than linearly on hostile input (64 KB of `*a` takes seconds), and the webhook
+ * is answered on the event loop, so a longer prefix is not read at all (the comment is answered as too long).
  */
-export function commentCommandLines(markdown: string): string[] {
-  const tree = fromMarkdown(markdown.length > MAX_BODY ? markdown.slice(0, MAX_BODY) : markdown);
+export const MAX_PARSED = MAX_COMMENT_COMMAND_CHARS;
+
+/** A line that may start a command: cheap to test, so ordinary conversation is never parsed. */
+const CANDIDATE = /^[ \t>]*\/(?:promote|rollout|errors)\b/im;
+
+/** What {@link commentCommandLines} found: the plain lines, or that the part holding commands is too long to read. */
+export type CommentLines = { lines: string[]; tooLong?: false } | { lines: []; tooLong: true };
+
+/**
+ * The lines of a GitHub comment that may hold a command: each line of plain text of a top-level paragraph, as GitHub
+ * renders the comment (CommonMark with GitHub's extensions: tables, strikethrough, autolinks, task lists, footnotes).
+ * Fenced and indented code, HTML (comments included) and whatever sits between an HTML block's opening and closing tags
+ * (`<details>` … `</details>`), block quotes, lists, tables, headings, and any line with inline code, HTML, links,
+ * emphasis or strikethrough are left out, so a command quoted, shown as an example or hidden never runs.
+ */
+export function commentCommandLines(markdown: string): CommentLines {
+  const relevant = relevantPrefix(markdown);
+  if (relevant === undefined) return { lines: [] };
+  if (relevant.length > MAX_PARSED) return { lines: [], tooLong: true };
+  const tree = fromMarkdown(relevant, { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] });
   const lines: string[] = [];
+  let htmlDepth = 0;
   for (const block of tree.children) {
-    if (block.type === 'paragraph') lines.push(...plainLines(block.children));
+    if (block.type === 'html') {
+      htmlDepth = Math.max(0, htmlDepth + openTagBalance(block.value));
+      continue;
+    }
+    if (htmlDepth === 0 && block.type === 'paragraph') lines.push(...plainLines(block.children));
   }
-  return lines;
+  return { lines };
+}
+
+/**
+ * The comment up to the end of the paragraph that holds its last candidate line (what follows that paragraph cannot
+ * change how the lines before it render, but the paragraph's own later lines can: a setext underline, a table's
+ * delimiter row, a closing `~~`). Undefined when no line looks like a command.
+ */
+function relevantPrefix(markdown: string): string | undefined {
+  if (!CANDIDATE.test(markdown)) return undefined;
+  const all = new RegExp(CANDIDATE.source, 'gim');
+  let last = 0;
+  for (let m = all.exec(markdown); m; m = all.exec(markdown)) last = m.index;
+  const blank = /\n[ \t]*(?:\r?\n|$)/g;
+  blank.lastIndex = last;
+  const end = blank.exec(markdown);
+  return end ? markdown.slice(0, end.index) : markdown;
+}
+
+/** Opening minus closing tags in an HTML block (void and self-closing tags and comments do not open anything). */
+function openTagBalance(html: string): number {
+  const VOID = /^(?:area|base|br|col|embed|hr|img|input|link|meta|source|track|wbr)$/i;
+  const withoutComments = html.replace(/<!--[\s\S]*?(?:-->|$)/g, '');
+  let balance = 0;
+  for (const m of withoutComments.matchAll(/<(\/?)([A-Za-z][A-Za-z0-9-]*)\b[^>]*?(\/?)>/g)) {
+    if (VOID.test(m[2]!) || m[3] === '/') continue;
+    balance += m[1] === '/' ? -1 : 1;
+  }
+  return balance;
 }
 
 /**
@@ -24,7 +74,7 @@ export function commentCommandLines(markdown: string): string[] {
  * such as `&#10;` (a newline that renders as a space) cannot make a new line, and a code span or link that spans
  * lines taints every line it touches.
  */
-function plainLines(children: PhrasingContent[]): string[] {
+function plainLines(children: PhrasingContent[] | RootContent[]): string[] {
   const text = new Map<number, string>();
   const tainted = new Set<number>();
   for (const node of children) {

@@ -74,8 +74,8 @@ export function githubAppFn(deps: GithubAppDeps): ApplicationFunction {
       const repo = p.repository.full_name;
       if (deps.catalog.appsForRepo(repo).length === 0) return deps.count?.('issue_comment', 'ignored');
       // Only plain text counts: a command inside code, a quote or an HTML comment is an example, not an order.
-      const lines = commentCommandLines(p.comment.body ?? '');
-      if (!CommentCommands.holdsCommand(lines)) return deps.count?.('issue_comment', 'ignored');
+      const { lines, tooLong } = commentCommandLines(p.comment.body ?? '');
+      if (!tooLong && !CommentCommands.holdsCommand(lines)) return deps.count?.('issue_comment', 'ignored');
       const user = p.comment.user;
       const isBot = user?.type === 'Bot' || (user?.login ?? '').endsWith('[bot]') || p.sender?.type === 'Bot';
       if (isBot) return deps.count?.('issue_comment', 'ignored');
@@ -100,9 +100,11 @@ export function githubAppFn(deps: GithubAppDeps): ApplicationFunction {
             user: user?.login ?? 'unknown',
             userIsBot: isBot,
             lines,
+            tooLong,
             createdAt: Date.parse(p.comment.created_at),
           }))
-          .catch((err: unknown) => deps.log.error({ err, repo, delivery: ctx.id }, 'comment command failed')),
+          // Whatever failed, the commenter gets an answer (and the log says what it was).
+          .catch((err: unknown) => deps.comments.failed({ deliveryId: ctx.id, repo, issueNumber: p.issue.number, commentId: p.comment.id, user: user?.login ?? 'unknown', lines }, err)),
       );
     });
   };

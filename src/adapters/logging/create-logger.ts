@@ -5,20 +5,38 @@ import type { LogLevel } from '../../config/env-schema.js';
 /** Fields that hold what someone sent us: a request body or a webhook payload. They are never logged. */
 const BODY_KEYS = new Set(['payload', 'body', 'rawBody', 'event']);
 const OMITTED = '[omitted]';
+/** Marks the loggers createLogger made (and, through pino's prototype chain, their children) as pino underneath. */
+const PINO_BACKED = Symbol('rollout-chatops.pino-backed');
+
+/** The process logger: ours for the bot, and a pino logger for the libraries that take one (Probot). */
+export type ProcessLogger = pino.Logger & Logger & { readonly [PINO_BACKED]: true };
 
 /**
  * The process logger: pino, JSON lines on stdout (or `destination`), errors serialised with their stack. No line
  * carries a request body or a webhook payload: @octokit/webhooks puts the whole delivery on its errors (`err.event`,
  * again under `err.errors[]`), which Probot logs, so one forged 1 MB webhook used to write 3 MB of log.
  */
-export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger & pino.Logger {
+export function createLogger(level: LogLevel, destination?: pino.DestinationStream): ProcessLogger {
   const options: pino.LoggerOptions = {
     name: 'rollout-chatops',
     level,
     serializers: { err: serializeError },
     redact: { paths: ['payload', 'body', 'rawBody', 'req.body', 'request.body', 'event.payload'], censor: OMITTED },
   };
-  return destination ? pino(options, destination) : pino(options);
+  const logger = destination ? pino(options, destination) : pino(options);
+  return Object.assign(logger, { [PINO_BACKED]: true as const });
+}
+
+/**
+ * A pino child of `log` for a library that logs through pino (Probot), carrying `bindings`, when `log` came from
+ * createLogger; a silent pino logger otherwise (tests hand the app loggers that are not pino, and drop those lines).
+ */
+export function pinoChildOf(log: Logger, bindings: pino.Bindings): pino.Logger {
+  return isProcessLogger(log) ? log.child(bindings) : pino({ level: 'silent' });
+}
+
+function isProcessLogger(log: Logger): log is ProcessLogger {
+  return PINO_BACKED in log;
 }
 
 /** pino's error serialiser, then every body or payload field anywhere in the error (its causes and aggregated errors) dropped. */

@@ -3,6 +3,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HTTPModuleFunctions, verifySlackRequest } from '@slack/bolt';
 import type { Logger } from '../../core/logger.js';
 import { parseSlackPayload, type SlackPayload } from './parse-slack-payload.js';
+import { SLASH_COMMANDS } from './register-slack-listeners.js';
+
+/** How far ahead of our clock a request timestamp may be (Slack's window is 5 minutes either way). */
+const MAX_SKEW_MS = 5 * 60_000;
 
 /** A request whose body the HTTP server already read (under its size limit). */
 type BufferedRequest = IncomingMessage & { rawBody: Buffer };
@@ -32,6 +36,12 @@ export function createSlackEdge(deps: SlackEdgeDeps): (req: BufferedRequest, res
   return async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'POST' || path !== '/slack/events' || isSslCheck(req) || !verified(deps, req)) return deps.bolt(req, res);
+    // Bolt refuses only timestamps more than 5 minutes old; one more than 5 minutes ahead is as stale a replay window.
+    const skewMs = Number(req.headers['x-slack-request-timestamp']) * 1000 - (deps.now ?? Date.now)();
+    if (skewMs > MAX_SKEW_MS) {
+      log.warn({ skewMs, fix: "the sender's clock is ahead, or the request was forged with a future timestamp" }, 'slack request timestamp in the future, refused');
+      return answer(res, 401, 'stale or future request timestamp\n');
+    }
     let body: unknown;
     try {
       body = HTTPModuleFunctions.parseHTTPRequestBody(req);
@@ -48,6 +58,11 @@ export function createSlackEdge(deps: SlackEdgeDeps): (req: BufferedRequest, res
     if (payload.kind === 'ignored') {
       log.debug({ type: payload.type }, 'slack payload of a kind the bot does not handle, acknowledged');
       return answer(res, 200, '');
+    }
+    if (payload.kind === 'command' && !(SLASH_COMMANDS as readonly string[]).includes(payload.body.command.toLowerCase())) {
+      // A command this app was not set up to receive: the person gets the list instead of Slack's timeout error.
+      const text = `❓ I don't know \`${payload.body.command.slice(0, 30).replace(/[`<>&]/g, '')}\`. My commands: ${SLASH_COMMANDS.map((c) => `\`${c}\``).join(', ')} (\`/rollout help\` for all).`;
+      return answerJson(res, { response_type: 'ephemeral', text });
     }
     const key = deliveryKey(payload, String(req.headers['x-slack-signature']));
     if (key && !(await deps.claim(key))) {
@@ -89,6 +104,12 @@ function verified(deps: SlackEdgeDeps, req: BufferedRequest): boolean {
 /** Slack's unsigned `ssl_check=1` probe; Bolt answers it (and drops anything smuggled beside it). */
 function isSslCheck(req: BufferedRequest): boolean {
   return req.headers['content-type'] === 'application/x-www-form-urlencoded' && parseQuery(req.rawBody.toString()).ssl_check === '1';
+}
+
+function answerJson(res: ServerResponse, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
 }
 
 function answer(res: ServerResponse, status: number, body: string): void {

@@ -77,15 +77,19 @@ export type SlackPayload =
   | { kind: 'ignored'; type: string };
 
 /**
- * Sorts a parsed, signed Slack body the way Bolt routes it (command, event, action), and checks the fields the bot and
+ * Sorts a parsed, signed Slack body the way Bolt routes it (event, command, action), and checks the fields the bot and
  * Bolt read, so that nothing malformed reaches a listener. Problems name paths and codes, never values.
  */
 export function parseSlackPayload(body: unknown): { ok: true; payload: SlackPayload } | { ok: false; problems: string[] } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, problems: [`body: expected an object (got ${body === null ? 'null' : Array.isArray(body) ? 'array' : typeof body})`] };
   const b = body as Record<string, unknown>;
-  if ('command' in b) return check(SlashCommandBody, b, (body) => ({ kind: 'command', body }));
+  // Bolt routes by whichever of these it finds first (event, then command, then actions): a body with two of them
+  // would be checked as one kind and handled as another, so it is refused.
+  const kinds = (['event', 'command', 'actions'] as const).filter((k) => k in b);
+  if (kinds.length > 1) return { ok: false, problems: [`body: holds ${kinds.join(' and ')} (a Slack payload is one kind)`] };
   if (b.type === 'url_verification') return check(UrlVerificationBody, b, (body) => ({ kind: 'url_verification', body }));
   if ('event' in b || b.type === 'event_callback') return check(EventCallbackBody, b, (body) => ({ kind: 'event', body }));
+  if ('command' in b) return check(SlashCommandBody, b, (body) => ({ kind: 'command', body }));
   if ('actions' in b || b.type === 'block_actions') return check(BlockActionsBody, b, (body) => ({ kind: 'block_actions', body }));
   if (typeof b.type === 'string' && b.type) return { ok: true, payload: { kind: 'ignored', type: b.type } };
   return { ok: false, problems: ['type: expected a Slack payload type'] };

@@ -1,24 +1,10 @@
 import type { WebClient } from '@slack/web-api';
 import type { ChatContent, ChatPort, ReadBackPage } from '../../core/ports.js';
-import { RateLimitedError, ServiceError } from '../../core/ports.js';
+import { ServiceError } from '../../core/ports.js';
+import { toServiceError } from './to-service-error.js';
 
 /** Slack message metadata type that marks our messages and carries the keys of what they announce. */
 export const METADATA_TYPE = 'rollout_chatops';
-
-const PERMANENT = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'missing_scope', 'channel_not_found', 'not_in_channel', 'is_archived', 'no_permission']);
-
-/** Translates web-api errors into ours: a 429 says when to retry; anything else is a ServiceError with Slack's code. */
-export function toServiceError(err: unknown, method: string): Error {
-  const e = err as { code?: string; retryAfter?: number; data?: { error?: string }; statusCode?: number; message?: string };
-  if (e?.code === 'slack_webapi_rate_limited_error') return new RateLimitedError('slack', (e.retryAfter ?? 1) * 1000, `${method} rate limited`);
-  if (e?.code === 'slack_webapi_platform_error') {
-    const code = e.data?.error ?? 'unknown_error';
-    if (code === 'ratelimited') return new RateLimitedError('slack', 1000, `${method} rate limited`);
-    return new ServiceError('slack', `${method} failed: ${code}`, { code, permanent: PERMANENT.has(code), cause: err });
-  }
-  if (e?.code === 'slack_webapi_http_error') return new ServiceError('slack', `${method} failed: HTTP ${e.statusCode}`, { code: `http_${e.statusCode}`, cause: err });
-  return new ServiceError('slack', `${method} failed: ${e?.message ?? String(err)}`, { code: 'request_error', cause: err });
-}
 
 interface SlackMessageLike { ts?: string; metadata?: { event_type?: string; event_payload?: { key?: unknown } } }
 
@@ -50,7 +36,8 @@ export class SlackChat implements ChatPort {
         unfurl_media: false,
         metadata: { event_type: METADATA_TYPE, event_payload: { key: o.keys.join(' ') } },
       } as never);
-      if (!res.ts) throw new ServiceError('slack', 'chat.postMessage answered without a ts', { code: 'no_ts' });
+      // Slack answered, but without a ts there is no message to thread under or find again: counted as not posted.
+      if (!res.ts) throw new ServiceError('slack', 'chat.postMessage answered without a ts', { code: 'no_ts', rejected: true });
       return { ts: res.ts };
     } catch (err) {
       if (err instanceof ServiceError) throw err;

@@ -3,7 +3,7 @@ import type { Clock, StateStore } from '../ports.js';
 import type { ChatContent } from '../ports.js';
 import type { ThreadRecord } from '../store-data.js';
 import { describePhase, describeProgress, primaryTag } from '../render/describe-state.js';
-import { esc } from '../render/mrkdwn.js';
+import { esc, who } from '../render/mrkdwn.js';
 import { relativeTime } from '../render/relative-time.js';
 import { helpText, type Command } from './parse-command.js';
 import { resolveTargets } from './resolve-target.js';
@@ -128,10 +128,9 @@ function shortTag(tag: string): string {
 }
 
 function outcomeOf(th: ThreadRecord): string {
-  const mention = (w: string) => (/^[UW][A-Z0-9]+$/.test(w) ? `<@${w}>` : esc(w));
-  const promoted = [...new Set(th.actions.filter((a) => a.what.startsWith('promoted')).map((a) => mention(a.who)))];
+  const promoted = [...new Set(th.actions.filter((a) => a.what.startsWith('promoted')).map((a) => who(a.who)))];
   const by = promoted.length ? ` (promoted by ${promoted.join(', ')})` : '';
-  const others = th.actions.filter((a) => !a.what.startsWith('promoted') || a.what.includes('override')).map((a) => `${esc(a.what)} by ${mention(a.who)}`);
+  const others = th.actions.filter((a) => !a.what.startsWith('promoted') || a.what.includes('override')).map((a) => `${esc(a.what)} by ${who(a.who)}`);
   const extra = others.length ? ` · ${others.join(', ')}` : '';
   switch (th.outcome) {
     case 'completed':

@@ -1,11 +1,7 @@
 import { stepTitle } from '../rollout/canary-steps.js';
+import type { RolloutPatch } from '../ports.js';
 import type { CanaryStep, RolloutState } from '../rollout/rollout-state.js';
 
-/**
- * One JSON merge patch (`application/merge-patch+json`) for the Rollout: `status` goes to the `/status`
- * subresource, `main` to the resource itself. Each half is silently dropped by the other endpoint (reference 1.1).
- */
-export type RolloutPatch = { target: 'status' | 'main'; body: Record<string, unknown> };
 
 /** What `promote` would do, classified for the UI; `patches` are sent in order. */
 export type PromotionPlan =

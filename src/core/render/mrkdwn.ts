@@ -1,3 +1,5 @@
+import { isSlackUserId } from '../text/is-slack-user-id.js';
+
 /** Escapes text for Slack mrkdwn (only &, < and > are special). */
 export function esc(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -10,7 +12,7 @@ export function link(url: string, label: string): string {
 
 /** A user mention when the id looks like a Slack user id, else the name as is. */
 export function who(id: string): string {
-  return /^[UW][A-Z0-9]+$/.test(id) ? `<@${id}>` : esc(id);
+  return isSlackUserId(id) ? `<@${id}>` : esc(id);
 }
 
 /** A section block with mrkdwn text. */

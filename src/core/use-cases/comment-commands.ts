@@ -1,11 +1,12 @@
 import type { Catalog, EnvTarget } from '../catalog.js';
 import type { CommandService } from '../commands/command-service.js';
-import { helpText, parseCommentCommand, type Command } from '../commands/parse-command.js';
+import { helpText, parseCommentCommand, type Command, type ParseResult } from '../commands/parse-command.js';
 import { resolveTargets } from '../commands/resolve-target.js';
 import type { Logger } from '../logger.js';
 import { changesSomething, githubApproval, isListedGithubUser } from '../policy/github-approvers.js';
 import { leastOf, permits } from '../policy/permission.js';
 import type { Clock, RepoHost, RepoPermission } from '../ports.js';
+import { renderFailure } from '../render/render-failure.js';
 import { slackToMarkdown } from '../render/to-markdown.js';
 
 /** A comment written longer ago than this is not acted on: a command is meant now, and a replay is refused by age. */
@@ -26,6 +27,8 @@ export interface IncomingComment {
    * code, HTML comments and block quotes are already left out, so a command shown there never gets here.
    */
   lines: string[];
+  /** The part of the comment holding commands was too long to read (the adapter's parse bound). */
+  tooLong?: boolean;
   /** When the comment was written (ms since the epoch, from GitHub's `created_at`). */
   createdAt: number;
 }
@@ -48,6 +51,9 @@ export interface CommentCommandsDeps {
  * environment's GitHub approvers (or sent to Slack where only Slack approvers are named), the answer as a comment,
  * and the action mirrored into the Slack deploy thread. A comment with no command is conversation, and is left alone.
  */
+/** The adapter reads commands from at most this much of a comment (its Markdown parse bound). */
+export const MAX_COMMENT_COMMAND_CHARS = 8_192;
+
 export class CommentCommands {
   constructor(private readonly deps: CommentCommandsDeps) {}
 
@@ -58,7 +64,9 @@ export class CommentCommands {
 
   async handle(c: IncomingComment): Promise<void> {
     if (c.userIsBot) return;
-    const parsed = parseCommentCommand(c.lines);
+    const parsed: ParseResult | undefined = c.tooLong
+      ? { ok: false, problem: { error: `this comment is too long for me to read commands from (over ${Math.round(MAX_COMMENT_COMMAND_CHARS / 1024)} KB up to its last command); put the command in a short comment of its own`, topic: 'rollout' } }
+      : parseCommentCommand(c.lines);
     if (!parsed) return;
     const { repoHost, log } = this.deps;
     const age = this.deps.clock.now() - c.createdAt;
@@ -111,9 +119,25 @@ export class CommentCommands {
     const reply = await this.deps.commands.run(command, { source: 'github', user: c.user, repo: c.repo });
     await this.answer(c, reply.markdown ?? slackToMarkdown(reply.text));
     const link = c.commentUrl ? `<${c.commentUrl}|${where}>` : where;
-    for (const t of resolved.targets) {
-      await this.deps.mirror({ app: t.app.name, env: t.env.name, key: `gh:${c.deliveryId}`, text: `💬 GitHub: @${c.user} ran \`${commandText(command)}\` on ${link}` });
+    try {
+      for (const t of resolved.targets) {
+        await this.deps.mirror({ app: t.app.name, env: t.env.name, key: `gh:${c.deliveryId}`, text: `💬 GitHub: @${c.user} ran \`${commandText(command)}\` on ${link}` });
+      }
+    } catch (err) {
+      // The command ran and was answered: only the note in Slack is missing.
+      log.error({ err, repo: c.repo, comment: c.commentId }, 'mirroring a comment command into slack failed');
     }
+  }
+
+  /**
+   * Reading or handling the comment threw before its command changed anything (handle() answers everything after):
+   * the commenter is told so in a reply comment.
+   */
+  async failed(c: Pick<IncomingComment, 'deliveryId' | 'repo' | 'issueNumber' | 'commentId' | 'user' | 'lines'>, err: unknown): Promise<void> {
+    this.deps.log.error({ err, repo: c.repo, comment: c.commentId, delivery: c.deliveryId }, 'comment command failed');
+    const parsed = parseCommentCommand(c.lines);
+    const what = `@${c.user}, ${parsed?.ok ? `\`${commandText(parsed.command)}\`` : 'your command'}`;
+    await this.answer(c, slackToMarkdown(renderFailure({ what, error: err })));
   }
 
   /** Why this commenter may not run a changing command in the environment, or undefined when they may. */
@@ -142,7 +166,7 @@ export class CommentCommands {
     return `🚫 @${c.user}, ${what} in ${name} by comment is for ${who} only. Nothing was done.`;
   }
 
-  private async answer(c: IncomingComment, body: string): Promise<void> {
+  private async answer(c: Pick<IncomingComment, 'repo' | 'issueNumber'>, body: string): Promise<void> {
     try {
       await this.deps.repoHost.comment(c.repo, c.issueNumber, body);
     } catch (err) {

@@ -9,7 +9,8 @@ import { describePhase } from '../render/describe-state.js';
 import { esc, link, who } from '../render/mrkdwn.js';
 import { renderDrillReport } from '../render/render-drill-report.js';
 import { slackTime } from '../render/slack-time.js';
-import { slackToMarkdown } from '../render/to-markdown.js';
+import { replyFor } from '../render/reply-for.js';
+import { isSlackUserId } from '../text/is-slack-user-id.js';
 import type { DrillRecord, Priority, ThreadRecord } from '../store-data.js';
 import { DEFAULT_ERROR_TTL_MS, notConfigured, type ErrorSimulationService, type SwitchOutcome } from './error-simulation-service.js';
 
@@ -54,7 +55,7 @@ export class DrillService {
   /** Handles `/rollout drill` from Slack or a GitHub comment. */
   async command(o: { target: EnvTarget; ctx: CommandContext }): Promise<CommandReply> {
     const { target, ctx } = o;
-    const answer = (text: string): CommandReply => (ctx.source === 'github' ? { text, markdown: slackToMarkdown(text) } : { text });
+    const answer = (text: string): CommandReply => replyFor(ctx, text);
     const name = `${esc(target.app.name)} ${esc(target.env.name)}`;
     const sim = target.env.errorSimulation;
     if (!sim) return answer(`${notConfigured(target, this.deps.catalog)} A drill needs it to make the canary fail.`);
@@ -233,7 +234,7 @@ export class DrillService {
     store.data.audit.push({
       at: d.finishedAt,
       who: d.startedBy,
-      source: /^[UW][A-Z0-9]+$/.test(d.startedBy) ? 'slack' : 'github',
+      source: isSlackUserId(d.startedBy) ? 'slack' : 'github',
       action: 'drill',
       app: d.app,
       env: d.env,

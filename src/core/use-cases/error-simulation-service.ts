@@ -1,13 +1,20 @@
 import type { Catalog, EnvTarget } from '../catalog.js';
 import type { CommandContext, CommandReply } from '../commands/command-service.js';
-import { formatDuration } from '../text/duration.js';
 import type { Logger } from '../logger.js';
 import { approverList, isApprover } from '../policy/approvers.js';
-import type { Clock, ErrorSimulator, StateStore, Timer } from '../ports.js';
-import { esc, link, who } from '../render/mrkdwn.js';
-import { slackTime } from '../render/slack-time.js';
-import { slackToMarkdown } from '../render/to-markdown.js';
+import type { Clock, ErrorSimulator, StateStore } from '../ports.js';
+import { link } from '../render/mrkdwn.js';
+import { renderErrorSim, type ErrorSimMessage, type ErrorSimThreadMessage } from '../render/render-error-sim.js';
+import { replyFor } from '../render/reply-for.js';
 import type { ErrorSimRecord, Priority, ThreadRecord } from '../store-data.js';
+import { messageOf } from '../text/message-of.js';
+import { DeadlineTimers } from './deadline-timers.js';
+import { judgeToggle } from './judge-toggle.js';
+import { SerialLanes } from './serial-lanes.js';
+import { toggleAndRead } from './toggle-and-read.js';
+import type { SwitchOutcome, SwitchRequest } from './error-switch.js';
+
+export type { SwitchOutcome, SwitchRequest };
 
 /** Default `errorSimulation.ttl`. */
 export const DEFAULT_ERROR_TTL_MS = 15 * 60_000;
@@ -27,21 +34,6 @@ export interface ErrorSimulationDeps {
   track?: (work: Promise<unknown>) => void;
 }
 
-/** Who switches, and why: a person's command, the TTL deadline, or a drill. */
-export interface SwitchRequest {
-  /** Slack user id, `@login (GitHub)`, `ttl` or `drill`. */
-  by: string;
-  source: 'slack' | 'github' | 'schedule';
-  why: 'command' | 'ttl' | 'drill';
-  /** The drill that switches them on (shown on the banner). */
-  drillId?: string;
-}
-
-/** What happened at the endpoint. `enabled` is what the endpoint last reported, when it answered. */
-export type SwitchOutcome =
-  | { ok: true; changed: boolean; enabled: boolean; record?: ErrorSimRecord; adopted?: boolean; warning?: string }
-  | { ok: false; error: string; posted: boolean; enabled?: boolean };
-
 /**
  * `/errors on|off|status`, and the switch drills and the TTL use. The endpoint only toggles, so every switch reads the
  * state first, toggles only when it must change, and reads again to confirm; the confirming read is the truth. Work on
@@ -49,39 +41,38 @@ export type SwitchOutcome =
  * Whenever errors may be on, a deadline is on record and armed: they switch off by themselves, also after a restart.
  */
 export class ErrorSimulationService {
-  private readonly lanes = new Map<string, Promise<unknown>>();
-  private readonly timers = new Map<string, Timer>();
-  private stopped = false;
+  private readonly lanes = new SerialLanes();
+  private readonly timers: DeadlineTimers;
 
-  constructor(private readonly deps: ErrorSimulationDeps) {}
+  constructor(private readonly deps: ErrorSimulationDeps) {
+    this.timers = new DeadlineTimers({ clock: deps.clock, log: deps.log, track: deps.track, onDue: (key) => this.expire(key) });
+  }
 
   /** Handles `/errors on|off|status <env> [app]` from Slack or a GitHub comment. */
   async command(o: { action: 'on' | 'off' | 'status'; target: EnvTarget; ctx: CommandContext }): Promise<CommandReply> {
     const { action, target, ctx } = o;
-    const answer = (text: string): CommandReply => (ctx.source === 'github' ? { text, markdown: slackToMarkdown(text) } : { text });
-    const name = `${target.app.name} ${target.env.name}`;
+    const answer = (text: string): CommandReply => replyFor(ctx, text);
+    const env = { app: target.app.name, env: target.env.name };
     if (!target.env.errorSimulation) return answer(notConfigured(target, this.deps.catalog));
     if (action === 'status') return answer(await this.status(target));
-    if (!isApprover(target, ctx)) return answer(`🚫 Only approvers of ${name} may switch errors ${action}: ${approverList(target)}.`);
+    if (!isApprover(target, ctx)) return answer(renderErrorSim({ kind: 'not-approver', ...env, action, approvers: approverList(target) }));
     const by = ctx.source === 'github' ? `@${ctx.user} (GitHub)` : ctx.user;
     const request: SwitchRequest = { by, source: ctx.source, why: 'command' };
     const out = action === 'on' ? await this.switchOn(target, request) : await this.switchOff(target, request);
-    return answer(this.describe(action, target, out));
+    const thread = this.currentThread(target);
+    const where = thread?.rootTs ? ` See ${link(this.deps.permalink(thread.channel, thread.rootTs), 'the deploy thread')}.` : '';
+    return answer(renderErrorSim({ kind: 'switch-answer', ...env, action, out, where }));
   }
 
   /** Errors on: read, toggle only if off, read again. A deadline goes on record whenever they may be on. */
   switchOn(target: EnvTarget, req: SwitchRequest): Promise<SwitchOutcome> {
-    return this.serial(target.key, async () => {
+    return this.lanes.run(target.key, async () => {
       const sim = target.env.errorSimulation;
       if (!sim) return { ok: false, error: 'error simulation is not configured here', posted: false };
       const { simulator, store, clock } = this.deps;
       const sims = (store.data.errorSims ??= {});
-      let before: boolean;
-      try {
-        before = await simulator.get(sim.url);
-      } catch (err) {
-        return { ok: false, error: `I could not read its state: ${messageOf(err)}`, posted: false };
-      }
+      const before = await simulator.get(sim.url).catch((err: unknown) => new Error(`I could not read its state: ${messageOf(err)}`));
+      if (before instanceof Error) return { ok: false, error: before.message, posted: false };
       const now = clock.now();
       if (before) {
         const existing = sims[target.key];
@@ -92,34 +83,27 @@ export class ErrorSimulationService {
         }
         // On without us: take over the deadline, so nothing stays on past a TTL once someone has asked.
         const rec = this.record(target, { by: req.by, now, adopted: true, drillId: req.drillId });
-        this.say(target, rec, `adopt:${now}`, `🧪 Errors were already on in ${esc(target.app.name)} ${esc(target.env.name)} (switched on outside the bot). ${who(req.by)} asked for them on: nothing changed, except that they now switch off by themselves at ${slackTime(rec.offAt)}.`, 'normal');
+        this.say(target, rec, `adopt:${now}`, { kind: 'adopted', by: req.by, offAt: rec.offAt }, 'normal');
         this.audit(target, req, 'errors on', 'already on (taken over)');
         await this.commit();
         return { ok: true, changed: false, enabled: true, record: rec, adopted: true };
       }
-
-      const { toggled, postError } = await this.toggle(sim.url);
-      const { after, readError } = await this.read(sim.url);
-      if (after === false) {
-        const why = postError ? `the toggle failed (${postError}); errors are still off` : `after one toggle the endpoint still reports enabled=false${toggled === undefined ? '' : ` (the toggle itself answered enabled=${toggled})`}`;
-        this.audit(target, req, 'errors on', `failed: ${why}`);
+      const answers = await toggleAndRead(simulator, sim.url);
+      const verdict = judgeToggle(true, answers);
+      if (verdict.kind === 'unchanged') {
+        this.audit(target, req, 'errors on', `failed: ${verdict.why}`);
         await this.commit();
-        return { ok: false, error: why, posted: true, enabled: false };
+        return { ok: false, error: verdict.why, posted: true, enabled: false };
       }
       // On, or unknown after a toggle went out: either way the deadline is recorded and armed.
       const rec = this.record(target, { by: req.by, now, drillId: req.drillId });
-      if (after === true) {
-        if (req.why !== 'drill') {
-          const ttl = formatDuration(rec.offAt - rec.since);
-          this.say(target, rec, `on:${now}`, `🧪 Errors switched *on* by ${who(req.by)}: ${esc(target.app.name)} ${esc(target.env.name)} now fails on purpose. They switch off by themselves at ${slackTime(rec.offAt)} (after ${ttl}), or with \`/errors off ${target.env.name}\`.`, 'high');
-        }
+      if (verdict.kind === 'confirmed') {
+        if (req.why !== 'drill') this.say(target, rec, `on:${now}`, { kind: 'switched-on', by: req.by, rec }, 'high');
         this.audit(target, req, 'errors on', 'ok');
         await this.commit();
-        const warning = toggled === false ? 'the toggle answered enabled=false, but the read right after it says true' : postError ? `the toggle reported an error (${postError}), but the read right after it says true` : undefined;
-        return { ok: true, changed: true, enabled: true, record: rec, ...(warning ? { warning } : {}) };
+        return { ok: true, changed: true, enabled: true, record: rec, ...(verdict.warning ? { warning: verdict.warning } : {}) };
       }
-      const what = postError ? `the toggle failed (${postError})` : `the toggle answered enabled=${String(toggled)}`;
-      const why = `${what}, and reading the state afterwards failed (${readError}). Errors may be on: they switch off by themselves at ${new Date(rec.offAt).toISOString().slice(11, 16)} UTC at the latest`;
+      const why = `${verdict.what}, and reading the state afterwards failed (${answers.readError}). Errors may be on: they switch off by themselves at ${new Date(rec.offAt).toISOString().slice(11, 16)} UTC at the latest`;
       this.audit(target, req, 'errors on', `unknown: ${why}`);
       await this.commit();
       return { ok: false, error: why, posted: true };
@@ -128,7 +112,7 @@ export class ErrorSimulationService {
 
   /** Errors off: read, toggle only if on, read again. The record (and banner) goes once the endpoint says off. */
   switchOff(target: EnvTarget, req: SwitchRequest): Promise<SwitchOutcome> {
-    return this.serial(target.key, async () => {
+    return this.lanes.run(target.key, async () => {
       const sim = target.env.errorSimulation;
       const { simulator, store, clock } = this.deps;
       const sims = (store.data.errorSims ??= {});
@@ -138,43 +122,34 @@ export class ErrorSimulationService {
         await this.commit();
         return { ok: false, error: 'error simulation is not configured here', posted: false };
       }
-      let before: boolean;
-      try {
-        before = await simulator.get(sim.url);
-      } catch (err) {
-        const error = `I could not read its state: ${messageOf(err)}`;
-        await this.offFailed(target, rec, req, error);
-        return { ok: false, error, posted: false };
+      const before = await simulator.get(sim.url).catch((err: unknown) => new Error(`I could not read its state: ${messageOf(err)}`));
+      if (before instanceof Error) {
+        await this.offFailed(target, rec, req, before.message);
+        return { ok: false, error: before.message, posted: false };
       }
       const now = clock.now();
       if (!before) {
         if (rec) {
           this.clear(target, rec);
-          if (req.why === 'ttl') this.say(target, rec, `ttl-already-off:${rec.since}`, `⏱️ Error simulation deadline reached in ${esc(target.app.name)} ${esc(target.env.name)}: errors were already off (switched off outside the bot).`, 'normal');
+          if (req.why === 'ttl') this.say(target, rec, `ttl-already-off:${rec.since}`, { kind: 'ttl-already-off' }, 'normal');
         }
         await this.commit();
         return { ok: true, changed: false, enabled: false };
       }
-      const { toggled, postError } = await this.toggle(sim.url);
-      const { after, readError } = await this.read(sim.url);
-      if (after === false) {
+      const answers = await toggleAndRead(simulator, sim.url);
+      const verdict = judgeToggle(false, answers);
+      if (verdict.kind === 'confirmed') {
         const on = rec ?? this.record(target, { by: 'unknown', now, adopted: true });
         this.clear(target, on);
-        const lasted = rec ? ` after ${formatDuration(now - rec.since)}` : '';
-        if (req.why === 'ttl') {
-          this.say(target, on, `ttl-off:${on.since}`, `⏱️ Errors switched *off* by themselves in ${esc(target.app.name)} ${esc(target.env.name)}: their ${formatDuration(on.offAt - on.since)} TTL ran out${on.adopted ? '' : ` (switched on by ${who(on.by)} at ${slackTime(on.since)})`}.`, 'high');
-        } else if (req.why === 'command') {
-          this.say(target, on, `off:${now}`, `✅ Errors switched *off* by ${who(req.by)} in ${esc(target.app.name)} ${esc(target.env.name)}${lasted}.`, 'high');
-        }
+        if (req.why === 'ttl') this.say(target, on, `ttl-off:${on.since}`, { kind: 'ttl-off', rec: on }, 'high');
+        else if (req.why === 'command') this.say(target, on, `off:${now}`, { kind: 'switched-off', by: req.by, ...(rec ? { lastedMs: now - rec.since } : {}) }, 'high');
         this.audit(target, req, 'errors off', 'ok');
         await this.commit();
-        const warning = toggled === true ? 'the toggle answered enabled=true, but the read right after it says false' : postError ? `the toggle reported an error (${postError}), but the read right after it says false` : undefined;
-        return { ok: true, changed: true, enabled: false, ...(warning ? { warning } : {}) };
+        return { ok: true, changed: true, enabled: false, ...(verdict.warning ? { warning: verdict.warning } : {}) };
       }
-      const what = postError ? `the toggle failed (${postError})` : `the toggle answered enabled=${String(toggled)}`;
-      const error = after === true ? `after one toggle the endpoint still reports enabled=true (${what})` : `${what}, and reading the state afterwards failed (${readError})`;
+      const error = verdict.kind === 'unchanged' ? verdict.why : `${verdict.what}, and reading the state afterwards failed (${answers.readError})`;
       await this.offFailed(target, rec ?? this.record(target, { by: 'unknown', now, adopted: true }), req, error);
-      return { ok: false, error, posted: true, ...(after === true ? { enabled: true } : {}) };
+      return { ok: false, error, posted: true, ...(verdict.kind === 'unchanged' ? { enabled: true } : {}) };
     });
   }
 
@@ -194,10 +169,8 @@ export class ErrorSimulationService {
 
   /** Cancels the timers and waits for switches in flight. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    for (const t of this.timers.values()) t.cancel();
-    this.timers.clear();
-    await Promise.allSettled([...this.lanes.values()]);
+    this.timers.stop();
+    await this.lanes.settled();
   }
 
   /** The record of an environment, if the bot thinks errors are on there. */
@@ -207,41 +180,20 @@ export class ErrorSimulationService {
 
   private async status(target: EnvTarget): Promise<string> {
     const sim = target.env.errorSimulation!;
-    const name = `${esc(target.app.name)} ${esc(target.env.name)}`;
+    const env = { app: target.app.name, env: target.env.name };
     const rec = this.recordOf(target);
     let enabled: boolean;
     try {
-      enabled = await this.serial(target.key, () => this.deps.simulator.get(sim.url));
+      enabled = await this.lanes.run(target.key, () => this.deps.simulator.get(sim.url));
     } catch (err) {
-      return `⚠️ I could not read the error simulation of ${name}: ${esc(messageOf(err))}.${rec ? ` As far as I know errors are on since ${slackTime(rec.since)} (by ${who(rec.by)}), switching off at ${slackTime(rec.offAt)}.` : ''}`;
+      return renderErrorSim({ kind: 'status-unreadable', ...env, error: messageOf(err), ...(rec ? { rec } : {}) });
     }
-    if (!enabled) {
-      if (rec) {
-        // Switched off outside the bot: the banner must not say otherwise.
-        this.clear(target, rec);
-        await this.commit();
-      }
-      return `🟢 Errors are *off* in ${name}.`;
+    if (!enabled && rec) {
+      // Switched off outside the bot: the banner must not say otherwise.
+      this.clear(target, rec);
+      await this.commit();
     }
-    if (!rec) return `🧪 Errors are *on* in ${name}, switched on outside the bot, so no deadline is set. \`/errors off ${target.env.name}\` stops them; \`/errors on ${target.env.name}\` sets the ${formatDuration(sim.ttl ?? DEFAULT_ERROR_TTL_MS)} deadline.`;
-    return `🧪 Errors are *on* in ${name} since ${slackTime(rec.since)} (${rec.adopted ? 'taken over by the bot' : `by ${who(rec.by)}`}${rec.drillId ? ', rollback drill' : ''}); they switch off by themselves at ${slackTime(rec.offAt)}.${rec.offError ? ` ⚠️ The last attempt to switch them off failed: ${esc(rec.offError)}` : ''}`;
-  }
-
-  private describe(action: 'on' | 'off', target: EnvTarget, out: SwitchOutcome): string {
-    const name = `${esc(target.app.name)} ${esc(target.env.name)}`;
-    const thread = this.currentThread(target);
-    const where = thread?.rootTs ? ` See ${link(this.deps.permalink(thread.channel, thread.rootTs), 'the deploy thread')}.` : '';
-    if (!out.ok) return `⚠️ Could not switch errors ${action} in ${name}: ${esc(out.error)}.${out.posted ? '' : ' Nothing was changed.'}`;
-    const warning = out.warning ? `\n⚠️ Odd answer: ${esc(out.warning)}.` : '';
-    if (action === 'on') {
-      const rec = out.record;
-      const until = rec ? ` They switch off by themselves at ${slackTime(rec.offAt)}.` : '';
-      if (out.adopted) return `ℹ️ Errors were already on in ${name} (switched on outside the bot): nothing changed.${until}${where}`;
-      if (!out.changed) return `ℹ️ Errors were already on in ${name}${rec ? ` since ${slackTime(rec.since)} (by ${who(rec.by)})` : ''}: nothing changed.${until}${where}`;
-      return `🧪 Errors are now *on* in ${name} (confirmed by the endpoint).${until}${where}${warning}`;
-    }
-    if (!out.changed) return `ℹ️ Errors were already off in ${name}: nothing changed.`;
-    return `✅ Errors are now *off* in ${name} (confirmed by the endpoint).${where}${warning}`;
+    return renderErrorSim({ kind: 'status', ...env, enabled, ...(rec && enabled ? { rec } : {}), ttlMs: sim.ttl ?? DEFAULT_ERROR_TTL_MS });
   }
 
   private async expire(key: string): Promise<void> {
@@ -269,7 +221,7 @@ export class ErrorSimulationService {
       const first = rec.offError === undefined;
       rec.offError = error;
       this.bump(target, rec);
-      if (first) this.say(target, rec, `ttl-failed:${rec.since}`, `⚠️ Errors in ${esc(target.app.name)} ${esc(target.env.name)} should have switched off at ${slackTime(rec.offAt)}, but that failed: ${esc(error)}. I keep trying; switch them off by hand if this goes on.`, 'high');
+      if (first) this.say(target, rec, `ttl-failed:${rec.since}`, { kind: 'ttl-failed', offAt: rec.offAt, error }, 'high');
       // Try again soon: the deadline has passed.
       this.arm(rec, 30_000);
     }
@@ -291,8 +243,7 @@ export class ErrorSimulationService {
 
   private clear(target: EnvTarget, rec: ErrorSimRecord): void {
     delete this.deps.store.data.errorSims?.[target.key];
-    this.timers.get(target.key)?.cancel();
-    this.timers.delete(target.key);
+    this.timers.cancel(target.key);
     this.bump(target, rec);
   }
 
@@ -304,51 +255,19 @@ export class ErrorSimulationService {
   }
 
   private arm(rec: ErrorSimRecord, atLeastMs = 0): void {
-    if (this.stopped) return;
-    const key = `${rec.app}/${rec.env}`;
-    this.timers.get(key)?.cancel();
-    const ms = Math.max(atLeastMs, rec.offAt - this.deps.clock.now());
-    this.timers.set(key, this.deps.clock.setTimer(ms, () => {
-      this.timers.delete(key);
-      if (this.stopped) return;
-      const work = this.expire(key).catch((err: unknown) => this.deps.log.error({ err, env: key }, 'error simulation expiry failed'));
-      this.deps.track?.(work);
-    }));
+    this.timers.arm(`${rec.app}/${rec.env}`, rec.offAt, atLeastMs);
   }
 
-  private say(target: EnvTarget, rec: ErrorSimRecord | undefined, key: string, text: string, priority: Priority): void {
+  /** Says `m` in the environment's deploy thread (or the one the record's banner is on). */
+  private say(target: EnvTarget, rec: ErrorSimRecord | undefined, key: string, m: ErrorSimThreadMessage, priority: Priority): void {
     const { threads } = this.deps.store.data;
     const thread = this.currentThread(target) ?? (rec?.threadKey ? threads[rec.threadKey] : undefined);
-    if (thread) this.deps.reply(thread, `errors:${key}`, text, priority);
+    if (thread) this.deps.reply(thread, `errors:${key}`, renderErrorSim({ ...m, app: target.app.name, env: target.env.name } as ErrorSimMessage), priority);
   }
 
   private audit(target: EnvTarget, req: SwitchRequest, action: string, result: string): void {
-    this.deps.store.data.audit.push({
-      at: this.deps.clock.now(),
-      who: req.by,
-      source: req.source,
-      action,
-      app: target.app.name,
-      env: target.env.name,
-      result,
-      ...(this.currentThread(target) ? { threadKey: this.currentThread(target)!.key } : {}),
-    });
-  }
-
-  private async toggle(url: string): Promise<{ toggled?: boolean; postError?: string }> {
-    try {
-      return { toggled: await this.deps.simulator.toggle(url) };
-    } catch (err) {
-      return { postError: messageOf(err) };
-    }
-  }
-
-  private async read(url: string): Promise<{ after?: boolean; readError?: string }> {
-    try {
-      return { after: await this.deps.simulator.get(url) };
-    } catch (err) {
-      return { readError: messageOf(err) };
-    }
+    const threadKey = this.currentThread(target)?.key;
+    this.deps.store.data.audit.push({ at: this.deps.clock.now(), who: req.by, source: req.source, action, app: target.app.name, env: target.env.name, result, ...(threadKey ? { threadKey } : {}) });
   }
 
   private currentThread(target: EnvTarget): ThreadRecord | undefined {
@@ -356,30 +275,18 @@ export class ErrorSimulationService {
     return key ? this.deps.store.data.threads[key] : undefined;
   }
 
-  private serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.lanes.get(key) ?? Promise.resolve();
-    const next = prev.catch(() => undefined).then(fn);
-    this.lanes.set(key, next);
-    void next.catch(() => undefined).then(() => {
-      if (this.lanes.get(key) === next) this.lanes.delete(key);
-    });
-    return next;
-  }
-
+  /**
+   * Writes the store. The endpoint's state is the truth and may have just changed, so a failed write is logged, not
+   * thrown: the record stays in memory (its deadline armed) and goes to disk with the next write.
+   */
   private async commit(): Promise<void> {
-    await this.deps.store.flush();
+    await this.deps.store.flush().catch((err: unknown) => this.deps.log.error({ err, fix: 'check that DATA_DIR is writable' }, 'store write after an error simulation switch failed'));
     this.deps.onChange();
   }
 }
 
-/** "Error simulation is not configured for voting01 dev; it is for voting01 qa." */
+/** "Error simulation is not configured for voting01 dev. Environments that have it: voting01 qa." */
 export function notConfigured(target: EnvTarget, catalog: Catalog): string {
   const withIt = catalog.targets.filter((t) => t.env.errorSimulation).map((t) => `${t.app.name} ${t.env.name}`);
-  const name = `${target.app.name} ${target.env.name}`;
-  if (withIt.length === 0) return `🚫 Error simulation is not configured for ${esc(name)}, nor for any other environment: add \`errorSimulation: { url: … }\` to an environment in the config.`;
-  return `🚫 Error simulation is not configured for ${esc(name)}. Environments that have it: ${withIt.map((n) => esc(n)).join(', ')}.`;
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return renderErrorSim({ kind: 'not-configured', app: target.app.name, env: target.env.name, withIt });
 }

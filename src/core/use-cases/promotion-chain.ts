@@ -4,14 +4,17 @@ import { describeProof } from '../deploys/describe-proof.js';
 import { formatDuration } from '../text/duration.js';
 import type { Logger } from '../logger.js';
 import type { Clock, ImageRegistry, RepoHost, StateStore, Timer } from '../ports.js';
-import { describePhase, describeProgress, primaryTag, waitsForPromotion } from '../render/describe-state.js';
-import { esc, who } from '../render/mrkdwn.js';
+import { describePhase, describeProgress, waitsForPromotion } from '../render/describe-state.js';
+import { renderChain } from '../render/render-chain.js';
+import { renderOfferFacts } from '../render/render-offer-facts.js';
 import type { RolloutState } from '../rollout/rollout-state.js';
 import type { Confirmation, ThreadRecord } from '../store-data.js';
 import { approverList, isApprover } from '../policy/approvers.js';
 import { renderDeployOffer } from '../render/render-deploy-offer.js';
 import type { RolloutObserver } from './rollout-observer.js';
+import { dispatchDeploy } from './dispatch-deploy.js';
 import { openConfirmation } from './open-confirmation.js';
+import { timeoutFor } from './plan-timeout.js';
 import { requestLineOf } from './request-line-of.js';
 
 export interface PromotionChainDeps {
@@ -30,9 +33,6 @@ export interface PromotionChainDeps {
   /** Counts sweeps. */
   onSweep?: () => void;
 }
-
-const DEFAULT_TIMEOUT_PLAIN = 5 * 60_000;
-const DEFAULT_TIMEOUT_STEPS = 10 * 60_000;
 
 /**
  * The chain between environments: a tag moves forward only once it completed in the environment before.
@@ -99,13 +99,8 @@ export class PromotionChain {
       thread.timeoutWarned = true;
       const s = thread.lastState;
       const where = [describeProgress(s), describePhase(s)].filter(Boolean).join(' · ');
-      this.deps.observer.reply(
-        thread,
-        'timeout',
-        `⏰ This deploy has taken ${formatDuration(active)}, longer than ${target.env.name}'s timeout of ${formatDuration(limit)} (time waiting for promotion not counted). It is stuck at: ${esc(where)}${s.message && !where.includes(s.message) ? ` (${esc(s.message)})` : ''}.`,
-        'high',
-        { broadcast: true },
-      );
+      const text = renderChain({ kind: 'timeout', env: target.env.name, activeMs: active, limitMs: limit, where, ...(s.message ? { message: s.message } : {}) });
+      this.deps.observer.reply(thread, 'timeout', text, 'high', { broadcast: true });
       changed = true;
     }
     if (changed) {
@@ -124,33 +119,27 @@ export class PromotionChain {
     if (!deploy) return undefined;
     const prev = this.deps.catalog.previous(target);
     const name = `${target.app.name} ${target.env.name}`;
-    if (!prev) return { text: `🤷 Nothing is paused in ${name}, and it is the first environment: there is no earlier tag to bring here.` };
+    if (!prev) return { text: renderChain({ kind: 'first-env', name }) };
     const prevThread = this.latestCompleted(prev);
-    if (!prevThread?.tag) return { text: `🤷 Nothing is paused in ${name}, and no tag has completed in ${prev.env.name} yet, so there is nothing proven to bring here.` };
+    if (!prevThread?.tag) return { text: renderChain({ kind: 'nothing-proven', name, prevEnv: prev.env.name }) };
     const tag = prevThread.tag;
     const running = o.current?.images.map((i) => i.tag);
-    if (running?.includes(tag)) {
-      return { text: `ℹ️ ${name} already runs \`${tag}\`: Argo Rollouts starts nothing for an unchanged tag, so there is nothing to bring.` };
-    }
+    if (running?.includes(tag)) return { text: renderChain({ kind: 'already-runs', name, tag }) };
+    const repository = target.app.image.ecrRepository;
     let image;
     try {
-      image = await this.deps.registry.describe(target.app.image.ecrRepository, tag);
+      image = await this.deps.registry.describe(repository, tag);
     } catch (err) {
-      return { text: `🚫 I could not verify \`${tag}\` in ECR: ${(err as Error).message}. Nothing was dispatched.` };
+      return { text: renderChain({ kind: 'offer-ecr-error', tag, error: (err as Error).message }) };
     }
-    if (!image) return { text: `🚫 Image tag \`${tag}\` does not exist in ECR repository \`${target.app.image.ecrRepository}\`; nothing was dispatched.` };
+    if (!image) return { text: renderChain({ kind: 'offer-ecr-missing', tag, repository }) };
     const proof = describeProof({ target, tag, data: this.deps.store.data, catalog: this.deps.catalog, now: this.deps.clock.now() });
     const thread = this.homeThread(target) ?? prevThread;
-    const facts = [
-      `• Tag \`${esc(tag)}\` verified in ECR \`${esc(target.app.image.ecrRepository)}\`: digest \`${esc(image.digest)}\``,
-      `• Proven: ${proof.text}`,
-      `• ${target.env.name} now runs ${running?.filter(Boolean).map((t) => `\`${esc(t!)}\``).join(', ') || 'nothing I know of'}`,
-      `• Will dispatch workflow \`${esc(deploy.workflow)}\` of ${esc(target.app.repo)} on \`${esc(deploy.ref)}\` with environment=${esc(target.env.name)}, image_tag=${esc(tag)}`,
-    ];
+    const facts = renderOfferFacts({ tag, repository, digest: image.digest, proof: proof.text, env: target.env.name, running, workflow: deploy.workflow, repo: target.app.repo, ref: deploy.ref });
     if (o.dryRun) {
-      this.deps.observer.reply(thread, `offer-dry:${this.deps.clock.now()}`, `🧪 *Dry run: bring \`${esc(tag)}\` to ${esc(name)}*\n${facts.join('\n')}\nDry run: nothing was dispatched.`, 'normal');
+      this.deps.observer.reply(thread, `offer-dry:${this.deps.clock.now()}`, renderChain({ kind: 'offer-dry-run', name, tag, facts }), 'normal');
       await this.commit();
-      return { text: `🧪 Dry run posted in ${this.where(thread)}.` };
+      return { text: renderChain({ kind: 'dry-run-posted', where: this.where(thread) }) };
     }
     if (ctx.source === 'github') {
       const text = await this.dispatch({ target, tag, by: ctx.user, fromThreadKey: prevThread.key, thread });
@@ -191,7 +180,7 @@ export class PromotionChain {
     });
     this.deps.observer.reply(thread, `cf:${c.id}`, card.text, 'high', { blocks: card.blocks });
     await this.commit();
-    return { text: `👉 Nothing is paused in ${name}; bringing \`${tag}\` from ${prev.env.name} is waiting for confirmation in ${this.where(thread)}.` };
+    return { text: renderChain({ kind: 'offer-waiting', name, tag, from: prev.env.name, where: this.where(thread) }) };
   }
 
   /** Runs a confirmed deploy offer: the tag checked again, then the workflow dispatched. */
@@ -202,13 +191,12 @@ export class PromotionChain {
     const sent = this.deps.store.data.dispatches[`${target.app.name}/${target.env.name}/${c.tag}`];
     if (sent && sent.at >= c.requestedAt) {
       // Another request for the same tag was confirmed after this one was shown: it is done already.
-      const by = sent.by === 'chain' ? 'the automatic chain' : who(sent.by);
-      this.deps.observer.reply(thread, `deploy-dup:${c.id}`, `ℹ️ \`${esc(c.tag)}\` was already dispatched to ${esc(target.env.name)} by ${by} after this request was made; nothing more was dispatched.`, 'normal');
+      this.deps.observer.reply(thread, `deploy-dup:${c.id}`, renderChain({ kind: 'deploy-duplicate', tag: c.tag, env: target.env.name, by: sent.by }), 'normal');
       await this.commit();
       return;
     }
     if (current?.images.some((i) => i.tag === c.tag)) {
-      this.deps.observer.reply(thread, `deploy-noop:${c.id}`, `ℹ️ ${target.env.name} already runs \`${esc(c.tag)}\`; nothing was dispatched.`, 'normal');
+      this.deps.observer.reply(thread, `deploy-noop:${c.id}`, renderChain({ kind: 'deploy-noop', tag: c.tag, env: target.env.name }), 'normal');
       await this.commit();
       return;
     }
@@ -216,47 +204,20 @@ export class PromotionChain {
     try {
       image = await this.deps.registry.describe(target.app.image.ecrRepository, c.tag);
     } catch (err) {
-      this.deps.observer.reply(thread, `deploy-ecr:${c.id}`, `🚫 Not dispatched: I could not verify \`${esc(c.tag)}\` in ECR: ${esc((err as Error).message)}`, 'high');
+      this.deps.observer.reply(thread, `deploy-ecr:${c.id}`, renderChain({ kind: 'deploy-ecr-error', tag: c.tag, error: (err as Error).message }), 'high');
       await this.commit();
       return;
     }
     if (!image || image.digest !== c.digest) {
-      this.deps.observer.reply(thread, `deploy-ecr:${c.id}`, `🚫 Not dispatched: \`${esc(c.tag)}\` ${image ? 'now points to another image' : 'no longer exists in ECR'}.`, 'high');
+      this.deps.observer.reply(thread, `deploy-ecr:${c.id}`, renderChain({ kind: 'deploy-ecr-changed', tag: c.tag, exists: Boolean(image) }), 'high');
       await this.commit();
       return;
     }
     await this.dispatch({ target, tag: c.tag, by: user, thread, digest: image.digest });
   }
 
-  /** Dispatches the environment's deploy workflow for a tag, records it, and says so. Returns what was said. */
-  private async dispatch(o: { target: EnvTarget; tag: string; by: string; thread: ThreadRecord; fromThreadKey?: string; digest?: string }): Promise<string> {
-    const { target, tag, by, thread } = o;
-    const deploy = target.env.deploy!;
-    const byText = by === 'chain' ? 'the automatic chain' : /^[UW][A-Z0-9]+$/.test(by) ? `<@${by}>` : `@${esc(by)}`;
-    if (!this.deps.repoHost) {
-      const text = `🚫 Not dispatched: the GitHub App is not configured (APP_ID, PRIVATE_KEY, WEBHOOK_SECRET), so I cannot run \`${esc(deploy.workflow)}\`.`;
-      this.deps.observer.reply(thread, `dispatch-fail:${target.key}:${tag}:${this.deps.clock.now()}`, text, 'high', { broadcast: true });
-      await this.commit();
-      return text;
-    }
-    const key = `${target.app.name}/${target.env.name}/${tag}`;
-    this.deps.store.data.dispatches[key] = { app: target.app.name, env: target.env.name, tag, workflow: deploy.workflow, at: this.deps.clock.now(), by, fromThreadKey: o.fromThreadKey ?? thread.key };
-    this.deps.store.data.audit.push({ at: this.deps.clock.now(), who: by, source: by === 'chain' ? 'schedule' : /^[UW]/.test(by) ? 'slack' : 'github', action: 'deploy', app: target.app.name, env: target.env.name, tag, digest: o.digest, result: 'dispatching', threadKey: thread.key });
-    await this.deps.store.flush();
-    try {
-      await this.deps.repoHost.dispatchWorkflow({ repo: target.app.repo, workflow: deploy.workflow, ref: deploy.ref, inputs: { environment: target.env.name, image_tag: tag } });
-    } catch (err) {
-      delete this.deps.store.data.dispatches[key];
-      const text = `⚠️ Dispatch of \`${esc(deploy.workflow)}\` for ${esc(target.env.name)} failed: ${esc((err as Error).message)}`;
-      this.deps.log.error({ err, app: target.app.name, env: target.env.name, tag }, 'deploy dispatch failed');
-      this.deps.observer.reply(thread, `dispatch-fail:${key}:${this.deps.clock.now()}`, text, 'high', { broadcast: true });
-      await this.commit();
-      return text;
-    }
-    const text = `🚚 Dispatched \`${esc(deploy.workflow)}\` to bring \`${esc(tag)}\` to ${esc(target.env.name)} (by ${byText}). Its deploy thread starts in ${target.env.slackChannel === thread.channel ? 'this channel' : `<#${target.env.slackChannel}>`} when the rollout changes.`;
-    this.deps.observer.reply(thread, `dispatch:${key}`, text, 'high');
-    await this.commit();
-    return text;
+  private dispatch(o: { target: EnvTarget; tag: string; by: string; thread: ThreadRecord; fromThreadKey?: string; digest?: string }): Promise<string> {
+    return dispatchDeploy(this.deps, o);
   }
 
   private async autoDispatch(thread: ThreadRecord, target: EnvTarget, next: EnvTarget, tag: string): Promise<void> {
@@ -265,7 +226,7 @@ export class PromotionChain {
       if (this.deps.store.data.dispatches[key]) return;
       const nextThread = this.homeThread(next);
       if (nextThread?.lastState?.images.some((i) => i.tag === tag) || this.deps.store.data.envs[next.key]?.baseline?.images.some((i) => i.tag === tag)) {
-        this.deps.observer.reply(thread, `chain-noop:${next.env.name}`, `ℹ️ ${esc(next.env.name)} already runs \`${esc(tag)}\`; the chain has nothing to dispatch.`, 'normal');
+        this.deps.observer.reply(thread, `chain-noop:${next.env.name}`, renderChain({ kind: 'chain-noop', tag, env: next.env.name }), 'normal');
         await this.commit();
         return;
       }
@@ -273,12 +234,12 @@ export class PromotionChain {
       try {
         image = await this.deps.registry.describe(next.app.image.ecrRepository, tag);
       } catch (err) {
-        this.deps.observer.reply(thread, `chain-ecr:${next.env.name}`, `🚫 Not dispatched to ${esc(next.env.name)}: I could not verify \`${esc(tag)}\` in ECR: ${esc((err as Error).message)}. Run \`/promote ${next.env.name}\` once ECR answers.`, 'high', { broadcast: true });
+        this.deps.observer.reply(thread, `chain-ecr:${next.env.name}`, renderChain({ kind: 'chain-ecr-error', tag, env: next.env.name, error: (err as Error).message }), 'high', { broadcast: true });
         await this.commit();
         return;
       }
       if (!image) {
-        this.deps.observer.reply(thread, `chain-ecr:${next.env.name}`, `🚫 Not dispatched to ${esc(next.env.name)}: image tag \`${esc(tag)}\` does not exist in ECR repository \`${esc(next.app.image.ecrRepository)}\`.`, 'high', { broadcast: true });
+        this.deps.observer.reply(thread, `chain-ecr:${next.env.name}`, renderChain({ kind: 'chain-ecr-missing', tag, env: next.env.name, repository: next.app.image.ecrRepository }), 'high', { broadcast: true });
         await this.commit();
         return;
       }
@@ -294,10 +255,15 @@ export class PromotionChain {
     if (!rec || rec.announced) return;
     rec.announced = true;
     const from = rec.fromThreadKey ? this.deps.store.data.threads[rec.fromThreadKey] : undefined;
-    const took = from?.finishedAt !== undefined ? ` (completed there in ${formatDuration(from.finishedAt - from.startedAt)})` : '';
-    const link = from?.rootTs ? ` <${this.deps.permalink(from.channel, from.rootTs)}|${from.env} thread>` : '';
-    const by = rec.by === 'chain' ? 'the automatic chain' : /^[UW][A-Z0-9]+$/.test(rec.by) ? `<@${rec.by}>` : `@${rec.by}`;
-    this.deps.observer.reply(thread, 'arrival', `🚚 \`${esc(thread.tag ?? '')}\` was brought here by ${by} from ${esc(from?.env ?? 'the previous environment')}${took}.${link}`, 'normal');
+    const text = renderChain({
+      kind: 'arrival',
+      tag: thread.tag ?? '',
+      by: rec.by,
+      ...(from ? { from: from.env } : {}),
+      ...(from?.finishedAt !== undefined ? { tookMs: from.finishedAt - from.startedAt } : {}),
+      ...(from?.rootTs ? { link: `<${this.deps.permalink(from.channel, from.rootTs)}|${from.env} thread>` } : {}),
+    });
+    this.deps.observer.reply(thread, 'arrival', text, 'normal');
   }
 
   private latestCompleted(t: EnvTarget): ThreadRecord | undefined {
@@ -320,12 +286,3 @@ export class PromotionChain {
     this.deps.onChange();
   }
 }
-
-/** The environment's timeout: configured, or 5 min for a rollout without steps or pauses, 10 min for canary steps and blue-green. */
-export function timeoutFor(target: EnvTarget, state: RolloutState): number {
-  if (target.env.timeout) return target.env.timeout;
-  if (state.strategy === 'blueGreen' || (state.canary && state.canary.stepCount > 0)) return DEFAULT_TIMEOUT_STEPS;
-  return DEFAULT_TIMEOUT_PLAIN;
-}
-
-export { primaryTag };

@@ -2,20 +2,21 @@ import type { Catalog, EnvTarget } from '../catalog.js';
 import type { CommandContext, CommandReply } from '../commands/command-service.js';
 import type { Logger } from '../logger.js';
 import { planPromotion } from '../policy/plan-rollout-action.js';
-import type { Clock, ImageRegistry, RolloutCluster, RolloutPatch, StateStore } from '../ports.js';
+import type { Clock, ImageRegistry, RolloutCluster, StateStore } from '../ports.js';
 import { approverList, isApprover } from '../policy/approvers.js';
-import { esc, who } from '../render/mrkdwn.js';
 import { renderPreflight, type PreflightView } from '../render/render-preflight.js';
-import { renderConfirmationNotice, type ConfirmationNotice, type RequestLine } from '../render/render-confirmation-notice.js';
+import { renderPromotion } from '../render/render-promotion.js';
+import { replyFor } from '../render/reply-for.js';
 import { slackToMarkdown } from '../render/to-markdown.js';
 import type { RolloutState } from '../rollout/rollout-state.js';
-import type { Confirmation, ThreadRecord } from '../store-data.js';
+import type { ThreadRecord } from '../store-data.js';
 import type { RolloutObserver } from './rollout-observer.js';
 import type { PromotionChain } from './promotion-chain.js';
+import { ConfirmationService, type PressedButton, type TypedMessage } from './confirmation-service.js';
+import { executeRolloutAction } from './execute-rollout-action.js';
 import { CONFIRMATION_TTL_MS, openConfirmation } from './open-confirmation.js';
-import { pickConfirmation } from './pick-confirmation.js';
 import { runPreflight, type Preflight, type RolloutAction } from './run-preflight.js';
-import { judgeChanges, snapshotOf } from './judge-changes.js';
+import { snapshotOf } from './judge-changes.js';
 import { requestLineOf } from './request-line-of.js';
 
 export { CONFIRMATION_TTL_MS, type RolloutAction };
@@ -48,8 +49,11 @@ export interface PromotionServiceDeps {
  */
 export class PromotionService {
   private readonly busy = new Map<string, string>();
+  private readonly confirmations: ConfirmationService;
 
-  constructor(private readonly deps: PromotionServiceDeps) {}
+  constructor(private readonly deps: PromotionServiceDeps) {
+    this.confirmations = new ConfirmationService({ ...deps, busy: this.busy });
+  }
 
   /** `/promote`, `/rollout abort|retry` from Slack or a GitHub comment. */
   async request(o: { action: RolloutAction; target: EnvTarget; ctx: CommandContext; full?: boolean; dryRun?: boolean; force?: boolean }): Promise<CommandReply> {
@@ -62,20 +66,18 @@ export class PromotionService {
       try {
         current = await this.deps.cluster.get(target.env.namespace, target.env.rollout);
       } catch (err) {
-        return { text: `🚫 I could not read the rollout of ${name} (${(err as Error).message}); nothing was done.` };
+        return { text: renderPromotion({ kind: 'unreadable', name, error: (err as Error).message }) };
       }
       if (!current || planPromotion(current, { full: o.full ?? false }).kind === 'nothing-to-promote') {
-        if (o.force && !isApprover(target, ctx)) return { text: `🚫 \`--force\` is for approvers of ${name}: ${approverList(target)}.` };
+        if (o.force && !isApprover(target, ctx)) return { text: renderPromotion({ kind: 'force-offer-denied', name, approvers: approverList(target) }) };
         const offered = await this.deps.chain.offer({ target, ctx, current, dryRun: o.dryRun ?? false, force: o.force ?? false });
         if (offered) return offered;
       }
     }
-    if (!thread) return { text: `🤷 Nothing to ${action} in ${name}: no deploy is in progress there (its rollout has not changed since I started watching).` };
+    if (!thread) return { text: renderPromotion({ kind: 'no-thread', action, name }) };
     const holder = this.busy.get(this.rolloutKey(target));
-    if (holder) return { text: `⏳ ${who(holder)} is already changing ${name}; wait until that has finished.` };
-    if (o.force && !isApprover(target, ctx)) {
-      return { text: `🚫 \`--force\` promotes a tag that is not proven in the previous environment, so only approvers of ${name} may use it: ${approverList(target)}.` };
-    }
+    if (holder) return { text: renderPromotion({ kind: 'busy', holder, name, wait: true }) };
+    if (o.force && !isApprover(target, ctx)) return { text: renderPromotion({ kind: 'force-denied', name, approvers: approverList(target) }) };
 
     this.busy.set(this.rolloutKey(target), ctx.user);
     try {
@@ -87,20 +89,20 @@ export class PromotionService {
         const view = this.view(pf, ctx, o.dryRun ? 'dry-run' : 'refused');
         this.post(thread, `pf:${this.deps.clock.now()}:${ctx.user}`, view, 'normal');
         await this.commit();
-        if (ctx.source === 'github') return { text: view.text, markdown: slackToMarkdown(view.text) };
-        return { text: o.dryRun ? `🧪 Dry run posted in ${where}: nothing was sent.` : `🚫 Not possible: ${pf.refusal} Details in ${where}.` };
+        if (ctx.source === 'github') return replyFor(ctx, view.text);
+        return { text: renderPromotion(o.dryRun ? { kind: 'dry-run-posted', where } : { kind: 'refused', refusal: pf.refusal!, where }) };
       }
 
       if (ctx.source === 'github') {
         // The comment is the explicit intent; the preflight just read the rollout fresh.
-        const result = await this.execute(pf, ctx.user, 'github');
+        const result = await executeRolloutAction({ ...this.deps, reply: (t, k, text, p) => this.deps.observer.reply(t, k, text, p) }, { pf, user: ctx.user, source: 'github' });
         return { text: result, markdown: slackToMarkdown(`${this.view(pf, ctx, 'executed').text}\n\n${result}`) };
       }
 
       const opened = this.createConfirmation(pf, ctx.user);
       this.post(thread, `cf:${opened.confirmation.id}`, this.view(pf, ctx, 'confirm', opened), 'high');
       await this.commit();
-      return { text: `👉 ${capitalize(action)} of ${name} is waiting for confirmation in ${where}.` };
+      return { text: renderPromotion({ kind: 'waiting', action, name, where }) };
     } finally {
       this.busy.delete(this.rolloutKey(target));
     }
@@ -111,166 +113,26 @@ export class PromotionService {
    * cannot be mistaken for (pickConfirmation); when several could be meant, it asks which and confirms nothing.
    * Returns false when the text is not one of those words (ordinary conversation).
    */
-  async typed(o: { channel: string; threadTs: string; user: string; text: string }): Promise<boolean> {
-    const word = o.text.trim().toLowerCase().replace(/[.!]+$/, '');
-    if (word !== 'promote' && word !== 'abort' && word !== 'retry') return false;
-    const thread = Object.values(this.deps.store.data.threads).find((t) => t.channel === o.channel && t.rootTs === o.threadTs);
-    if (!thread) return false;
-    const now = this.deps.clock.now();
-    const pick = pickConfirmation({ confirmations: Object.values(this.deps.store.data.confirmations), threadKey: thread.key, word, user: o.user, now });
-    if (pick.kind === 'none') {
-      const target = this.deps.catalog.target(thread.app, thread.env);
-      this.deps.observer.reply(thread, `typed:${o.threadTs}:${o.user}:${now}`, `🤔 <@${o.user}>, nothing is waiting for \`${word}\` here. Start with \`${word === 'promote' ? `/promote ${target?.env.name ?? thread.env}` : `/rollout ${word} ${target?.env.name ?? thread.env}`}\`.`, 'normal');
-      await this.commit();
-      return true;
-    }
-    if (pick.kind === 'ask') {
-      const requests = pick.candidates.map((c) => requestLineOf(c, this.deps.catalog));
-      this.deps.observer.reply(thread, `which:${o.threadTs}:${o.user}:${now}`, renderConfirmationNotice({ kind: 'which', user: o.user, word, requests }), 'normal');
-      await this.commit();
-      return true;
-    }
-    await this.confirm(pick.confirmation, o.user);
-    return true;
+  typed(o: TypedMessage): Promise<boolean> {
+    return this.confirmations.typed(o);
   }
 
   /**
    * A button on a confirmation card. It acts on exactly the request whose id it carries, and only in the thread that
    * request was posted in; a stale card (superseded, cancelled, expired, done) changes nothing and the presser is told why.
    */
-  async pressed(o: { actionId: string; value: string; user: string; channel: string; threadTs?: string }): Promise<void> {
-    if (o.actionId !== 'rollout_confirm' && o.actionId !== 'rollout_cancel') return;
-    const c = this.deps.store.data.confirmations[o.value];
-    const thread = c ? this.deps.store.data.threads[c.threadKey] : undefined;
-    const answer = (n: ConfirmationNotice) => this.answer({ channel: o.channel, user: o.user, threadTs: o.threadTs, thread }, n);
-    if (!c || !thread) return answer({ kind: 'unknown', user: o.user });
-    if (thread.channel !== o.channel || (o.threadTs !== undefined && thread.rootTs !== o.threadTs)) return answer({ kind: 'elsewhere', user: o.user });
-    if (o.actionId === 'rollout_cancel') {
-      const stale = this.staleNotice(c, o.user);
-      if (stale) return answer(stale);
-      const target = this.deps.catalog.target(c.app, c.env);
-      if (target && !isApprover(target, { source: 'slack', user: o.user }) && o.user !== c.requestedBy) {
-        await this.deps.ephemeral?.({ channel: o.channel, user: o.user, threadTs: thread.rootTs, text: `Only ${who(c.requestedBy)} or an approver can cancel this.` });
-        return;
-      }
-      c.status = 'cancelled';
-      c.doneBy = o.user;
-      c.doneAt = this.deps.clock.now();
-      this.deps.observer.reply(thread, `cancel:${c.id}`, `✖️ ${capitalize(c.action)} cancelled by <@${o.user}>: ${requestLineOf(c, this.deps.catalog).headline}.`, 'normal');
-      await this.commit();
-      return;
-    }
-    await this.confirm(c, o.user, o.channel);
+  pressed(o: PressedButton): Promise<void> {
+    return this.confirmations.pressed(o);
   }
 
-  /** Why a request can no longer be confirmed or cancelled, or undefined while it waits. */
-  private staleNotice(c: Confirmation, user: string): ConfirmationNotice | undefined {
-    const verb = c.action === 'deploy' ? 'deploy' : c.action;
-    const again = c.action === 'deploy' || c.action === 'promote' ? `/promote ${c.env}` : `/rollout ${c.action} ${c.env}`;
-    if (c.status === 'pending') return this.deps.clock.now() > c.expiresAt ? { kind: 'stale', user, verb, status: 'expired', again } : undefined;
-    const successor = c.supersededBy ? this.deps.store.data.confirmations[c.supersededBy] : undefined;
-    const line: RequestLine | undefined = successor ? requestLineOf(successor, this.deps.catalog) : undefined;
-    return { kind: 'stale', user, verb, status: c.status, by: c.doneBy, again, ...(line ? { successor: line } : {}) };
+  /** Handling a thread message threw (or claiming it did): a confirming word is answered "failed, nothing was changed". */
+  typedFailed(o: TypedMessage, err: unknown): void {
+    this.confirmations.typedFailed(o, err);
   }
 
-  /** Says why nothing was confirmed: to the presser only when a button was pressed (and we can), else in the thread. */
-  private async answer(o: { channel?: string; user: string; threadTs?: string; thread?: ThreadRecord }, n: ConfirmationNotice): Promise<void> {
-    const text = renderConfirmationNotice(n);
-    if (o.channel && this.deps.ephemeral) {
-      await this.deps.ephemeral({ channel: o.channel, user: o.user, threadTs: o.thread?.rootTs ?? o.threadTs, text });
-      return;
-    }
-    if (!o.thread) return;
-    this.deps.observer.reply(o.thread, `notice:${n.kind}:${o.user}:${this.deps.clock.now()}`, text, 'normal');
-    await this.commit();
-  }
-
-  /** Confirms exactly `c`. `channel` is set for a button press (answers go to the presser only). */
-  private async confirm(c: Confirmation, user: string, channel?: string): Promise<void> {
-    const { store, clock } = this.deps;
-    const thread = store.data.threads[c.threadKey];
-    const target = this.deps.catalog.target(c.app, c.env);
-    if (!thread || !target) return;
-    const key = (s: string) => `${s}:${c.id}:${user}:${clock.now()}`;
-    const to = { channel, user, thread };
-
-    const stale = this.staleNotice(c, user);
-    if (stale) return this.answer(to, stale);
-    if (!isApprover(target, { source: 'slack', user })) {
-      return this.answer(to, { kind: 'not-approver', user, name: `${target.app.name} ${target.env.name}`, approvers: approverList(target) });
-    }
-    const rk = this.rolloutKey(target);
-    const holder = this.busy.get(rk);
-    if (holder) {
-      this.deps.observer.reply(thread, key('busy'), `⏳ ${who(holder)} is already changing ${target.app.name} ${target.env.name}.`, 'normal');
-      await this.commit();
-      return;
-    }
-    this.busy.set(rk, user);
-    try {
-      // Claim it durably first: a second click or a Slack retry finds it taken.
-      c.status = 'done';
-      c.doneBy = user;
-      c.doneAt = clock.now();
-      await store.flush();
-      if (c.action === 'deploy') {
-        let current: RolloutState | undefined;
-        try {
-          current = await this.deps.cluster.get(target.env.namespace, target.env.rollout);
-        } catch (err) {
-          c.status = 'failed';
-          this.deps.log.warn({ err, app: target.app.name, env: target.env.name }, 'rollout read before deploy failed');
-          this.deps.observer.reply(thread, key('deploy-read'), `🚫 Not dispatched: I could not read the rollout of ${esc(target.app.name)} ${esc(target.env.name)} (${esc((err as Error).message)}). Nothing was sent; run \`/promote ${c.env}\` again once it answers.`, 'high');
-          await this.commit();
-          return;
-        }
-        await this.deps.chain?.confirmDeploy(c, user, current);
-        return;
-      }
-      const pf = await runPreflight(this.deps, { target, thread, action: c.action, full: c.full, force: c.force });
-      const changed = judgeChanges(c, pf);
-      if (pf.refusal || changed) {
-        c.status = 'failed';
-        const why = changed ? `the rollout changed since the confirmation was shown: ${changed}` : pf.refusal;
-        this.deps.observer.reply(thread, key('stale'), `🛑 Not ${pastTense(c.action)}: ${why}\nNothing was sent. Run \`${c.action === 'promote' ? `/promote ${c.env}` : `/rollout ${c.action} ${c.env}`}\` again to see the current state.`, 'high');
-        this.audit(pf, user, 'slack', `refused: ${why}`);
-        await this.commit();
-        return;
-      }
-      await this.execute(pf, user, 'slack');
-    } finally {
-      this.busy.delete(rk);
-    }
-  }
-
-  /** Sends the patches, records who did it, and says so in the thread. Returns the outcome line. */
-  private async execute(pf: Preflight, user: string, source: 'slack' | 'github'): Promise<string> {
-    const { cluster } = this.deps;
-    const { target, thread } = pf;
-    const sent: string[] = [];
-    try {
-      for (const patch of pf.patches) {
-        await cluster.patch(target.env.namespace, target.env.rollout, patch);
-        sent.push(describePatch(patch));
-      }
-    } catch (err) {
-      const message = (err as Error).message;
-      const text = `⚠️ ${capitalize(pf.action)} failed: ${message}${sent.length ? `\nAlready sent: ${sent.join(', ')}` : '\nNothing was sent.'}`;
-      this.deps.log.error({ err, app: target.app.name, env: target.env.name, action: pf.action }, 'rollout patch failed');
-      this.deps.observer.reply(thread, `fail:${this.deps.clock.now()}`, text, 'high');
-      this.audit(pf, user, source, `failed: ${message}`);
-      await this.commit();
-      return text;
-    }
-    const by = source === 'github' ? `@${user} (GitHub)` : user;
-    const what = pf.action === 'promote' ? (pf.full ? 'promoted (full)' : 'promoted') : pf.action === 'abort' ? 'aborted' : 'retried';
-    thread.actions.push({ at: this.deps.clock.now(), who: by, what: `${what}${pf.force ? ' with --force (override)' : ''}` });
-    thread.cardVersion++;
-    const text = `🚀 ${capitalize(what)} by ${source === 'github' ? `@${esc(user)} from GitHub` : `<@${user}>`}: ${esc(pf.describe)}${pf.force && pf.proof && !pf.proof.ok ? '\n⚠️ Override recorded: the tag was not proven in the previous environment.' : ''}\nSent: ${sent.map((s) => `\`${s}\``).join(', ') || 'no patch (nothing to change)'}`;
-    this.deps.observer.reply(thread, `done:${pf.action}:${this.deps.clock.now()}`, text, 'high');
-    this.audit(pf, by, source, 'ok');
-    await this.commit();
-    return text;
+  /** Handling a button press threw: the presser is told "failed, nothing was changed". */
+  pressFailed(o: PressedButton, err: unknown): Promise<void> {
+    return this.confirmations.pressFailed(o, err);
   }
 
   private createConfirmation(pf: Preflight, user: string): ReturnType<typeof openConfirmation> {
@@ -325,22 +187,6 @@ export class PromotionService {
     this.deps.observer.reply(thread, key, content.text, priority, { blocks: content.blocks });
   }
 
-  private audit(pf: Preflight, who_: string, source: 'slack' | 'github', result: string): void {
-    this.deps.store.data.audit.push({
-      at: this.deps.clock.now(),
-      who: who_,
-      source,
-      action: pf.action === 'promote' && pf.full ? 'promote --full' : pf.action,
-      app: pf.target.app.name,
-      env: pf.target.env.name,
-      tag: pf.tag,
-      digest: pf.image?.digest,
-      override: pf.force && pf.proof ? !pf.proof.ok : undefined,
-      result,
-      threadKey: pf.thread.key,
-    });
-  }
-
   private async commit(): Promise<void> {
     await this.deps.store.flush();
     this.deps.onChange();
@@ -354,17 +200,4 @@ export class PromotionService {
   private rolloutKey(target: EnvTarget): string {
     return `${target.env.namespace}/${target.env.rollout}`;
   }
-}
-
-/** `PATCH rollouts/status {"status":{"pauseConditions":null}}` */
-export function describePatch(p: RolloutPatch): string {
-  return `PATCH ${p.target === 'status' ? 'rollouts/status' : 'rollouts'} ${JSON.stringify(p.body)}`;
-}
-
-function capitalize(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}
-
-function pastTense(a: RolloutAction): string {
-  return a === 'promote' ? 'promoted' : a === 'abort' ? 'aborted' : 'retried';
 }

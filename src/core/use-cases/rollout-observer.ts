@@ -18,9 +18,10 @@ export interface RolloutObserverDeps {
   onChange: () => void;
   /** Counts events seen, by type. */
   countEvent?: (type: string) => void;
-  /** Hooks other features use when a thread changes (pairing commits, the chain, timeouts). */
-  hooks?: Array<(o: { thread: ThreadRecord; target: EnvTarget; state: RolloutState; events: string[] }) => void>;
 }
+
+/** What another feature does when a thread has taken a new state (pairing commits, the chain, drills). */
+export type ThreadHook = (o: { thread: ThreadRecord; target: EnvTarget; state: RolloutState; events: string[] }) => void;
 
 const STALE_STATUS = new Set(['waiting for rollout spec update to be observed', 'waiting for rollout spec update to be observed for the reference workload']);
 
@@ -44,8 +45,17 @@ export class RolloutObserver {
   private readonly chains = new Map<string, Promise<void>>();
   /** Threads this process has applied a state to: a thread not in here was last seen before a restart. */
   private readonly watched = new Set<string>();
+  private hooks: readonly ThreadHook[] = [];
 
   constructor(private readonly deps: RolloutObserverDeps) {}
+
+  /**
+   * Sets, once at start-up, the hooks run in this order after each applied state. Separate from the constructor
+   * because the features that provide them (the chain, drills) reply through this observer.
+   */
+  setHooks(hooks: readonly ThreadHook[]): void {
+    this.hooks = hooks;
+  }
 
   /** A rollout was added or changed in the cluster. */
   observe(state: RolloutState): Promise<void> {
@@ -175,7 +185,7 @@ export class RolloutObserver {
     this.watched.add(thread.key);
     thread.podHash = state.currentPodHash;
     thread.tag = primaryTag(state) ?? thread.tag;
-    for (const hook of this.deps.hooks ?? []) hook({ thread, target, state, events: fresh });
+    for (const hook of this.hooks) hook({ thread, target, state, events: fresh });
     // The same tag's threads in other environments show this one's progress in their journey line.
     if (isNew || fresh.length > 0) {
       for (const other of Object.values(data.threads)) {

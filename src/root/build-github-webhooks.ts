@@ -1,0 +1,57 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createNodeMiddleware } from 'probot';
+import type { Catalog } from '../core/catalog.js';
+import type { Logger } from '../core/logger.js';
+import type { Clock } from '../core/ports.js';
+import { CommentCommands } from '../core/use-cases/comment-commands.js';
+import { githubAppFn } from '../adapters/github/github-app-fn.js';
+import { guardGithubWebhook } from '../adapters/github/guard-github-webhook.js';
+import type { Metrics } from '../adapters/metrics/create-metrics.js';
+import type { Clients } from './build-clients.js';
+import type { Features } from './build-features.js';
+
+const WEBHOOKS_PATH = '/api/github/webhooks';
+
+/**
+ * The GitHub webhook handler for the HTTP server: Probot's middleware running the app (pushes pair commits, comments
+ * run commands mirrored into the Slack thread), behind the guard that refuses signed payloads the bot cannot read.
+ */
+export async function buildGithubWebhooks(o: {
+  github: NonNullable<Clients['github']>;
+  clients: Clients;
+  features: Features;
+  catalog: Catalog;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  track: (work: Promise<unknown>) => void;
+}): Promise<(req: IncomingMessage, res: ServerResponse) => Promise<void>> {
+  const { github, catalog, clock, log, metrics, track } = o;
+  const { store, chat } = o.clients;
+  const { commands, observer, dispatcher, commits } = o.features;
+  /** Posts a line in an environment's current deploy thread (the mirror of a GitHub action). */
+  const mirror = async (m: { app: string; env: string; key: string; text: string }) => {
+    const target = catalog.target(m.app, m.env);
+    const thread = target ? commands.currentThread(target) : undefined;
+    if (!thread) return;
+    observer.reply(thread, m.key, m.text, 'normal');
+    await store.flush();
+    dispatcher.kick();
+  };
+  const comments = new CommentCommands({ catalog, commands, repoHost: github.repoHost, clock, log: log.child({ component: 'comments' }), permalink: (c, ts) => chat.permalink(c, ts), mirror });
+  const appFn = githubAppFn({ catalog, store, clock, log: log.child({ component: 'github' }), commits, comments, track, count: (event, outcome) => metrics.webhooks.inc({ event, outcome }) });
+  // Signed payloads the bot cannot read are refused with 400 before Probot runs a handler on them.
+  const guarded = guardGithubWebhook({
+    secret: github.webhookSecret,
+    path: WEBHOOKS_PATH,
+    log: log.child({ component: 'github' }),
+    next: await createNodeMiddleware(appFn, { probot: github.probot, webhooksPath: WEBHOOKS_PATH }),
+  });
+  // The guard logs a bad signature (naming WEBHOOK_SECRET), which @octokit/webhooks answers 400 without a word.
+  return async (req, res) => {
+    await guarded(req, res, () => {
+      res.writeHead(404);
+      res.end();
+    });
+  };
+}

@@ -1,0 +1,65 @@
+import type { Settings } from '../config/settings.js';
+import type { Logger } from '../core/logger.js';
+import type { Clock, StateStore } from '../core/ports.js';
+import { pruneStore } from '../core/use-cases/prune-store.js';
+import { startTicker } from '../adapters/scheduler/clock-ticker.js';
+import { scheduleCron, type CronSchedule } from '../adapters/scheduler/cron-schedule.js';
+import type { Features } from './build-features.js';
+import { StartupError } from './startup-error.js';
+
+/** How often the sweep runs, and how often it prunes the store within it. */
+const SWEEP_MS = 30_000;
+const PRUNE_MS = 6 * 3_600_000;
+
+/**
+ * Starts what runs on time rather than on a request: the chain's timeout sweep, the error simulations' and drills'
+ * timers, one 30 s sweep (error deadlines as a backstop for their timers, drills, reminders, and now and then
+ * retention) and the digest's cron. Returns the stops, in the order shutdown runs them.
+ */
+export function startPeriodicJobs(o: { settings: Settings; clock: Clock; log: Logger; store: StateStore; features: Features; track: (work: Promise<unknown>) => void }): Array<() => Promise<void> | void> {
+  const { settings, clock, log, store, track } = o;
+  const { chain, errorSim, drills, reminders, digest, scheduleMetrics } = o.features;
+  const stops: Array<() => Promise<void> | void> = [];
+  chain.start();
+  stops.push(() => chain.stop());
+
+  let prunedAt = -Infinity;
+  const sweep = async () => {
+    await errorSim.expireDue();
+    await drills.checkAll();
+    scheduleMetrics.reminders.inc(await reminders.sweep());
+    if (clock.now() - prunedAt >= PRUNE_MS) {
+      prunedAt = clock.now();
+      const pruned = pruneStore(store.data, { now: clock.now(), days: settings.config.retention.days });
+      if (Object.values(pruned).some((n) => n > 0)) {
+        log.info({ ...pruned, days: settings.config.retention.days }, 'store pruned');
+        await store.flush();
+      }
+    }
+    scheduleMetrics.jobRuns.inc({ job: 'sweep' });
+  };
+  errorSim.resume();
+  drills.resume();
+  const ticker = startTicker({ clock, everyMs: SWEEP_MS, run: sweep, log, name: 'sweep', track });
+  stops.push(() => ticker.stop(), () => drills.stop(), () => errorSim.stop());
+
+  if (digest) {
+    let schedule: CronSchedule;
+    try {
+      schedule = scheduleCron({
+        expression: digest.config.cron,
+        timezone: digest.config.timezone,
+        name: 'digest',
+        log,
+        run: async (scheduledAt) => {
+          await digest.job.run(scheduledAt);
+          scheduleMetrics.jobRuns.inc({ job: 'digest' });
+        },
+      });
+    } catch (err) {
+      throw new StartupError(`digest.timezone: ${(err as Error).message} ("${digest.config.timezone ?? ''}"); use an IANA zone like Europe/Berlin`);
+    }
+    stops.push(() => schedule.stop());
+  }
+  return stops;
+}

@@ -1,0 +1,81 @@
+import { mkdir, rmdir } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { STANDARD_CANARY_STEPS } from '../../emulators/argo-controller.js';
+import { issueCommentPayload } from '../../emulators/clients/github-webhooks.js';
+import { sendSlashCommand, sendThreadMessage } from '../../emulators/clients/slack-requests.js';
+import type { SlackMessage } from '../../emulators/slack-emulator.js';
+import { Harness, messageText, waitFor } from '../support/harness.js';
+
+const IMG = '123456789012.dkr.ecr.us-east-1.amazonaws.com/voting01-vote';
+const TAG = 'ea11a24-20260129125607';
+
+let h: Harness;
+afterEach(async () => {
+  await heal().catch(() => undefined);
+  await h?.close();
+});
+
+/**
+ * The disk refuses every store write from now on: lowdb writes the store to `.rollout-chatops.json.tmp` first, and a
+ * directory in its place makes that write fail (EISDIR), as a full or read-only volume would.
+ */
+function breakStore(): Promise<void> {
+  return mkdir(path.join(h.dataDir, '.rollout-chatops.json.tmp'));
+}
+
+function heal(): Promise<void> {
+  return rmdir(path.join(h.dataDir, '.rollout-chatops.json.tmp'));
+}
+
+async function reply(root: SlackMessage, text: string): Promise<SlackMessage> {
+  return waitFor(() => h.slack.replies('C0DEV', root.ts).find((m) => messageText(m).includes(text)), `reply "${text}"`, 8000).catch((err: Error) => {
+    throw new Error(`${err.message}\n${h.slack.transcript()}`);
+  });
+}
+
+/** dev's canary paused at its first step, and an abort waiting for confirmation in its thread. */
+async function abortWaiting(): Promise<SlackMessage> {
+  h = await Harness.start({ noStart: true });
+  h.controller.createCanary({ namespace: 'voting01-dev', name: 'vote', image: `${IMG}:0000000-1`, steps: STANDARD_CANARY_STEPS });
+  await h.startBot();
+  await h.ready();
+  h.controller.deploy('voting01-dev', 'vote', `${IMG}:${TAG}`);
+  h.controller.settle('voting01-dev', 'vote');
+  const root = await waitFor(() => h.roots('C0DEV')[0], 'dev thread');
+  await sendSlashCommand(h.sender, { command: '/rollout', text: 'abort dev', userId: 'U7', channelId: 'C0DEV', responseUrl: h.slack.newResponseUrl({ channel: 'C0DEV', user: 'U7' }) });
+  await reply(root, 'Abort voting01 dev?');
+  await h.settled();
+  return root;
+}
+
+describe('answers when handling fails', () => {
+  it('answers a typed confirmation that could not be handled in its thread, and changes nothing', async () => {
+    const root = await abortWaiting();
+    await breakStore();
+    await sendThreadMessage(h.sender, { channel: 'C0DEV', threadTs: root.ts, user: 'U7', text: 'abort' });
+    // The answer waits in the outbox until the store writes again.
+    await new Promise((r) => setTimeout(r, 300));
+    await heal();
+    const answer = await reply(root, '`abort` failed');
+    expect(messageText(answer)).toContain('Nothing was changed; try again.');
+    expect(h.k8s.patches({ namespace: 'voting01-dev', name: 'vote' })).toEqual([]);
+
+    // Nothing was claimed: typing it again confirms the same request.
+    await sendThreadMessage(h.sender, { channel: 'C0DEV', threadTs: root.ts, user: 'U7', text: 'abort' });
+    await reply(root, 'Aborted by <@U7>');
+    expect(h.k8s.patches({ namespace: 'voting01-dev', name: 'vote' })).toHaveLength(1);
+  });
+
+  it('answers a GitHub comment whose command could not be handled with a comment, and changes nothing', async () => {
+    await abortWaiting();
+    h.github.setPermission('acme/voting01', 'ada', 'write');
+    await breakStore();
+    const res = await h.webhook('issue_comment', issueCommentPayload({ repo: 'acme/voting01', issueNumber: 31, isPullRequest: true, body: '/rollout abort dev', user: { login: 'ada' } }));
+    expect(res.status).toBe(200);
+    const comment = await h.github.waitFor(() => h.github.comments('acme/voting01', 31)[0], 'failure comment');
+    expect(comment.body).toContain('@ada, `/rollout abort dev` failed');
+    expect(comment.body).toContain('Nothing was changed; try again.');
+    expect(h.k8s.patches({ namespace: 'voting01-dev', name: 'vote' })).toEqual([]);
+  });
+});
