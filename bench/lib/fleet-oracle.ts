@@ -1,8 +1,8 @@
 import type { EnvTarget } from '../../src/core/catalog.js';
-import { detectRolloutEvents } from '../../src/core/events/detect-rollout-events.js';
-import { renderCard } from '../../src/core/render/render-card.js';
-import { primaryTag } from '../../src/core/render/describe-state.js';
-import { renderEvent } from '../../src/core/render/render-event.js';
+import { detectRolloutEvents } from '../../src/core/rollout-threads/detect-rollout-events.js';
+import { renderCard } from '../../src/core/rollout-threads/render-card.js';
+import { primaryTag } from '../../src/core/rollout/describe-state.js';
+import { renderEvent } from '../../src/core/rollout-threads/render-event.js';
 import { readRollout } from '../../src/core/rollout/read-rollout.js';
 import type { RolloutState } from '../../src/core/rollout/rollout-state.js';
 

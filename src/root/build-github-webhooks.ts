@@ -3,7 +3,7 @@ import { createNodeMiddleware } from 'probot';
 import type { Catalog } from '../core/catalog.js';
 import type { Logger } from '../core/logger.js';
 import type { Clock } from '../core/ports.js';
-import { CommentCommands } from '../core/use-cases/comment-commands.js';
+import { CommentCommands } from '../core/github-comments/comment-commands.js';
 import { githubAppFn } from '../adapters/github/github-app-fn.js';
 import { guardGithubWebhook } from '../adapters/github/guard-github-webhook.js';
 import type { Metrics } from '../adapters/metrics/create-metrics.js';

@@ -1,7 +1,7 @@
 import type { Catalog } from '../core/catalog.js';
 import type { Logger } from '../core/logger.js';
 import type { Clock } from '../core/ports.js';
-import type { RolloutObserver } from '../core/use-cases/rollout-observer.js';
+import type { RolloutObserver } from '../core/rollout-threads/rollout-observer.js';
 import { RolloutWatcher } from '../adapters/kubernetes/rollout-watcher.js';
 import type { Metrics } from '../adapters/metrics/create-metrics.js';
 import type { Clients } from './build-clients.js';

@@ -1,7 +1,7 @@
 import type { Settings } from '../config/settings.js';
 import type { Logger } from '../core/logger.js';
 import type { Clock, StateStore } from '../core/ports.js';
-import { pruneStore } from '../core/use-cases/prune-store.js';
+import { pruneStore } from '../core/retention/prune-store.js';
 import { startTicker } from '../adapters/scheduler/clock-ticker.js';
 import { scheduleCron, type CronSchedule } from '../adapters/scheduler/cron-schedule.js';
 import type { Features } from './build-features.js';

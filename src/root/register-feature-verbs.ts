@@ -1,9 +1,9 @@
 import type { EnvTarget } from '../core/catalog.js';
 import type { CommandContext, CommandReply, CommandService, VerbHandler } from '../core/commands/command-service.js';
 import type { Command } from '../core/commands/parse-command.js';
-import type { DrillService } from '../core/use-cases/drill-service.js';
-import type { ErrorSimulationService } from '../core/use-cases/error-simulation-service.js';
-import type { PromotionService } from '../core/use-cases/promotion-service.js';
+import type { DrillService } from '../core/drills/drill-service.js';
+import type { ErrorSimulationService } from '../core/error-simulation/error-simulation-service.js';
+import type { PromotionService } from '../core/promotion/promotion-service.js';
 
 type CommandOf<V extends Command['verb']> = Extract<Command, { verb: V }>;
 

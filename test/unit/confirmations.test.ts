@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { describeRequest } from '../../src/core/render/describe-request.js';
+import { describeRequest } from '../../src/core/promotion/describe-request.js';
 import { emptyStoreData, type Confirmation } from '../../src/core/store-data.js';
-import { openConfirmation } from '../../src/core/use-cases/open-confirmation.js';
-import { pickConfirmation } from '../../src/core/use-cases/pick-confirmation.js';
+import { openConfirmation } from '../../src/core/promotion/open-confirmation.js';
+import { pickConfirmation } from '../../src/core/promotion/pick-confirmation.js';
 
 const NOW = 1_800_000_000_000;
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { detectRevisionEnd } from '../../src/core/events/detect-revision-end.js';
-import { detectRolloutEvents } from '../../src/core/events/detect-rollout-events.js';
-import { renderEvent } from '../../src/core/render/render-event.js';
+import { detectRevisionEnd } from '../../src/core/rollout-threads/detect-revision-end.js';
+import { detectRolloutEvents } from '../../src/core/rollout-threads/detect-rollout-events.js';
+import { renderEvent } from '../../src/core/rollout-threads/render-event.js';
 import { asStable } from '../../src/core/rollout/as-stable.js';
 import { canaryState } from '../support/state-builders.js';
-import type { RolloutEvent } from '../../src/core/events/rollout-event.js';
+import type { RolloutEvent } from '../../src/core/rollout-threads/rollout-event.js';
 import { readRollout } from '../../src/core/rollout/read-rollout.js';
 import type { RolloutState } from '../../src/core/rollout/rollout-state.js';
 import { loadRolloutFixture, type RolloutFixtureFile } from '../../emulators/world/rollout-fixtures.js';

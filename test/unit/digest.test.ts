@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildDigest } from '../../src/core/render/build-digest.js';
-import { DigestJob } from '../../src/core/use-cases/digest-job.js';
+import { buildDigest } from '../../src/core/digest/build-digest.js';
+import { DigestJob } from '../../src/core/digest/digest-job.js';
 import { emptyStoreData } from '../../src/core/store-data.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { abortedState, canaryState, catalogFrom, makeCurrent, memoryStore, threadOf } from '../support/state-builders.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { errorSimBanner } from '../../src/core/render/error-sim-banner.js';
-import { cardExtras } from '../../src/core/render/card-extras.js';
-import { renderCard } from '../../src/core/render/render-card.js';
+import { errorSimBanner } from '../../src/core/error-simulation/error-sim-banner.js';
+import { cardExtras } from '../../src/core/rollout-threads/card-extras.js';
+import { renderCard } from '../../src/core/rollout-threads/render-card.js';
 import { emptyStoreData } from '../../src/core/store-data.js';
 import { canaryState, catalogFrom, makeCurrent, threadOf } from '../support/state-builders.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ServiceError, type ErrorSimulator } from '../../src/core/ports.js';
 import { silentLogger } from '../../src/core/logger.js';
-import { ErrorSimulationService } from '../../src/core/use-cases/error-simulation-service.js';
+import { ErrorSimulationService } from '../../src/core/error-simulation/error-simulation-service.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { canaryState, catalogFrom, makeCurrent, memoryStore, threadOf } from '../support/state-builders.js';
 

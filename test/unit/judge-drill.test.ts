@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { judgeDrill, stableRestored } from '../../src/core/drills/judge-drill.js';
-import { renderDrillReport } from '../../src/core/render/render-drill-report.js';
+import { renderDrillReport } from '../../src/core/drills/render-drill-report.js';
 import type { DrillRecord } from '../../src/core/store-data.js';
 import { abortedState, canaryState, threadOf } from '../support/state-builders.js';
 

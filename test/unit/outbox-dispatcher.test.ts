@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { OutboxDispatcher } from '../../src/core/delivery/outbox-dispatcher.js';
 import { RateLimitedError, ServiceError, type StateStore } from '../../src/core/ports.js';
 import { emptyStoreData, type StoreData, type ThreadRecord } from '../../src/core/store-data.js';
-import { enqueue } from '../../src/core/use-cases/rollout-observer.js';
+import { enqueue } from '../../src/core/rollout-threads/rollout-observer.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { MemoryChat } from '../support/memory-chat.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planReminder } from '../../src/core/use-cases/plan-reminder.js';
+import { planReminder } from '../../src/core/reminders/plan-reminder.js';
 import type { ReminderMark } from '../../src/core/store-data.js';
 import { canaryState, threadOf } from '../support/state-builders.js';
 

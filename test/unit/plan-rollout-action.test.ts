@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   planAbort, planPromotion, planRetry, type PromotionPlan,
-} from '../../src/core/policy/plan-rollout-action.js';
+} from '../../src/core/promotion/plan-rollout-action.js';
 import type { RolloutPatch } from '../../src/core/ports.js';
 import { readRollout } from '../../src/core/rollout/read-rollout.js';
 import type { RolloutState } from '../../src/core/rollout/rollout-state.js';

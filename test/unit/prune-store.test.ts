@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pruneStore } from '../../src/core/use-cases/prune-store.js';
+import { pruneStore } from '../../src/core/retention/prune-store.js';
 import { emptyStoreData, type StoreData } from '../../src/core/store-data.js';
 import { canaryState, threadOf } from '../support/state-builders.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReminderService } from '../../src/core/use-cases/reminder-service.js';
+import { ReminderService } from '../../src/core/reminders/reminder-service.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { canaryState, catalogFrom, makeCurrent, memoryStore, threadOf } from '../support/state-builders.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { shaFromTag } from '../../src/core/deploys/sha-from-tag.js';
-import { slackToMarkdown } from '../../src/core/render/to-markdown.js';
+import { shaFromTag } from '../../src/core/commits/sha-from-tag.js';
+import { slackToMarkdown } from '../../src/core/text/to-markdown.js';
 import { formatDuration, parseDuration } from '../../src/core/text/duration.js';
 import { permits } from '../../src/core/policy/permission.js';
 import { resolveTargets } from '../../src/core/commands/resolve-target.js';

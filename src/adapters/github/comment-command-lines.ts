@@ -2,7 +2,7 @@ import { fromMarkdown } from 'mdast-util-from-markdown';
 import { gfmFromMarkdown } from 'mdast-util-gfm';
 import { gfm } from 'micromark-extension-gfm';
 import type { PhrasingContent, RootContent } from 'mdast';
-import { MAX_COMMENT_COMMAND_CHARS } from '../../core/use-cases/comment-commands.js';
+import { MAX_COMMENT_COMMAND_CHARS } from '../../core/github-comments/comment-commands.js';
 
 /**
  * The most of a comment that is parsed: from its start to the end of the paragraph holding the last line that looks like

@@ -2,8 +2,8 @@ import type { ApplicationFunction } from 'probot';
 import type { Catalog } from '../../core/catalog.js';
 import type { Logger } from '../../core/logger.js';
 import type { Clock, StateStore } from '../../core/ports.js';
-import type { CommitTracker } from '../../core/use-cases/commit-tracker.js';
-import { CommentCommands } from '../../core/use-cases/comment-commands.js';
+import type { CommitTracker } from '../../core/commits/commit-tracker.js';
+import { CommentCommands } from '../../core/github-comments/comment-commands.js';
 import { commentCommandLines } from './comment-command-lines.js';
 import { IssueCommentWebhookPayload, PushWebhookPayload, readWebhookPayload } from './github-webhook-payloads.js';
 

@@ -2,9 +2,9 @@ import type { Catalog, EnvTarget } from '../catalog.js';
 import type { Clock, StateStore } from '../ports.js';
 import type { ChatContent } from '../ports.js';
 import type { ThreadRecord } from '../store-data.js';
-import { describePhase, describeProgress, primaryTag } from '../render/describe-state.js';
-import { esc, who } from '../render/mrkdwn.js';
-import { relativeTime } from '../render/relative-time.js';
+import { describePhase, describeProgress, primaryTag } from '../rollout/describe-state.js';
+import { esc, who } from '../text/mrkdwn.js';
+import { relativeTime } from '../text/relative-time.js';
 import { helpText, type Command } from './parse-command.js';
 import { resolveTargets } from './resolve-target.js';
 

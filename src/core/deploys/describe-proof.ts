@@ -1,8 +1,8 @@
 import type { Catalog, EnvTarget } from '../catalog.js';
 import { formatDuration } from '../text/duration.js';
 import type { StoreData } from '../store-data.js';
-import { relativeTime } from '../render/relative-time.js';
-import { describePhase } from '../render/describe-state.js';
+import { relativeTime } from '../text/relative-time.js';
+import { describePhase } from '../rollout/describe-state.js';
 
 /** Whether a tag completed in the environment before this one, and in words where it stands there. */
 export interface Proof {

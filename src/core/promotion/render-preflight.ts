@@ -1,0 +1,98 @@
+import type { ImageFacts, RolloutPatch } from '../ports.js';
+import type { RolloutState } from '../rollout/rollout-state.js';
+import type { Proof } from '../deploys/describe-proof.js';
+import { describePhase, describeProgress } from '../rollout/describe-state.js';
+import { context, esc, section, who } from '../text/mrkdwn.js';
+import { describeRequest } from './describe-request.js';
+import type { RequestLine } from './render-confirmation-notice.js';
+
+export interface PreflightView {
+  mode: 'confirm' | 'dry-run' | 'refused' | 'executed';
+  action: 'promote' | 'abort' | 'retry';
+  app: string;
+  env: string;
+  requestedBy: string;
+  state: RolloutState;
+  tag?: string;
+  image?: ImageFacts;
+  ecrRepository: string;
+  describe: string;
+  patches: RolloutPatch[];
+  proof?: Proof;
+  /** `--full`: shown in the headline, in plain words. */
+  full: boolean;
+  force: boolean;
+  refusal?: string;
+  approvers: string;
+  /** False when the requester may not confirm it: the card says it waits for an approver. Default true. */
+  requesterMayConfirm?: boolean;
+  /** Other requests waiting in the thread for the same typed word (confirm mode). */
+  others?: RequestLine[];
+  /** This request replaced the same person's earlier pending one. */
+  replacesOwn?: boolean;
+  confirmationId?: string;
+  namespace: string;
+  rollout: string;
+}
+
+const VERB = { promote: 'Promote', abort: 'Abort', retry: 'Retry' } as const;
+
+/**
+ * The preflight card: what was checked (tag in ECR with its digest, phase, proof in the previous environment), what the
+ * action will do and the exact patches, and how to confirm. One place decides this wording for Slack and GitHub.
+ */
+export function renderPreflight(v: PreflightView): { text: string; blocks: unknown[] } {
+  const headline = describeRequest({ action: v.action, app: v.app, env: v.env, full: v.full, force: v.force });
+  const requester = `requested by ${who(v.requestedBy)}${v.requesterMayConfirm === false ? `, who is not an approver: waiting for an approver (${v.approvers})` : ''}`;
+  const title =
+    v.mode === 'confirm' ? `🚦 *${headline}?* ${requester}`
+    : v.mode === 'dry-run' ? `🧪 *Dry run: ${headline}* requested by ${who(v.requestedBy)}`
+    : v.mode === 'refused' ? `🚫 *Cannot ${v.action} ${esc(v.app)} ${esc(v.env)}*: ${v.refusal ?? ''}`
+    : `✅ *${headline}*: checks passed`;
+  const facts: string[] = [];
+  if (v.tag) {
+    if (v.image) facts.push(`• Image tag \`${esc(v.tag)}\` verified in ECR \`${esc(v.ecrRepository)}\`: digest \`${esc(v.image.digest)}\``);
+    else facts.push(`• Image tag \`${esc(v.tag)}\``);
+  }
+  const progress = describeProgress(v.state);
+  facts.push(`• Rollout \`${esc(v.namespace)}/${esc(v.rollout)}\`: ${esc(describePhase(v.state))}${progress ? ` · ${esc(progress)}` : ''} · revision ${esc(v.state.revision)}`);
+  if (v.describe) facts.push(`• ${VERB[v.action]} will: ${esc(v.describe)}`);
+  if (v.proof) facts.push(v.proof.ok ? `• Proven: ${v.proof.text}` : `• ⚠️ Not proven: ${v.proof.text}${v.force ? ' · *override with --force* (recorded)' : ''}`);
+  if (v.patches.length && v.mode !== 'refused') facts.push(`• Patches${v.mode === 'dry-run' ? ' that would be sent' : ''}: ${v.patches.map((p) => `\`PATCH ${p.target === 'status' ? 'rollouts/status' : 'rollouts'} ${JSON.stringify(p.body)}\` (application/merge-patch+json)`).join(', then ')}`);
+  if (v.mode === 'confirm' && v.replacesOwn) facts.push(`• Replaces ${who(v.requestedBy)}'s earlier request: its button no longer does anything.`);
+  if (v.mode === 'confirm' && v.others?.length) {
+    facts.push(`• Also waiting in this thread: ${v.others.map((o) => `${o.headline}, requested by ${who(o.requestedBy)}${o.requesterMayConfirm ? '' : ' (not an approver)'}`).join('; ')}. Typing \`${v.action}\` asks which one; press the button on the card you mean.`);
+  }
+  const footer =
+    v.mode === 'confirm' ? `To confirm exactly this request, an approver (${v.approvers}) presses ${VERB[v.action]} on this card or types \`${v.action}\` in this thread, within 10 minutes.`
+    : v.mode === 'dry-run' ? 'Dry run: nothing was sent.'
+    : v.mode === 'refused' ? 'Nothing was sent.'
+    : '';
+  const text = [title, ...facts, footer].filter(Boolean).join('\n');
+  const blocks: unknown[] = [section(title), section(facts.join('\n'))];
+  if (footer) blocks.push(context([footer]));
+  if (v.mode === 'confirm' && v.confirmationId) {
+    blocks.push({
+      type: 'actions',
+      block_id: `confirm_${v.confirmationId}`,
+      elements: [
+        {
+          type: 'button',
+          action_id: 'rollout_confirm',
+          value: v.confirmationId,
+          style: v.action === 'abort' ? 'danger' : 'primary',
+          text: { type: 'plain_text', text: VERB[v.action] },
+          confirm: {
+            title: { type: 'plain_text', text: `${VERB[v.action]} ${v.env}${v.full && v.action === 'promote' ? ' (FULL)' : ''}${v.force ? ' (FORCE)' : ''}?`.slice(0, 100) },
+            text: { type: 'mrkdwn', text: `${headline}${v.tag ? ` (\`${esc(v.tag)}\`)` : ''}: ${esc(v.describe)}. Requested by ${who(v.requestedBy)}.`.slice(0, 300) },
+            confirm: { type: 'plain_text', text: VERB[v.action] },
+            deny: { type: 'plain_text', text: 'Not now' },
+            ...(v.action === 'abort' ? { style: 'danger' } : {}),
+          },
+        },
+        { type: 'button', action_id: 'rollout_cancel', value: v.confirmationId, text: { type: 'plain_text', text: 'Cancel' } },
+      ],
+    });
+  }
+  return { text, blocks };
+}

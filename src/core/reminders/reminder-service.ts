@@ -1,0 +1,57 @@
+import type { Catalog } from '../catalog.js';
+import { formatDuration } from '../text/duration.js';
+import type { StateStore, Clock } from '../ports.js';
+import { approverList } from '../policy/approvers.js';
+import { esc } from '../text/mrkdwn.js';
+import type { Priority, ThreadRecord } from '../store-data.js';
+import { planReminder } from './plan-reminder.js';
+
+export interface ReminderServiceDeps {
+  catalog: Catalog;
+  store: StateStore;
+  clock: Clock;
+  /** `reminders.after` (ms). */
+  afterMs: number;
+  /** Queues a reply in a deploy thread, once per key. */
+  reply: (thread: ThreadRecord, key: string, text: string, priority: Priority) => void;
+  onChange: () => void;
+}
+
+/**
+ * Reminds a deploy thread that a rollout waits for promotion: once after `reminders.after`, once more at 4×, never more.
+ * Called by the periodic sweep; the marks are in the store, so a restart neither repeats nor forgets a reminder.
+ */
+export class ReminderService {
+  constructor(private readonly deps: ReminderServiceDeps) {}
+
+  /** Looks at every environment's current thread; returns how many reminders were queued. */
+  async sweep(): Promise<number> {
+    const { catalog, store, clock, afterMs } = this.deps;
+    const marks = (store.data.reminders ??= {});
+    const now = clock.now();
+    let sent = 0;
+    let changed = false;
+    for (const target of catalog.targets) {
+      const key = store.data.envs[target.key]?.threadKey;
+      const thread = key ? store.data.threads[key] : undefined;
+      if (!thread) continue;
+      const plan = planReminder({ thread, mark: marks[thread.key], now, afterMs });
+      if (plan.mark && JSON.stringify(plan.mark) !== JSON.stringify(marks[thread.key])) {
+        marks[thread.key] = plan.mark;
+        changed = true;
+      }
+      if (!plan.send || !plan.mark) continue;
+      const waited = formatDuration(Math.max(60_000, Math.round((plan.waitedMs ?? 0) / 60_000) * 60_000));
+      const env = target.env.name;
+      const last = plan.send === 2;
+      const text = `⏰ ${last ? 'Last reminder' : 'Reminder'}: ${esc(target.app.name)} ${esc(env)} has been waiting for promotion for ${waited}. To continue: \`/promote ${env}\` · to stop: \`/rollout abort ${env}\` · approvers: ${approverList(target)}.${last ? ' I will not remind again.' : ''}`;
+      this.deps.reply(thread, `remind:${plan.mark.wait}:${plan.send}`, text, 'normal');
+      sent++;
+    }
+    if (changed || sent) {
+      await store.flush();
+      this.deps.onChange();
+    }
+    return sent;
+  }
+}

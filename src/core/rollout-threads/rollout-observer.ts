@@ -1,0 +1,240 @@
+import type { Catalog, EnvTarget } from '../catalog.js';
+import { detectRevisionEnd } from './detect-revision-end.js';
+import { detectRolloutEvents } from './detect-rollout-events.js';
+import type { Logger } from '../logger.js';
+import type { Clock, StateStore } from '../ports.js';
+import { renderEvent } from './render-event.js';
+import { primaryTag } from '../rollout/describe-state.js';
+import { asStable } from '../rollout/as-stable.js';
+import type { RolloutState } from '../rollout/rollout-state.js';
+import type { OutboxEntry, Priority, StoreData, ThreadRecord } from '../store-data.js';
+
+export interface RolloutObserverDeps {
+  catalog: Catalog;
+  store: StateStore;
+  clock: Clock;
+  log: Logger;
+  /** Told when the outbox or a card changed. */
+  onChange: () => void;
+  /** Counts events seen, by type. */
+  countEvent?: (type: string) => void;
+}
+
+/** What another feature does when a thread has taken a new state (pairing commits, the chain, drills). */
+export type ThreadHook = (o: { thread: ThreadRecord; target: EnvTarget; state: RolloutState; events: string[] }) => void;
+
+const STALE_STATUS = new Set(['waiting for rollout spec update to be observed', 'waiting for rollout spec update to be observed for the reference workload']);
+
+/** Thread key: one per app, environment and rollout revision (the uid tells a re-created rollout apart). */
+export function threadKeyOf(target: EnvTarget, state: Pick<RolloutState, 'uid' | 'revision'>): string {
+  return `${target.key}/${(state.uid ?? 'nouid').slice(0, 8)}/r${state.revision}`;
+}
+
+/** Adds an entry to the outbox with the next sequence number (not flushed). */
+export function enqueue(data: StoreData, entry: Omit<OutboxEntry, 'seq' | 'attempts'>): void {
+  if (data.outbox.some((e) => e.id === entry.id)) return;
+  data.outbox.push({ ...entry, seq: data.seq++, attempts: 0 });
+}
+
+/**
+ * Keeps one Slack thread per deploy current: on every observed state of a configured rollout, diff it against what the
+ * thread last showed, queue a reply per new event (each once, by key), bump the card, and flush before moving on.
+ * Work for one environment is serialised so two quick updates never interleave.
+ */
+export class RolloutObserver {
+  private readonly chains = new Map<string, Promise<void>>();
+  /** Threads this process has applied a state to: a thread not in here was last seen before a restart. */
+  private readonly watched = new Set<string>();
+  private hooks: readonly ThreadHook[] = [];
+
+  constructor(private readonly deps: RolloutObserverDeps) {}
+
+  /**
+   * Sets, once at start-up, the hooks run in this order after each applied state. Separate from the constructor
+   * because the features that provide them (the chain, drills) reply through this observer.
+   */
+  setHooks(hooks: readonly ThreadHook[]): void {
+    this.hooks = hooks;
+  }
+
+  /** A rollout was added or changed in the cluster. */
+  observe(state: RolloutState): Promise<void> {
+    const target = this.deps.catalog.forRollout(state.namespace, state.name);
+    if (!target) return Promise.resolve();
+    return this.serial(target.key, () => this.apply(target, state));
+  }
+
+  /** A configured rollout does not exist: note it once in the environment's channel, not fatal. */
+  missing(target: EnvTarget): Promise<void> {
+    return this.serial(target.key, async () => {
+      const { data } = this.deps.store;
+      const rec = (data.envs[target.key] ??= {});
+      if (rec.missingNoticed) return;
+      rec.missingNoticed = true;
+      const where = `${target.env.namespace}/${target.env.rollout}`;
+      this.deps.log.warn({ app: target.app.name, env: target.env.name, rollout: where }, 'configured rollout not found');
+      enqueue(data, {
+        id: `notice/${target.key}/missing/${this.deps.clock.now()}`,
+        threadKey: `notice/${target.key}`,
+        channel: target.env.slackChannel,
+        kind: 'notice',
+        priority: 'normal',
+        text: `⚠️ ${target.app.name} · ${target.env.name}: rollout \`${where}\` was not found in the cluster. Check \`namespace\` and \`rollout\` for this environment in the config; I will start its thread as soon as it appears.`,
+        createdAt: this.deps.clock.now(),
+      });
+      await this.deps.store.flush();
+      this.deps.onChange();
+    });
+  }
+
+  /** Resolves once every queued observation has been applied. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.chains.values()]);
+  }
+
+  private serial(key: string, fn: () => Promise<void>): Promise<void> {
+    const prev = this.chains.get(key) ?? Promise.resolve();
+    const next = prev.then(fn).catch((err: unknown) => this.deps.log.error({ err, env: key }, 'applying a rollout change failed'));
+    this.chains.set(key, next);
+    void next.then(() => {
+      if (this.chains.get(key) === next) this.chains.delete(key);
+    });
+    return next;
+  }
+
+  private async apply(target: EnvTarget, state: RolloutState): Promise<void> {
+    // Right after a spec change the status still describes the old spec (observedGeneration behind): the controller
+    // has not looked yet. Nothing in it is news, and its revision may be the old one; wait for the controller's write.
+    if (STALE_STATUS.has(state.message)) return;
+    const { store, clock } = this.deps;
+    const { data } = store;
+    const now = clock.now();
+    const envRec = (data.envs[target.key] ??= {});
+    envRec.missingNoticed = false;
+    const key = threadKeyOf(target, state);
+    let thread = data.threads[key];
+    const isNew = !thread;
+
+    if (!thread) {
+      const firstSight = !envRec.threadKey && !envRec.baseline;
+      const settled = state.fullyPromoted && state.phase === 'Healthy' && !state.aborted;
+      const baselineSameRevision = envRec.baseline && envRec.baseline.revision === state.revision && envRec.baseline.uid === state.uid;
+      if ((firstSight && settled) || (baselineSameRevision && settled)) {
+        // A rollout that was already settled when we first saw it: nothing to tell yet.
+        envRec.baseline = state;
+        await store.flush();
+        return;
+      }
+      const previous = envRec.threadKey ? data.threads[envRec.threadKey] : undefined;
+      if (previous && !previous.outcome && previous.key !== key) this.replaced(previous, state, target, now);
+      thread = {
+        key,
+        app: target.app.name,
+        env: target.env.name,
+        namespace: state.namespace,
+        rollout: state.name,
+        uid: state.uid,
+        revision: state.revision,
+        podHash: state.currentPodHash,
+        tag: primaryTag(state),
+        channel: target.env.slackChannel,
+        createdAt: now,
+        startedAt: now,
+        attempt: 1,
+        announced: [],
+        // When the baseline was this same revision (first seen settled, now moving again), diff from it.
+        lastState: baselineSameRevision ? envRec.baseline : undefined,
+        cardVersion: 1,
+        cardSent: 0,
+        actions: [],
+      };
+      data.threads[key] = thread;
+      enqueue(data, { id: `${key}#root`, threadKey: key, channel: thread.channel, kind: 'root', priority: 'normal', text: '', createdAt: now });
+      envRec.baseline = undefined;
+    }
+    envRec.threadKey = key;
+
+    const events = detectRolloutEvents(thread.lastState, state);
+    const announced = new Set(thread.announced);
+    const fresh: string[] = [];
+    for (const event of events) {
+      this.deps.countEvent?.(event.type);
+      if (event.type === 'retried') thread.attempt++;
+      const scoped = event.type === 'deploy-started' ? event.key : `a${thread.attempt}:${event.key}`;
+      if (announced.has(scoped)) continue;
+      announced.add(scoped);
+      thread.announced.push(scoped);
+      fresh.push(event.type);
+      if (event.type === 'completed') {
+        thread.outcome = 'completed';
+        thread.finishedAt = now;
+      } else if (event.type === 'aborted') {
+        thread.outcome = 'aborted';
+        thread.finishedAt = now;
+      } else if (event.type === 'retried') {
+        thread.outcome = undefined;
+        thread.finishedAt = undefined;
+      }
+      const reply = renderEvent(event, state, target);
+      if (!reply) continue;
+      this.reply(thread, scoped, reply.text, reply.priority, { broadcast: reply.broadcast, batchable: reply.batchable });
+    }
+
+    if (!thread.lastState || cardFacts(thread.lastState) !== cardFacts(state)) thread.cardVersion++;
+    thread.lastState = state;
+    this.watched.add(thread.key);
+    thread.podHash = state.currentPodHash;
+    thread.tag = primaryTag(state) ?? thread.tag;
+    for (const hook of this.hooks) hook({ thread, target, state, events: fresh });
+    // The same tag's threads in other environments show this one's progress in their journey line.
+    if (isNew || fresh.length > 0) {
+      for (const other of Object.values(data.threads)) {
+        if (other !== thread && other.app === thread.app && other.tag !== undefined && other.tag === thread.tag) other.cardVersion++;
+      }
+    }
+    await store.flush();
+    this.deps.onChange();
+  }
+
+  /** Queues a reply in a thread (once per key). */
+  reply(thread: ThreadRecord, eventKey: string, text: string, priority: Priority, o: { broadcast?: boolean; batchable?: boolean; blocks?: unknown[] } = {}): void {
+    enqueue(this.deps.store.data, {
+      id: `${thread.key}#${eventKey}`,
+      threadKey: thread.key,
+      channel: thread.channel,
+      kind: 'reply',
+      priority,
+      text,
+      blocks: o.blocks,
+      broadcast: o.broadcast,
+      batchable: o.batchable,
+      createdAt: this.deps.clock.now(),
+    });
+  }
+
+  /**
+   * A new revision replaced an open thread's: say how that one ended, as far as it was seen or `state` proves it. A
+   * revision `state` shows stable completed (its card says so); any other is superseded.
+   */
+  private replaced(previous: ThreadRecord, state: RolloutState, target: EnvTarget, now: number): void {
+    const event = detectRevisionEnd({ revision: previous.revision, podHash: previous.podHash, next: state, watched: this.watched.has(previous.key) });
+    this.deps.countEvent?.(event.type);
+    previous.outcome = event.ended === 'completed' ? 'completed' : 'superseded';
+    previous.finishedAt = now;
+    if (event.ended === 'completed' && previous.lastState) previous.lastState = asStable(previous.lastState);
+    previous.cardVersion++;
+    const scoped = `a${previous.attempt}:${event.key}`;
+    if (!previous.announced.includes(scoped)) previous.announced.push(scoped);
+    const reply = renderEvent(event, state, target);
+    if (reply) this.reply(previous, scoped, reply.text, reply.priority, { broadcast: reply.broadcast, batchable: reply.batchable });
+  }
+}
+
+/** The facts a card shows; the card is re-sent only when these change. */
+function cardFacts(s: RolloutState): string {
+  return JSON.stringify([
+    s.phase, s.message, s.aborted, s.abortReason, s.fullyPromoted, s.pauseReasons, s.specPaused,
+    s.canary?.stepIndex, s.canary?.setWeight, s.canary?.actualWeight,
+    s.blueGreen?.activeSelector, s.blueGreen?.previewSelector, s.images.map((i) => i.image),
+  ]);
+}

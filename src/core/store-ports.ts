@@ -1,0 +1,137 @@
+/**
+ * The store, as the features need it: narrow ports, one per kind of record, each mutation one call that a database
+ * could run as one transaction. No caller holds the whole document; no caller reads, awaits, then writes shared state
+ * (what must be decided atomically, such as claiming a delivery or a confirmation, is one call that says who won).
+ * The embedded store (lowdb) implements them in src/adapters/store; a PostgreSQL store can implement the same.
+ */
+import type {
+  AuditEntry,
+  CommitRecord,
+  Confirmation,
+  DispatchRecord,
+  DrillRecord,
+  EnvRecord,
+  ErrorSimRecord,
+  OutboxEntry,
+  ReminderMark,
+  ThreadRecord,
+} from './store-data.js';
+
+/** Deploy threads: one per app, environment and rollout revision. */
+export interface ThreadStore {
+  /** The thread with this key. */
+  byKey(key: string): Promise<ThreadRecord | undefined>;
+  /** The thread whose root message is `rootTs` in `channel` (where a typed word or a button lands). */
+  byRoot(channel: string, rootTs: string): Promise<ThreadRecord | undefined>;
+  /** The environment's current thread (`envKey` is `<app>/<env>`). */
+  current(envKey: string): Promise<ThreadRecord | undefined>;
+  /** An environment's threads, newest first (history, proof of a tag, the digest). */
+  ofEnv(envKey: string, o?: { limit?: number }): Promise<ThreadRecord[]>;
+  /** An app's threads that carry `tag`, in any environment (the journey line, proof). */
+  withTag(app: string, tag: string): Promise<ThreadRecord[]>;
+  /** Threads that have not finished (timeouts, the chain, reminders). */
+  open(): Promise<ThreadRecord[]>;
+  /** Threads whose card content is ahead of what Slack shows (`cardSent < cardVersion`) and that have a root. */
+  staleCards(): Promise<ThreadRecord[]>;
+  /** Writes the whole thread (insert or replace). */
+  save(thread: ThreadRecord): Promise<void>;
+  /** Appends to the thread's action list and bumps its card, in one step. */
+  recordAction(key: string, action: ThreadRecord['actions'][number]): Promise<void>;
+  /** Bumps the card of every thread of `app` that carries `tag` except `exceptKey` (their journey line changed). */
+  bumpCardsWithTag(o: { app: string; tag: string; exceptKey: string }): Promise<void>;
+}
+
+/** Per (app, environment): the current thread and the baseline seen before any thread. */
+export interface EnvStore {
+  get(envKey: string): Promise<EnvRecord>;
+  /** Merges `patch` into the record (a key set to undefined is removed). */
+  update(envKey: string, patch: Partial<EnvRecord>): Promise<void>;
+}
+
+/** The durable outbox: what is to be posted, written before it is posted. */
+export interface OutboxStore {
+  /** Adds an entry with the next sequence number; false when an entry with that id is already queued. */
+  enqueue(entry: Omit<OutboxEntry, 'seq' | 'attempts'>): Promise<boolean>;
+  /** Every queued entry, in sequence order. */
+  all(): Promise<OutboxEntry[]>;
+  /** Marks entries as about to be posted (they are "in doubt" from now until recorded or refused). */
+  markAttempted(ids: string[], at: number): Promise<void>;
+  /** Clears the attempt mark of entries Slack refused (they were not posted). */
+  clearAttempted(ids: string[]): Promise<void>;
+  /** Removes entries that are in Slack now. */
+  remove(ids: string[]): Promise<void>;
+  /** How many entries are queued. */
+  depth(): Promise<number>;
+}
+
+/** Confirmations: promotions, aborts, retries and deploy offers waiting for an approver. */
+export interface ConfirmationStore {
+  get(id: string): Promise<Confirmation | undefined>;
+  /** A thread's confirmations, newest first. */
+  ofThread(threadKey: string): Promise<Confirmation[]>;
+  /**
+   * Stores a new pending confirmation and, in the same step, marks superseded the pending ones `supersedes` selects
+   * (they get `supersededBy`). Returns the ids it superseded.
+   */
+  open(c: Confirmation, supersedes: (other: Confirmation) => boolean): Promise<string[]>;
+  /** Pending → done by `by` at `at`; true for exactly one caller, false when it was no longer pending. */
+  claim(id: string, by: string, at: number): Promise<boolean>;
+  /** Sets the outcome of a confirmation (failed, cancelled, back to pending after a failed claim, …). */
+  update(id: string, patch: Partial<Pick<Confirmation, 'status' | 'doneBy' | 'doneAt' | 'supersededBy'>>): Promise<void>;
+}
+
+/** The audit log: one shape, appended, never edited. */
+export interface AuditLog {
+  append(entry: AuditEntry): Promise<void>;
+  /** Entries newest first, optionally for one app and environment, since a time, at most `limit`. */
+  recent(o?: { app?: string; env?: string; since?: number; limit?: number }): Promise<AuditEntry[]>;
+}
+
+/** Deliveries already handled (Slack event and trigger ids, GitHub deliveries and comments), for dedupe. */
+export interface DeliveryClaims {
+  /** Claims `key` at `at`, durably once the returned promise resolves; true for exactly one caller. */
+  claim(key: string, at: number): Promise<boolean>;
+  /** Whether `key` was claimed. */
+  seen(key: string): Promise<boolean>;
+}
+
+/** Commits of the apps' repos, by full sha. */
+export interface CommitStore {
+  put(commit: CommitRecord): Promise<void>;
+  /** By full sha, or by a unique prefix of 7 or more characters. */
+  bySha(sha: string): Promise<CommitRecord | undefined>;
+}
+
+/** Small keyed records the features keep (error-simulation deadlines, drills, reminder marks, dispatches, …). */
+export interface KeyedStore<T> {
+  get(key: string): Promise<T | undefined>;
+  all(): Promise<Array<[string, T]>>;
+  set(key: string, value: T): Promise<void>;
+  /** Sets `key` only when it is absent; true when this call set it. */
+  setIfAbsent(key: string, value: T): Promise<boolean>;
+  delete(key: string): Promise<void>;
+}
+
+/** Every store port, as the composition root hands them to the features. */
+export interface Stores {
+  threads: ThreadStore;
+  envs: EnvStore;
+  outbox: OutboxStore;
+  confirmations: ConfirmationStore;
+  audit: AuditLog;
+  claims: DeliveryClaims;
+  commits: CommitStore;
+  errorSims: KeyedStore<ErrorSimRecord>;
+  drills: KeyedStore<DrillRecord>;
+  reminders: KeyedStore<ReminderMark>;
+  /** Digest slots posted (`digest:<ISO time>`), with when. */
+  digests: KeyedStore<number>;
+  /** Deploy dispatches by `<app>/<env>/<tag>`. */
+  dispatches: KeyedStore<DispatchRecord>;
+  /** GitHub App installation id per repo (`owner/name`, lower case). */
+  installations: KeyedStore<number>;
+  /** A new unique id with `prefix` (confirmations, drills). */
+  newId(prefix: string, now: number): Promise<string>;
+  /** Resolves once every change made so far is durable. */
+  flush(): Promise<void>;
+}
