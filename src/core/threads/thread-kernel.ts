@@ -1,0 +1,112 @@
+import type { EnvTarget } from '../catalog.js';
+import type { Clock } from '../ports.js';
+import type { Stores } from '../store-ports.js';
+import type { AuditEntry, Priority, ThreadRecord } from '../store-data.js';
+
+/** Who did something, and through what: one rule for every feature's audit entries. */
+export interface Actor {
+  /** Slack user id, GitHub login, or `chain` / `drill` / `schedule` for the bot itself. */
+  who: string;
+  source: AuditEntry['source'];
+}
+
+/** What a feature records when it changed something (or tried to). */
+export interface RecordedAction {
+  target: EnvTarget;
+  actor: Actor;
+  /** The audit action (`promote`, `promote --full`, `errors on`, `deploy`, …). */
+  action: string;
+  /** `ok`, `failed: …`, `refused: …`. */
+  result: string;
+  /** The thread it belongs to, when there is one. */
+  thread?: ThreadRecord;
+  /** Shown on the thread's card (`promoted by …`); absent: audit only. */
+  cardLine?: string;
+  tag?: string;
+  digest?: string;
+  override?: boolean;
+}
+
+export interface ThreadKernelDeps {
+  stores: Stores;
+  clock: Clock;
+  /** Told when the outbox or a card changed (the dispatcher looks again). */
+  onChange: () => void;
+}
+
+/**
+ * The deploy-thread kernel: the one place every feature finds an environment's current thread, replies in it, posts a
+ * channel notice, and records what somebody did (on the card and in the audit log, one shape). Features call this
+ * instead of reaching into the store.
+ */
+export class ThreadKernel {
+  constructor(private readonly deps: ThreadKernelDeps) {}
+
+  /** The environment's current deploy thread. */
+  current(target: EnvTarget): Promise<ThreadRecord | undefined> {
+    return this.deps.stores.threads.current(target.key);
+  }
+
+  byKey(key: string): Promise<ThreadRecord | undefined> {
+    return this.deps.stores.threads.byKey(key);
+  }
+
+  /** The thread a typed word or a button press landed in. */
+  byRoot(channel: string, rootTs: string): Promise<ThreadRecord | undefined> {
+    return this.deps.stores.threads.byRoot(channel, rootTs);
+  }
+
+  /** Queues a reply in a thread, once per `eventKey` (a second call with the same key does nothing). */
+  async reply(thread: Pick<ThreadRecord, 'key' | 'channel'>, eventKey: string, text: string, priority: Priority, o: { broadcast?: boolean; batchable?: boolean; blocks?: unknown[] } = {}): Promise<void> {
+    await this.deps.stores.outbox.enqueue({
+      id: `${thread.key}#${eventKey}`,
+      threadKey: thread.key,
+      channel: thread.channel,
+      kind: 'reply',
+      priority,
+      text,
+      blocks: o.blocks,
+      broadcast: o.broadcast,
+      batchable: o.batchable,
+      createdAt: this.deps.clock.now(),
+    });
+  }
+
+  /** Queues a top-level message in an environment's channel, once per `key`. */
+  async notice(target: EnvTarget, key: string, text: string, priority: Priority = 'normal'): Promise<void> {
+    await this.deps.stores.outbox.enqueue({
+      id: `notice/${target.key}/${key}`,
+      threadKey: `notice/${target.key}`,
+      channel: target.env.slackChannel,
+      kind: 'notice',
+      priority,
+      text,
+      createdAt: this.deps.clock.now(),
+    });
+  }
+
+  /** Records an action: the audit entry always, the card line when given. */
+  async record(a: RecordedAction): Promise<void> {
+    const at = this.deps.clock.now();
+    await this.deps.stores.audit.append({
+      at,
+      who: a.actor.who,
+      source: a.actor.source,
+      action: a.action,
+      app: a.target.app.name,
+      env: a.target.env.name,
+      result: a.result,
+      ...(a.tag !== undefined ? { tag: a.tag } : {}),
+      ...(a.digest !== undefined ? { digest: a.digest } : {}),
+      ...(a.override !== undefined ? { override: a.override } : {}),
+      ...(a.thread ? { threadKey: a.thread.key } : {}),
+    });
+    if (a.thread && a.cardLine) await this.deps.stores.threads.recordAction(a.thread.key, { at, who: a.actor.who, what: a.cardLine });
+  }
+
+  /** Makes everything queued durable, then wakes the dispatcher. */
+  async commit(): Promise<void> {
+    await this.deps.stores.flush();
+    this.deps.onChange();
+  }
+}
