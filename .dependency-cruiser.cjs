@@ -34,6 +34,14 @@ module.exports = {
       to: { dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'], pathNot: '^node_modules/zod/' },
     },
     {
+      name: 'features-not-each-others-services',
+      comment:
+        "A feature folder of src/core never imports another feature's service (its `*-service.ts`, the chain, the rollout observer, the commit tracker): where one needs another, it names the narrow interface it needs and the composition root wires the other in.",
+      severity: 'error',
+      from: { path: '^src/core/([^/]+)/' },
+      to: { path: '^src/core/[^/]+/([^/]+-service|promotion-chain|rollout-observer|commit-tracker)\\.ts$', pathNot: '^src/core/$1/' },
+    },
+    {
       name: 'shipped-code-not-tests',
       comment: 'src/, sandbox/ and bench/ ship or run outside the tests: they import nothing from test/.',
       severity: 'error',

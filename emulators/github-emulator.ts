@@ -6,7 +6,7 @@ import { DEFAULT_INSTALLATION_ID, repositoryIdFor, userIdFor } from './clients/g
 /**
  * A loopback GitHub Enterprise REST API (served under `/api/v3`) for the routes rollout-chatops calls through
  * Probot: GitHub App auth (JWT → installation token), repo info, collaborator permission, commits, issue
- * comments and reactions, workflow dispatches, deployments and team memberships. Every request is recorded; a route it does not
+ * comments and reactions, workflow dispatches, deployments and their statuses, commit statuses and team memberships. Every request is recorded; a route it does not
  * know answers 404 and is listed by `unexpectedCalls()`.
  */
 
@@ -108,6 +108,22 @@ export interface GitHubDeploymentStatus {
   updated_at: string;
 }
 
+/** A commit status created through the API (`POST /repos/{o}/{r}/statuses/{sha}`). */
+export interface GitHubCommitStatus {
+  id: number;
+  node_id: string;
+  url: string;
+  /** Full sha the status was set on. */
+  sha: string;
+  state: 'error' | 'failure' | 'pending' | 'success';
+  description: string | null;
+  target_url: string | null;
+  context: string;
+  creator: GitHubUser;
+  created_at: string;
+  updated_at: string;
+}
+
 /** A commit as a test registers it. */
 export interface CommitInput {
   /** Full 40-hex sha; default a stable sha derived from repo, message and order. */
@@ -182,6 +198,8 @@ export interface GitHubEmulator {
   dispatches(repo?: string): GitHubDispatch[];
   deployments(repo?: string): GitHubDeployment[];
   deploymentStatuses(deploymentId: number): GitHubDeploymentStatus[];
+  /** Commit statuses created on a repo (optionally one commit), oldest first; every one, not only the latest per context. */
+  commitStatuses(repo: string, sha?: string): GitHubCommitStatus[];
   /** Calls no route matched. An integration test should end with `expect(gh.unexpectedCalls()).toEqual([])`. */
   unexpectedCalls(): GitHubCall[];
   /** Answer the next `count` matching calls with `status` instead of handling them. */
@@ -238,6 +256,7 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     issues: 'write',
     pull_requests: 'write',
     deployments: 'write',
+    statuses: 'write',
     actions: 'write',
     members: 'read',
   };
@@ -253,6 +272,7 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
   const dispatches: GitHubDispatch[] = [];
   const deployments: Array<GitHubDeployment & { repoKey: string }> = [];
   const statuses: Array<GitHubDeploymentStatus & { deploymentId: number }> = [];
+  const commitStatuses: Array<GitHubCommitStatus & { repoKey: string }> = [];
   const failures: Array<GitHubFailure & { remaining: number }> = [];
   let nextId = 1_000_001;
   let origin = '';
@@ -489,6 +509,9 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
         },
       };
     }
+    if ((m = /^\/statuses\/([^/]+)$/.exec(rest)) || (m = /^\/commits\/([^/]+)\/statuses$/.exec(rest))) {
+      return handleCommitStatus(ctx, repo, decodeURIComponent(m[1] ?? ''), rest.startsWith('/statuses/'));
+    }
     if (method === 'GET' && (m = /^\/commits\/(.+)$/.exec(rest))) {
       const ref = decodeURIComponent(m[1] ?? '');
       const commit = resolveRef(repo, ref);
@@ -628,6 +651,9 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
         if (typeof body.state !== 'string' || !DEPLOYMENT_STATES.has(body.state)) {
           return validationFailed('Validation Failed', [{ resource: 'DeploymentStatus', code: 'invalid', field: 'state' }]);
         }
+        if (typeof body.description === 'string' && body.description.length > 140) {
+          return validationFailed('Validation Failed', [{ resource: 'DeploymentStatus', code: 'custom', field: 'description', message: 'description is too long (maximum is 140 characters)' }]);
+        }
         const id = nextId++;
         const created = now();
         const text = (v: unknown): string => (typeof v === 'string' ? v : '');
@@ -653,6 +679,56 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
       }
     }
     return notFound(true);
+  }
+
+  /**
+   * `POST /repos/{o}/{r}/statuses/{sha}` (full sha; needs the `statuses` permission) and
+   * `GET /repos/{o}/{r}/commits/{ref}/statuses` (newest first). Any well-formed sha is accepted, as the bot may set a
+   * status on a commit only a push told it of.
+   */
+  function handleCommitStatus(ctx: RequestContext, repo: RepoState, ref: string, isPost: boolean): Reply {
+    const repoKey = repo.fullName.toLowerCase();
+    if (isPost && ctx.method === 'POST') {
+      if (tokenPermissions.statuses !== 'write') return { status: 403, body: { message: 'Resource not accessible by integration', documentation_url: DOCS } };
+      if (!/^[0-9a-f]{40}$/i.test(ref)) return validationFailed(`No commit found for SHA: ${ref}`);
+      const body = asRecord(ctx.body);
+      const state = body.state;
+      if (state !== 'error' && state !== 'failure' && state !== 'pending' && state !== 'success') {
+        return validationFailed('Validation Failed', [{ resource: 'Status', code: 'custom', field: 'state', message: 'state is not included in the list' }]);
+      }
+      const description = typeof body.description === 'string' ? body.description : null;
+      if (description !== null && description.length > 140) {
+        return validationFailed('Validation Failed', [{ resource: 'Status', code: 'custom', field: 'description', message: 'description is too long (maximum is 140 characters)' }]);
+      }
+      const id = nextId++;
+      const created = now();
+      const status = {
+        id,
+        node_id: `SC_kwDO${id}`,
+        url: `${apiRepoUrl(repo)}/statuses/${ref.toLowerCase()}`,
+        sha: ref.toLowerCase(),
+        state,
+        description,
+        target_url: typeof body.target_url === 'string' ? body.target_url : null,
+        context: typeof body.context === 'string' && body.context !== '' ? body.context : 'default',
+        creator: botUser,
+        created_at: created,
+        updated_at: created,
+        repoKey,
+      } satisfies GitHubCommitStatus & { repoKey: string };
+      commitStatuses.push(status);
+      return { status: 201, body: commitStatusJson(status) };
+    }
+    if (!isPost && ctx.method === 'GET') {
+      const sha = resolveRef(repo, ref)?.sha ?? ref.toLowerCase();
+      return page(commitStatuses.filter((c) => c.repoKey === repoKey && c.sha === sha).reverse().map(commitStatusJson), ctx);
+    }
+    return notFound(true);
+  }
+
+  function commitStatusJson(c: GitHubCommitStatus & { repoKey: string }): GitHubCommitStatus {
+    const { repoKey: _repoKey, ...rest } = c;
+    return rest;
   }
 
   function workflowJson(repo: RepoState, w: { id: number; file: string }): unknown {
@@ -839,6 +915,9 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     },
     deploymentStatuses(deploymentId) {
       return statuses.filter((s) => s.deploymentId === deploymentId).map(statusJson);
+    },
+    commitStatuses(repo, sha) {
+      return commitStatuses.filter((c) => c.repoKey === repo.toLowerCase() && (sha === undefined || c.sha === sha.toLowerCase())).map(commitStatusJson);
     },
     unexpectedCalls() {
       return calls.filter((c) => c.unexpected);

@@ -38,7 +38,7 @@ export interface RunningApp {
   /** Stops taking new work, finishes what is in flight, flushes the store. */
   close(): Promise<void>;
   /** True when nothing is waiting to be posted or updated (for tests and shutdown). */
-  isIdle(): boolean;
+  isIdle(): Promise<boolean>;
 }
 
 /**
@@ -57,7 +57,7 @@ export async function startApp(settings: Settings, overrides: AppOverrides = {})
   const features = buildFeatures({ settings, catalog, clock, log, metrics, clients, track, pacing: overrides.pacing, timeoutSweepMs: overrides.timeoutSweepMs });
   const watcher = buildWatcher({ clients, catalog, clock, log, metrics, observer: features.observer, backoff: overrides.watchBackoff, clusterWide: overrides.clusterWideWatch });
   /** Things to stop on shutdown (schedules, timers), run before the store's last flush. */
-  const stops = startPeriodicJobs({ settings, clock, log, store: clients.store, features, track });
+  const stops = startPeriodicJobs({ settings, clock, log, stores: clients.stores, features, track });
 
   let draining = false;
   let storeOpen = true;

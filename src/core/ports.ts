@@ -126,7 +126,27 @@ export interface RepoHost {
   comment(repo: string, issueNumber: number, body: string): Promise<void>;
   /** Dispatches a workflow_dispatch run. */
   dispatchWorkflow(o: { repo: string; workflow: string; ref: string; inputs: Record<string, string> }): Promise<void>;
+  /**
+   * Creates a deployment of the commit `sha` to `environment` (`auto_merge: false`, no required contexts); resolves to
+   * its id. Throws ServiceError (permission `deployments: write`).
+   */
+  createDeployment(o: { repo: string; sha: string; environment: string; description: string; payload: Record<string, string> }): Promise<{ id: number }>;
+  /**
+   * The deployment of `sha` to `environment` whose payload carries `threadKey`, if one exists (the read-back after a
+   * creation whose answer was lost).
+   */
+  findDeployment(o: { repo: string; sha: string; environment: string; threadKey: string }): Promise<{ id: number } | undefined>;
+  /** Posts a deployment status (`description` at most 140 characters). */
+  createDeploymentStatus(o: { repo: string; deploymentId: number; state: DeploymentState; description: string; environmentUrl?: string; logUrl?: string }): Promise<void>;
+  /** Sets the commit status of `sha` for `context` (permission `statuses: write`; `description` at most 140 characters). */
+  createCommitStatus(o: { repo: string; sha: string; context: string; state: CommitState; description: string; targetUrl?: string }): Promise<void>;
 }
+
+/** The deployment status states the bot posts. */
+export type DeploymentState = 'in_progress' | 'success' | 'failure' | 'inactive';
+
+/** The commit status states GitHub knows. */
+export type CommitState = 'pending' | 'success' | 'failure' | 'error';
 
 /**
  * One JSON merge patch (`application/merge-patch+json`) for the Rollout: `status` goes to the `/status`

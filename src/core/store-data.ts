@@ -1,4 +1,5 @@
 import type { RolloutState } from './rollout/rollout-state.js';
+import type { DeploymentMark } from './deployments/deployment-mark.js';
 
 /** Delivery priority: high goes ahead of step progress (aborts, waiting for promotion, completions). */
 export type Priority = 'high' | 'normal';
@@ -241,6 +242,8 @@ export interface ReminderMark {
   lastAt?: number;
 }
 
+export type { DeploymentMark, PostedStatus } from './deployments/deployment-mark.js';
+
 /** The whole durable document. */
 export interface StoreData {
   version: 1;
@@ -265,13 +268,15 @@ export interface StoreData {
   reminders?: Record<string, ReminderMark>;
   /** Digests posted, by scheduled slot (`digest:<ISO time>`), with when. */
   digestsSent?: Record<string, number>;
+  /** GitHub deployments and commit statuses posted for deploy threads, by thread key. */
+  deployments?: Record<string, DeploymentMark>;
   /** Deploy dispatches by `<app>/<env>/<tag>`. */
   dispatches: Record<string, DispatchRecord>;
 }
 
 /** An empty store. */
 export function emptyStoreData(): StoreData {
-  return { version: 1, seq: 1, threads: {}, envs: {}, outbox: [], commits: {}, seen: {}, installations: {}, audit: [], confirmations: {}, dispatches: {}, errorSims: {}, drills: {}, reminders: {}, digestsSent: {} };
+  return { version: 1, seq: 1, threads: {}, envs: {}, outbox: [], commits: {}, seen: {}, installations: {}, audit: [], confirmations: {}, dispatches: {}, errorSims: {}, drills: {}, reminders: {}, digestsSent: {}, deployments: {} };
 }
 
 /** Fills in collections a store file written by an older build lacks. */

@@ -8,6 +8,7 @@ import type {
   AuditEntry,
   CommitRecord,
   Confirmation,
+  DeploymentMark,
   DispatchRecord,
   DrillRecord,
   EnvRecord,
@@ -37,9 +38,37 @@ export interface ThreadStore {
   save(thread: ThreadRecord): Promise<void>;
   /** Appends to the thread's action list and bumps its card, in one step. */
   recordAction(key: string, action: ThreadRecord['actions'][number]): Promise<void>;
+  /**
+   * Keeps the time a thread waits for a person (it does not count toward the timeout), in one step: `waiting` starts a
+   * wait unless one runs; not `waiting` ends a running one, adding it to `waitedMs`.
+   */
+  trackWaiting(key: string, o: { waiting: boolean; now: number }): Promise<void>;
+  /** Sets one of the chain's once-only marks of a thread; true for exactly one caller (false when already set). */
+  markOnce(key: string, mark: 'chainHandled' | 'timeoutWarned'): Promise<boolean>;
   /** Bumps the card of every thread of `app` that carries `tag` except `exceptKey` (their journey line changed). */
   bumpCardsWithTag(o: { app: string; tag: string; exceptKey: string }): Promise<void>;
+  /** The threads with these keys that exist, by key (the dispatcher's planners look up root messages). */
+  byKeys(keys: string[]): Promise<Record<string, ThreadRecord>>;
+  /**
+   * Writes what the rollout observer derived from the cluster (only it writes these fields) and, when `bumpCard`,
+   * bumps the card, in one step. A field given as undefined is cleared.
+   */
+  observed(key: string, o: { set: Partial<Pick<ThreadRecord, ObservedField>>; bumpCard: boolean }): Promise<void>;
+  /** Slack shows card `version` now (`cardSent` never goes back). */
+  markCardSent(key: string, version: number): Promise<void>;
+  /** Bumps a thread's card: something it shows from outside the thread changed (the error-simulation banner). */
+  bumpCard(key: string): Promise<void>;
+  /** Threads with a tag and no commit paired yet (the commit tracker pairs them when a commit arrives). */
+  unpaired(): Promise<ThreadRecord[]>;
+  /**
+   * Pairs a thread with its commit, bumping its card, unless it has one already (true when this call paired it); with
+   * `lookedUp`, also marks that GitHub was asked for the commit.
+   */
+  setCommit(key: string, o: { sha?: string; lookedUp?: boolean }): Promise<boolean>;
 }
+
+/** The thread fields the rollout observer owns. */
+export type ObservedField = 'attempt' | 'announced' | 'outcome' | 'finishedAt' | 'lastState' | 'podHash' | 'tag';
 
 /** Per (app, environment): the current thread and the baseline seen before any thread. */
 export interface EnvStore {
@@ -60,6 +89,11 @@ export interface OutboxStore {
   clearAttempted(ids: string[]): Promise<void>;
   /** Removes entries that are in Slack now. */
   remove(ids: string[]): Promise<void>;
+  /**
+   * Entries Slack has (posted now, or found by a read-back) leave the outbox and, when they carried a thread's root,
+   * the thread gets the root's ts and `cardSent`, in one step.
+   */
+  delivered(o: { ids: string[]; root?: { threadKey: string; ts: string; cardSent: number } }): Promise<void>;
   /** How many entries are queued. */
   depth(): Promise<number>;
 }
@@ -76,6 +110,8 @@ export interface ConfirmationStore {
   open(c: Confirmation, supersedes: (other: Confirmation) => boolean): Promise<string[]>;
   /** Pending → done by `by` at `at`; true for exactly one caller, false when it was no longer pending. */
   claim(id: string, by: string, at: number): Promise<boolean>;
+  /** Pending → cancelled by `by` at `at`; true for exactly one caller, false when it was no longer pending. */
+  cancel(id: string, by: string, at: number): Promise<boolean>;
   /** Sets the outcome of a confirmation (failed, cancelled, back to pending after a failed claim, …). */
   update(id: string, patch: Partial<Pick<Confirmation, 'status' | 'doneBy' | 'doneAt' | 'supersededBy'>>): Promise<void>;
 }
@@ -100,6 +136,19 @@ export interface CommitStore {
   put(commit: CommitRecord): Promise<void>;
   /** By full sha, or by a unique prefix of 7 or more characters. */
   bySha(sha: string): Promise<CommitRecord | undefined>;
+  /** Every commit (the commit tracker's in-memory index is built from them once). */
+  all(): Promise<CommitRecord[]>;
+}
+
+/** Deploy dispatches by `<app>/<env>/<tag>`. */
+export interface DispatchStore extends KeyedStore<DispatchRecord> {
+  /**
+   * Records `record` under `key` unless a dispatch of it was recorded at or after `since`, in one step: undefined when
+   * this call recorded it, else the record that stood in the way (a request confirmed after another was shown).
+   */
+  claim(key: string, record: DispatchRecord, since: number): Promise<DispatchRecord | undefined>;
+  /** Marks a dispatch's arrival announced: the record for exactly one caller; undefined when absent or announced already. */
+  markAnnounced(key: string): Promise<DispatchRecord | undefined>;
 }
 
 /** Small keyed records the features keep (error-simulation deadlines, drills, reminder marks, dispatches, …). */
@@ -110,6 +159,16 @@ export interface KeyedStore<T> {
   /** Sets `key` only when it is absent; true when this call set it. */
   setIfAbsent(key: string, value: T): Promise<boolean>;
   delete(key: string): Promise<void>;
+}
+
+/** How many records of each kind a prune dropped. */
+export interface PruneCounts {
+  threads: number;
+  audit: number;
+  commits: number;
+  seen: number;
+  confirmations: number;
+  other: number;
 }
 
 /** Every store port, as the composition root hands them to the features. */
@@ -127,9 +186,18 @@ export interface Stores {
   /** Digest slots posted (`digest:<ISO time>`), with when. */
   digests: KeyedStore<number>;
   /** Deploy dispatches by `<app>/<env>/<tag>`. */
-  dispatches: KeyedStore<DispatchRecord>;
+  dispatches: DispatchStore;
   /** GitHub App installation id per repo (`owner/name`, lower case). */
   installations: KeyedStore<number>;
+  /** GitHub deployments and commit statuses posted, by thread key. */
+  deployments: KeyedStore<DeploymentMark>;
+  /**
+   * Retention: drops what is older than `days` before `now` (threads by when they finished or started, audit entries,
+   * commits, delivery dedupe marks, decided confirmations, finished drills, digest slots, orphan reminder marks), never
+   * a thread still in use (an environment's current one, one a queued entry, a pending confirmation, a running drill
+   * or the errors banner belongs to) nor a commit a kept thread points at. Returns what it dropped.
+   */
+  prune(o: { now: number; days: number }): Promise<PruneCounts>;
   /** A new unique id with `prefix` (confirmations, drills). */
   newId(prefix: string, now: number): Promise<string>;
   /** Resolves once every change made so far is durable. */

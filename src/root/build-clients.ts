@@ -14,11 +14,15 @@ import { pinoChildOf } from '../adapters/logging/create-logger.js';
 import { classifyAuthError } from '../adapters/slack/classify-auth-error.js';
 import { SlackChat } from '../adapters/slack/slack-chat.js';
 import { openJsonStore } from '../adapters/store/open-json-store.js';
+import { createDocumentStores } from '../adapters/store/document-stores.js';
+import type { Stores } from '../core/store-ports.js';
 import { StartupError } from './startup-error.js';
 
 /** Every outside service, as an SDK client and the port adapter over it. */
 export interface Clients {
   store: Awaited<ReturnType<typeof openJsonStore>>;
+  /** The store ports over `store`, created once: what the features are given. */
+  stores: Stores;
   chat: SlackChat;
   /** The bot's own Slack user, when auth.test answered. */
   botUserId?: string;
@@ -37,6 +41,7 @@ export interface Clients {
 export async function buildClients(o: { settings: Settings; clock: Clock; log: Logger; githubOctokit?: typeof ProbotOctokit }): Promise<Clients> {
   const { settings, clock, log } = o;
   const store = await openJsonStore(settings.dataDir, { now: () => clock.now() });
+  const stores = createDocumentStores(store);
 
   // Slack Web API: no retries and 429s surfaced, so the outbox paces, retries and reorders itself.
   const web = new WebClient(settings.slack.botToken, {
@@ -67,7 +72,7 @@ export async function buildClients(o: { settings: Settings; clock: Clock; log: L
       log: pinoChildOf(log, { component: 'github' }),
       Octokit: o.githubOctokit ?? ProbotOctokit,
     });
-    github = { probot, repoHost: new ProbotRepoHost(probot, store), webhookSecret: settings.github.webhookSecret };
+    github = { probot, repoHost: new ProbotRepoHost(probot, stores.installations), webhookSecret: settings.github.webhookSecret };
   }
 
   // Kubernetes: the kubeconfig named by KUBECONFIG, or in-cluster.
@@ -80,5 +85,5 @@ export async function buildClients(o: { settings: Settings; clock: Clock; log: L
     ...(settings.aws.ecrEndpoint ? { endpoint: settings.aws.ecrEndpoint } : {}),
     ...(settings.aws.credentials ? { credentials: settings.aws.credentials } : {}),
   }));
-  return { store, chat, botUserId, github, kubeConfig, cluster: new KubeRolloutCluster(kubeConfig), registry, simulator: new HttpErrorSimulator() };
+  return { store, stores, chat, botUserId, github, kubeConfig, cluster: new KubeRolloutCluster(kubeConfig), registry, simulator: new HttpErrorSimulator() };
 }

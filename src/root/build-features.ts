@@ -4,10 +4,9 @@ import { CommandService } from '../core/commands/command-service.js';
 import { OutboxDispatcher, type Pacing } from '../core/delivery/outbox-dispatcher.js';
 import type { Logger } from '../core/logger.js';
 import type { Clock } from '../core/ports.js';
-import { cardExtras } from '../core/rollout-threads/card-extras.js';
-import { errorSimBanner } from '../core/error-simulation/error-sim-banner.js';
-import { renderCard } from '../core/rollout-threads/render-card.js';
-import type { Priority, ThreadRecord } from '../core/store-data.js';
+import { createCardRenderer } from '../core/rollout-threads/create-card-renderer.js';
+import { readErrorSimBanner } from '../core/error-simulation/read-error-sim-banner.js';
+import { ThreadKernel } from '../core/threads/thread-kernel.js';
 import { CommitTracker } from '../core/commits/commit-tracker.js';
 import { DigestJob } from '../core/digest/digest-job.js';
 import { DrillService } from '../core/drills/drill-service.js';
@@ -16,6 +15,7 @@ import { PromotionChain } from '../core/chain/promotion-chain.js';
 import { PromotionService } from '../core/promotion/promotion-service.js';
 import { ReminderService } from '../core/reminders/reminder-service.js';
 import { RolloutObserver } from '../core/rollout-threads/rollout-observer.js';
+import { DeploymentService } from '../core/deployments/deployment-service.js';
 import type { Metrics } from '../adapters/metrics/create-metrics.js';
 import { createScheduleMetrics } from '../adapters/metrics/schedule-metrics.js';
 import type { Clients } from './build-clients.js';
@@ -40,20 +40,19 @@ export function buildFeatures(o: {
   timeoutSweepMs?: number;
 }) {
   const { settings, catalog, clock, log, metrics, track } = o;
-  const { store, chat, cluster, registry, simulator } = o.clients;
+  const { stores, chat, cluster, registry, simulator } = o.clients;
   const repoHost = o.clients.github?.repoHost;
   const permalink = (c: string, ts: string) => chat.permalink(c, ts);
-  const cards = (thread: ThreadRecord) =>
-    renderCard(thread, catalog.target(thread.app, thread.env), cardExtras(thread, { data: store.data, catalog, permalink, banner: errorSimBanner(thread, store.data) }));
+  const cards = createCardRenderer({ stores, catalog, permalink, banner: (thread) => readErrorSimBanner(stores, thread) });
 
-  const dispatcher = new OutboxDispatcher({ chat, store, clock, log: log.child({ component: 'outbox' }), renderCard: cards, pacing: o.pacing, metrics: metrics.delivery });
+  const dispatcher = new OutboxDispatcher({ chat, stores, clock, log: log.child({ component: 'outbox' }), renderCard: cards, pacing: o.pacing, metrics: metrics.delivery });
   const onChange = () => dispatcher.kick();
-  const commits = new CommitTracker({ catalog, store, clock, log: log.child({ component: 'commits' }), repoHost, onChange });
-  const observer = new RolloutObserver({ catalog, store, clock, log: log.child({ component: 'threads' }), onChange, countEvent: (type) => metrics.rolloutEvents.inc({ type }) });
-  const reply = (thread: ThreadRecord, key: string, text: string, priority: Priority) => observer.reply(thread, key, text, priority);
+  const kernel = new ThreadKernel({ stores, clock, onChange });
+  const commits = new CommitTracker({ catalog, stores, clock, log: log.child({ component: 'commits' }), repoHost, onChange });
+  const observer = new RolloutObserver({ catalog, stores, kernel, clock, log: log.child({ component: 'threads' }), countEvent: (type) => metrics.rolloutEvents.inc({ type }) });
   const commands = new CommandService({
     catalog,
-    store,
+    stores,
     clock,
     permalink,
     authorOf: (thread) => {
@@ -65,44 +64,46 @@ export function buildFeatures(o: {
   // Promotion, abort and retry: checked against the cluster and ECR, confirmed in the thread.
   const chain = new PromotionChain({
     catalog,
-    store,
+    stores,
+    kernel,
     clock,
     log: log.child({ component: 'chain' }),
     registry,
     repoHost,
-    observer,
-    onChange,
     permalink,
     sweepMs: o.timeoutSweepMs,
     onSweep: () => metrics.timeoutChecks.inc(),
   });
   const promotion = new PromotionService({
-    chain,
+    deployOffers: chain,
     catalog,
-    store,
+    stores,
+    kernel,
     clock,
     log: log.child({ component: 'promotion' }),
     cluster,
     registry,
-    observer,
-    onChange,
     permalink,
     ephemeral: (e) => chat.postEphemeral(e).catch((err: unknown) => log.warn({ err }, 'ephemeral message failed')),
   });
 
   // Error simulation, drills, reminders, digest (issue 6).
   const scheduleMetrics = createScheduleMetrics(metrics.registry);
-  const errorSim = new ErrorSimulationService({ catalog, store, clock, log: log.child({ component: 'errorsim' }), simulator, reply, onChange, permalink, track });
-  const drills = new DrillService({ catalog, store, clock, log: log.child({ component: 'drills' }), cluster, errors: errorSim, reply, onChange, permalink, track });
-  const reminders = new ReminderService({ catalog, store, clock, afterMs: settings.config.reminders.after, reply, onChange });
+  const errorSim = new ErrorSimulationService({ catalog, stores, kernel, clock, log: log.child({ component: 'errorsim' }), simulator, onChange, permalink, track });
+  const drills = new DrillService({ catalog, stores, kernel, clock, log: log.child({ component: 'drills' }), cluster, errors: errorSim, permalink, track });
+  const reminders = new ReminderService({ catalog, stores, kernel, clock, afterMs: settings.config.reminders.after });
   const digestConfig = settings.config.digest;
-  const digest = digestConfig ? { config: digestConfig, job: new DigestJob({ catalog, store, clock, channel: digestConfig.channel, permalink, onChange }) } : undefined;
+  const digest = digestConfig ? { config: digestConfig, job: new DigestJob({ catalog, stores, clock, channel: digestConfig.channel, permalink, onChange }) } : undefined;
+
+  // GitHub deployments and commit statuses (issue 18): only with the GitHub App configured.
+  const deployments = repoHost ? new DeploymentService({ catalog, stores, repoHost, clock, log: log.child({ component: 'deployments' }), permalink, track }) : undefined;
 
   registerFeatureVerbs(commands, { promotion, errorSim, drills, countDrill: () => scheduleMetrics.drills.inc() });
   observer.setHooks([
     ({ thread, target }) => void commits.pair(thread, target),
     (change) => chain.onThreadChanged(change),
     (change) => drills.onThreadChanged(change),
+    (change) => deployments?.onThreadChanged(change),
   ]);
-  return { dispatcher, observer, commits, commands, chain, promotion, errorSim, drills, reminders, digest, scheduleMetrics };
+  return { dispatcher, kernel, observer, commits, commands, chain, promotion, errorSim, drills, reminders, digest, scheduleMetrics, deployments };
 }

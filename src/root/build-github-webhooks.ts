@@ -27,19 +27,18 @@ export async function buildGithubWebhooks(o: {
   track: (work: Promise<unknown>) => void;
 }): Promise<(req: IncomingMessage, res: ServerResponse) => Promise<void>> {
   const { github, catalog, clock, log, metrics, track } = o;
-  const { store, chat } = o.clients;
-  const { commands, observer, dispatcher, commits } = o.features;
+  const { chat } = o.clients;
+  const { commands, kernel, commits } = o.features;
   /** Posts a line in an environment's current deploy thread (the mirror of a GitHub action). */
   const mirror = async (m: { app: string; env: string; key: string; text: string }) => {
     const target = catalog.target(m.app, m.env);
-    const thread = target ? commands.currentThread(target) : undefined;
+    const thread = target ? await kernel.current(target) : undefined;
     if (!thread) return;
-    observer.reply(thread, m.key, m.text, 'normal');
-    await store.flush();
-    dispatcher.kick();
+    await kernel.reply(thread, m.key, m.text, 'normal');
+    await kernel.commit();
   };
-  const comments = new CommentCommands({ catalog, commands, repoHost: github.repoHost, clock, log: log.child({ component: 'comments' }), permalink: (c, ts) => chat.permalink(c, ts), mirror });
-  const appFn = githubAppFn({ catalog, store, clock, log: log.child({ component: 'github' }), commits, comments, track, count: (event, outcome) => metrics.webhooks.inc({ event, outcome }) });
+  const comments = new CommentCommands({ catalog, commands, kernel, repoHost: github.repoHost, clock, log: log.child({ component: 'comments' }), permalink: (c, ts) => chat.permalink(c, ts), mirror });
+  const appFn = githubAppFn({ catalog, stores: o.clients.stores, clock, log: log.child({ component: 'github' }), commits, comments, track, count: (event, outcome) => metrics.webhooks.inc({ event, outcome }) });
   // Signed payloads the bot cannot read are refused with 400 before Probot runs a handler on them.
   const guarded = guardGithubWebhook({
     secret: github.webhookSecret,

@@ -53,7 +53,7 @@ export async function buildServer(o: {
   const bolt = receiver
     ? new App({ token: settings.slack.botToken, receiver, logger: boltLogger(log), clientOptions, ...known })
     : new App({ token: settings.slack.botToken, appToken: settings.slack.appToken, socketMode: true, logger: boltLogger(log), clientOptions, ...known });
-  const claim = claimSlackDelivery({ store: clients.store, clock: o.clock });
+  const claim = claimSlackDelivery({ claims: clients.stores.claims, clock: o.clock });
   registerSlackListeners(bolt, {
     commands,
     log,

@@ -1,7 +1,7 @@
 import type { Settings } from '../config/settings.js';
 import type { Logger } from '../core/logger.js';
-import type { Clock, StateStore } from '../core/ports.js';
-import { pruneStore } from '../core/retention/prune-store.js';
+import type { Clock } from '../core/ports.js';
+import type { Stores } from '../core/store-ports.js';
 import { startTicker } from '../adapters/scheduler/clock-ticker.js';
 import { scheduleCron, type CronSchedule } from '../adapters/scheduler/cron-schedule.js';
 import type { Features } from './build-features.js';
@@ -16,8 +16,8 @@ const PRUNE_MS = 6 * 3_600_000;
  * timers, one 30 s sweep (error deadlines as a backstop for their timers, drills, reminders, and now and then
  * retention) and the digest's cron. Returns the stops, in the order shutdown runs them.
  */
-export function startPeriodicJobs(o: { settings: Settings; clock: Clock; log: Logger; store: StateStore; features: Features; track: (work: Promise<unknown>) => void }): Array<() => Promise<void> | void> {
-  const { settings, clock, log, store, track } = o;
+export function startPeriodicJobs(o: { settings: Settings; clock: Clock; log: Logger; stores: Pick<Stores, 'prune' | 'flush'>; features: Features; track: (work: Promise<unknown>) => void }): Array<() => Promise<void> | void> {
+  const { settings, clock, log, stores, track } = o;
   const { chain, errorSim, drills, reminders, digest, scheduleMetrics } = o.features;
   const stops: Array<() => Promise<void> | void> = [];
   chain.start();
@@ -30,16 +30,16 @@ export function startPeriodicJobs(o: { settings: Settings; clock: Clock; log: Lo
     scheduleMetrics.reminders.inc(await reminders.sweep());
     if (clock.now() - prunedAt >= PRUNE_MS) {
       prunedAt = clock.now();
-      const pruned = pruneStore(store.data, { now: clock.now(), days: settings.config.retention.days });
+      const pruned = await stores.prune({ now: clock.now(), days: settings.config.retention.days });
       if (Object.values(pruned).some((n) => n > 0)) {
         log.info({ ...pruned, days: settings.config.retention.days }, 'store pruned');
-        await store.flush();
+        await stores.flush();
       }
     }
     scheduleMetrics.jobRuns.inc({ job: 'sweep' });
   };
-  errorSim.resume();
-  drills.resume();
+  track(errorSim.resume().catch((err: unknown) => log.error({ err }, 'arming the error simulation deadlines failed')));
+  track(drills.resume().catch((err: unknown) => log.error({ err }, 'resuming the drills failed')));
   const ticker = startTicker({ clock, everyMs: SWEEP_MS, run: sweep, log, name: 'sweep', track });
   stops.push(() => ticker.stop(), () => drills.stop(), () => errorSim.stop());
 

@@ -359,6 +359,34 @@ describe('GitHub emulator with a real Probot app', () => {
       expect(gh.deployments(REPO)).toEqual([expect.objectContaining({ sha, environment: 'qa' })]);
       expect(gh.deploymentStatuses(deployment.id).map((s) => s.state)).toEqual(['success']);
     });
+
+    it('records commit statuses by sha and context and lists them newest first', async () => {
+      gh.addRepo(REPO);
+      const sha = 'ea11a24b3c4d5e6f708192a3b4c5d6e7f8091a2b';
+      const octokit = await probotFor(gh).auth(1);
+
+      await octokit.rest.repos.createCommitStatus({ owner: 'acme', repo: 'voting01', sha, state: 'pending', context: 'rollout-chatops/qa', description: 'deploying to qa' });
+      await octokit.rest.repos.createCommitStatus({ owner: 'acme', repo: 'voting01', sha, state: 'success', context: 'rollout-chatops/qa', target_url: 'https://slack.example/t' });
+      const { data: listed } = await octokit.rest.repos.listCommitStatusesForRef({ owner: 'acme', repo: 'voting01', ref: sha });
+
+      expect(gh.commitStatuses(REPO, sha).map((c) => [c.context, c.state, c.target_url])).toEqual([
+        ['rollout-chatops/qa', 'pending', null],
+        ['rollout-chatops/qa', 'success', 'https://slack.example/t'],
+      ]);
+      expect(listed.map((c) => c.state)).toEqual(['success', 'pending']);
+    });
+
+    it('answers 422 to a status description longer than GitHub allows', async () => {
+      gh.addRepo(REPO);
+      const octokit = await probotFor(gh).auth(1);
+
+      const err = await thrown(() =>
+        octokit.rest.repos.createCommitStatus({ owner: 'acme', repo: 'voting01', sha: 'ea11a24b3c4d5e6f708192a3b4c5d6e7f8091a2b', state: 'failure', description: 'x'.repeat(141) }),
+      );
+
+      expect(err).toMatchObject({ status: 422 });
+      expect(gh.commitStatuses(REPO)).toEqual([]);
+    });
   });
 
   describe('test controls', () => {

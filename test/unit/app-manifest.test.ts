@@ -11,8 +11,11 @@ describe('app.yml', () => {
   });
 
   it('asks for exactly the permissions the bot uses', () => {
-    // members: read is the organization permission behind approvers.githubTeams (team membership checks).
-    expect(manifest.default_permissions).toEqual({ contents: 'read', issues: 'write', pull_requests: 'write', actions: 'write', metadata: 'read', members: 'read' });
+    // members: read is the organization permission behind approvers.githubTeams (team membership checks);
+    // deployments and statuses: write mirror each deploy as a GitHub deployment and a commit status (issue 18).
+    expect(manifest.default_permissions).toEqual({
+      contents: 'read', issues: 'write', pull_requests: 'write', actions: 'write', deployments: 'write', statuses: 'write', metadata: 'read', members: 'read',
+    });
   });
 
   it('points the webhook at Probot\'s default path', () => {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { buildDigest } from '../../src/core/digest/build-digest.js';
 import { DigestJob } from '../../src/core/digest/digest-job.js';
-import { emptyStoreData } from '../../src/core/store-data.js';
+import { readDigestFacts } from '../../src/core/digest/read-digest-facts.js';
+import { emptyStoreData, type StoreData } from '../../src/core/store-data.js';
+import { createDocumentStores } from '../../src/adapters/store/document-stores.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { abortedState, canaryState, catalogFrom, makeCurrent, memoryStore, threadOf } from '../support/state-builders.js';
 
@@ -25,6 +27,12 @@ const NOW = Date.UTC(2026, 10, 23, 9, 0, 0);
 const HOUR = 3_600_000;
 const permalink = (c: string, ts: string) => `https://slack.example/${c}/${ts}`;
 
+/** The digest of the store document `d`, read through the store ports. */
+async function digestOf(d: StoreData) {
+  const catalog = catalogFrom(CONFIG);
+  return buildDigest({ catalog, facts: await readDigestFacts({ stores: createDocumentStores(memoryStore(d)), catalog }), now: NOW, permalink });
+}
+
 function data() {
   const d = emptyStoreData();
   const completed = canaryState({ namespace: 'voting01-dev', phase: 'Healthy', message: '', pauseReasons: [], fullyPromoted: true });
@@ -38,8 +46,8 @@ function data() {
 }
 
 describe('buildDigest', () => {
-  it('lists every app and environment with tag, author, age and state', () => {
-    const { text } = buildDigest({ catalog: catalogFrom(CONFIG), data: data(), now: NOW, permalink });
+  it('lists every app and environment with tag, author, age and state', async () => {
+    const { text } = await digestOf(data());
     expect(text.split('\n')).toEqual([
       '📋 *Deploy digest* · 2026-11-23',
       '*voting01*',
@@ -51,11 +59,11 @@ describe('buildDigest', () => {
     ]);
   });
 
-  it('says why a deploy aborted, and shows canary progress', () => {
+  it('says why a deploy aborted, and shows canary progress', async () => {
     const d = emptyStoreData();
     makeCurrent(d, threadOf(abortedState(), { outcome: 'aborted' }));
     makeCurrent(d, threadOf(canaryState({ namespace: 'voting01-dev', pauseReasons: [], phase: 'Progressing', canary: { ...canaryState().canary!, stepIndex: 0 } }), { key: 'k-dev', env: 'dev' }));
-    const { text } = buildDigest({ catalog: catalogFrom(CONFIG), data: d, now: NOW, permalink });
+    const { text } = await digestOf(d);
     expect(text).toContain('🛑 aborted: Rollout aborted update to revision 2: Step-based analysis phase failed: boom');
     expect(text).toContain('🔄 in progress (step 1/4 (setWeight: 20) · weight 20%)');
   });
@@ -66,7 +74,7 @@ describe('DigestJob', () => {
     const clock = new ManualClock(NOW);
     const store = memoryStore(data());
     let kicks = 0;
-    const job = new DigestJob({ catalog: catalogFrom(CONFIG), store, clock, channel: 'C0DEPLOYS', permalink, onChange: () => kicks++ });
+    const job = new DigestJob({ catalog: catalogFrom(CONFIG), stores: createDocumentStores(store), clock, channel: 'C0DEPLOYS', permalink, onChange: () => kicks++ });
     expect(await job.run(NOW)).toBe(true);
     expect(await job.run(NOW)).toBe(false);
     const [entry] = store.data.outbox;

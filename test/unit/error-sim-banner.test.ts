@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { errorSimBanner } from '../../src/core/error-simulation/error-sim-banner.js';
-import { cardExtras } from '../../src/core/rollout-threads/card-extras.js';
-import { renderCard } from '../../src/core/rollout-threads/render-card.js';
-import { emptyStoreData } from '../../src/core/store-data.js';
-import { canaryState, catalogFrom, makeCurrent, threadOf } from '../support/state-builders.js';
+import { createDocumentStores } from '../../src/adapters/store/document-stores.js';
+import { readErrorSimBanner } from '../../src/core/error-simulation/read-error-sim-banner.js';
+import { createCardRenderer } from '../../src/core/rollout-threads/create-card-renderer.js';
+import { emptyStoreData, type StoreData, type ThreadRecord } from '../../src/core/store-data.js';
+import { canaryState, catalogFrom, makeCurrent, memoryStore, threadOf } from '../support/state-builders.js';
 
 const SINCE = Date.UTC(2026, 10, 22, 9, 0, 0);
 
@@ -14,22 +14,27 @@ function setup() {
   return { data, thread };
 }
 
+/** The banner of `thread`'s card, read from the document `data` through the store ports. */
+function errorSimBanner(thread: ThreadRecord, data: StoreData) {
+  return readErrorSimBanner(createDocumentStores(memoryStore(data)), thread);
+}
+
 describe('errorSimBanner', () => {
-  it('says since when, by whom and when errors switch off', () => {
+  it('says since when, by whom and when errors switch off', async () => {
     const { data, thread } = setup();
-    expect(errorSimBanner(thread, data)).toBe(
+    expect(await errorSimBanner(thread, data)).toBe(
       '🧪 *Errors ON*: the app fails on purpose since <!date^1795338000^{time}|09:00 UTC> (by <@U0LEAD>) · switching off at <!date^1795338900^{time}|09:15 UTC>, or `/errors off qa`',
     );
   });
 
-  it('is absent when errors are off, and on threads that are not the current one', () => {
+  it('is absent when errors are off, and on threads that are not the current one', async () => {
     const { data, thread } = setup();
-    expect(errorSimBanner(threadOf(canaryState(), { key: 'older' }), data)).toBeUndefined();
+    expect(await errorSimBanner(threadOf(canaryState(), { key: 'older' }), data)).toBeUndefined();
     data.errorSims = {};
-    expect(errorSimBanner(thread, data)).toBeUndefined();
+    expect(await errorSimBanner(thread, data)).toBeUndefined();
   });
 
-  it('tops the card when passed to cardExtras', () => {
+  it('tops the card when given to the card renderer', async () => {
     const { data, thread } = setup();
     const catalog = catalogFrom(`
 apps:
@@ -39,7 +44,8 @@ apps:
     environments:
       - { name: qa, namespace: voting01-qa, rollout: vote, slackChannel: C0QA }
 `);
-    const card = renderCard(thread, catalog.target('voting01', 'qa'), cardExtras(thread, { data, catalog, permalink: () => '', banner: errorSimBanner(thread, data) }));
+    const stores = createDocumentStores(memoryStore(data));
+    const card = await createCardRenderer({ stores, catalog, permalink: () => '', banner: (t) => readErrorSimBanner(stores, t) })(thread);
     expect(JSON.stringify(card.blocks![0])).toContain('Errors ON');
   });
 });

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ServiceError, type ErrorSimulator } from '../../src/core/ports.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { ErrorSimulationService } from '../../src/core/error-simulation/error-simulation-service.js';
+import { createDocumentStores } from '../../src/adapters/store/document-stores.js';
+import { ThreadKernel } from '../../src/core/threads/thread-kernel.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { canaryState, catalogFrom, makeCurrent, memoryStore, threadOf } from '../support/state-builders.js';
 
@@ -46,8 +48,11 @@ function setup(store = memoryStore()) {
   const endpoint = new FakeEndpoint();
   const catalog = catalogFrom(CONFIG);
   if (!Object.keys(store.data.threads).length) makeCurrent(store.data, threadOf(canaryState()));
-  const replies: string[] = [];
-  const service = new ErrorSimulationService({ catalog, store, clock, log: silentLogger, simulator: endpoint, reply: (_t, _k, text) => replies.push(text), onChange: () => {}, permalink: () => 'https://slack.example/x' });
+  /** The replies queued in the outbox, in order. */
+  const replies = () => store.data.outbox.filter((e) => e.kind === 'reply').map((e) => e.text);
+  const stores = createDocumentStores(store);
+  const kernel = new ThreadKernel({ stores, clock, onChange: () => {} });
+  const service = new ErrorSimulationService({ catalog, stores, kernel, clock, log: silentLogger, simulator: endpoint, onChange: () => {}, permalink: () => 'https://slack.example/x' });
   const target = catalog.target('voting01', 'qa')!;
   const lead = { by: 'U0LEAD', source: 'slack' as const, why: 'command' as const };
   return { clock, endpoint, store, replies, service, target, lead };
@@ -63,7 +68,7 @@ describe('ErrorSimulationService', () => {
     await clock.advance(1);
     expect(endpoint.enabled).toBe(false);
     expect(endpoint.calls).toEqual(['GET', 'POST', 'GET', 'GET', 'POST', 'GET']);
-    expect(replies.at(-1)).toContain('switched *off* by themselves');
+    expect(replies().at(-1)).toContain('switched *off* by themselves');
     expect(store.data.errorSims).toEqual({});
   });
 
@@ -73,7 +78,7 @@ describe('ErrorSimulationService', () => {
     await first.service.stop();
     const again = setup(first.store);
     again.endpoint.enabled = true;
-    again.service.resume();
+    await again.service.resume();
     await again.clock.advance(16 * MIN);
     expect(again.endpoint.calls).toEqual(['GET', 'POST', 'GET']);
     expect(again.endpoint.enabled).toBe(false);
@@ -86,13 +91,13 @@ describe('ErrorSimulationService', () => {
     await clock.advance(15 * MIN);
     await clock.advance(30_000);
     await clock.advance(30_000);
-    expect(replies.filter((r) => r.includes('should have switched off'))).toHaveLength(1);
+    expect(replies().filter((r) => r.includes('should have switched off'))).toHaveLength(1);
     expect(store.data.errorSims?.['voting01/qa']?.offError).toContain('ECONNREFUSED');
     endpoint.down = false;
     await clock.advance(30_000);
     expect(endpoint.enabled).toBe(false);
     expect(store.data.errorSims).toEqual({});
-    expect(replies.at(-1)).toContain('switched *off* by themselves');
+    expect(replies().at(-1)).toContain('switched *off* by themselves');
   });
 
   it('toggles once when two people ask for errors on at the same moment', async () => {

@@ -1,13 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { OutboxDispatcher } from '../../src/core/delivery/outbox-dispatcher.js';
 import { RateLimitedError, ServiceError, type StateStore } from '../../src/core/ports.js';
-import { emptyStoreData, type StoreData, type ThreadRecord } from '../../src/core/store-data.js';
-import { enqueue } from '../../src/core/rollout-threads/rollout-observer.js';
+import { emptyStoreData, type OutboxEntry, type StoreData, type ThreadRecord } from '../../src/core/store-data.js';
+import { createDocumentStores } from '../../src/adapters/store/document-stores.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { MemoryChat } from '../support/memory-chat.js';
 
 function memoryStore(data: StoreData = emptyStoreData()): StateStore & { flushes: number } {
   return { data, flushes: 0, async flush() { this.flushes++; } };
+}
+
+/** Queues an entry in the store document, as the outbox port does. */
+function enqueue(data: StoreData, entry: Omit<OutboxEntry, 'seq' | 'attempts'>): void {
+  data.outbox.push({ ...entry, seq: data.seq++, attempts: 0 });
 }
 
 function thread(data: StoreData, key: string, channel = 'C1', now = 0): ThreadRecord {
@@ -25,7 +30,7 @@ function setup(pacing = {}) {
   const clock = new ManualClock(0);
   const store = memoryStore();
   const chat = new MemoryChat(() => clock.now());
-  const d = new OutboxDispatcher({ chat, store, clock, log: silent, renderCard: (t) => ({ text: `card ${t.key} v${t.cardVersion}` }), pacing });
+  const d = new OutboxDispatcher({ chat, stores: createDocumentStores(store), clock, log: silent, renderCard: (t) => ({ text: `card ${t.key} v${t.cardVersion}` }), pacing });
   return { clock, store, chat, d, data: store.data };
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { pruneStore } from '../../src/core/retention/prune-store.js';
+import { createDocumentStores } from '../../src/adapters/store/document-stores.js';
 import { emptyStoreData, type StoreData } from '../../src/core/store-data.js';
-import { canaryState, threadOf } from '../support/state-builders.js';
+import { canaryState, memoryStore, threadOf } from '../support/state-builders.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 10, 22);
@@ -28,16 +28,21 @@ function store(): StoreData {
   return d;
 }
 
-describe('pruneStore', () => {
-  it('prunes old threads, but never a current one, one with pending messages or a running drill', () => {
+/** Prunes the document `d` through the store port. */
+function pruneStore(d: StoreData, o: { now: number; days: number }) {
+  return createDocumentStores(memoryStore(d)).prune(o);
+}
+
+describe('Stores.prune (document store)', () => {
+  it('prunes old threads, but never a current one, one with pending messages or a running drill', async () => {
     const d = store();
-    pruneStore(d, { now: NOW, days: 90 });
+    await pruneStore(d, { now: NOW, days: 90 });
     expect(Object.keys(d.threads).sort()).toEqual(['current', 'drilled', 'outboxed', 'recent', 'with-commit']);
   });
 
-  it('prunes old audit entries, commits no kept thread points at, dedupe marks and orphan reminder marks', () => {
+  it('prunes old audit entries, commits no kept thread points at, dedupe marks and orphan reminder marks', async () => {
     const d = store();
-    const counts = pruneStore(d, { now: NOW, days: 90 });
+    const counts = await pruneStore(d, { now: NOW, days: 90 });
     expect(d.audit).toHaveLength(1);
     expect(Object.keys(d.commits).sort()).toEqual(['keepme', 'newsha']);
     expect(Object.keys(d.seen)).toEqual(['new']);
@@ -45,9 +50,9 @@ describe('pruneStore', () => {
     expect(counts).toMatchObject({ threads: 1, audit: 1, commits: 1, seen: 1 });
   });
 
-  it('keeps everything younger than the retention', () => {
+  it('keeps everything younger than the retention', async () => {
     const d = store();
-    pruneStore(d, { now: NOW, days: 365 });
+    await pruneStore(d, { now: NOW, days: 365 });
     expect(Object.keys(d.threads)).toHaveLength(6);
     expect(d.audit).toHaveLength(2);
   });

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { createDocumentStores } from '../../src/adapters/store/document-stores.js';
+import type { StateStore } from '../../src/core/ports.js';
 import { ReminderService } from '../../src/core/reminders/reminder-service.js';
+import { ThreadKernel } from '../../src/core/threads/thread-kernel.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { canaryState, catalogFrom, makeCurrent, memoryStore, threadOf } from '../support/state-builders.js';
 
@@ -13,12 +16,19 @@ apps:
 `;
 const MIN = 60_000;
 
+/** A reminder service over the store's ports, as the composition root builds it. */
+function serviceOver(store: StateStore, clock: ManualClock): ReminderService {
+  const stores = createDocumentStores(store);
+  return new ReminderService({ catalog: catalogFrom(CONFIG), stores, kernel: new ThreadKernel({ stores, clock, onChange: () => {} }), clock, afterMs: 30 * MIN });
+}
+
 function setup() {
   const clock = new ManualClock();
   const store = memoryStore();
-  const replies: Array<{ key: string; text: string }> = [];
+  /** The replies queued in the outbox, by key. */
+  const replies = () => store.data.outbox.filter((e) => e.kind === 'reply').map((e) => ({ key: e.id.slice(e.threadKey.length + 1), text: e.text }));
   const thread = makeCurrent(store.data, threadOf(canaryState({ pausedSince: new Date(clock.now()).toISOString() })));
-  const service = new ReminderService({ catalog: catalogFrom(CONFIG), store, clock, afterMs: 30 * MIN, reply: (_t, key, text) => replies.push({ key, text }), onChange: () => {} });
+  const service = serviceOver(store, clock);
   return { clock, store, replies, service, thread };
 }
 
@@ -27,21 +37,21 @@ describe('ReminderService', () => {
     const { clock, replies, service } = setup();
     await clock.advance(31 * MIN);
     expect(await service.sweep()).toBe(1);
-    expect(replies).toHaveLength(1);
-    expect(replies[0]!.text).toBe('⏰ Reminder: voting01 qa has been waiting for promotion for 31m. To continue: `/promote qa` · to stop: `/rollout abort qa` · approvers: <@U0LEAD>.');
+    expect(replies()).toHaveLength(1);
+    expect(replies()[0]!.text).toBe('⏰ Reminder: voting01 qa has been waiting for promotion for 31m. To continue: `/promote qa` · to stop: `/rollout abort qa` · approvers: <@U0LEAD>.');
   });
 
   it('keeps its marks in the store, so a new service (a restart) does not repeat a reminder', async () => {
     const { clock, store, replies, service } = setup();
     await clock.advance(31 * MIN);
     await service.sweep();
-    const again = new ReminderService({ catalog: catalogFrom(CONFIG), store, clock, afterMs: 30 * MIN, reply: (_t, key, text) => replies.push({ key, text }), onChange: () => {} });
+    const again = serviceOver(store, clock);
     expect(await again.sweep()).toBe(0);
     await clock.advance(90 * MIN);
     expect(await again.sweep()).toBe(1);
     await clock.advance(24 * 60 * MIN);
     expect(await again.sweep()).toBe(0);
-    expect(replies.map((r) => r.text.split(':')[0])).toEqual(['⏰ Reminder', '⏰ Last reminder']);
+    expect(replies().map((r) => r.text.split(':')[0])).toEqual(['⏰ Reminder', '⏰ Last reminder']);
     expect(store.data.reminders?.[Object.keys(store.data.threads)[0]!]?.sent).toBe(2);
   });
 });

@@ -1,7 +1,8 @@
 import type { ApplicationFunction } from 'probot';
 import type { Catalog } from '../../core/catalog.js';
 import type { Logger } from '../../core/logger.js';
-import type { Clock, StateStore } from '../../core/ports.js';
+import type { Clock } from '../../core/ports.js';
+import type { Stores } from '../../core/store-ports.js';
 import type { CommitTracker } from '../../core/commits/commit-tracker.js';
 import { CommentCommands } from '../../core/github-comments/comment-commands.js';
 import { commentCommandLines } from './comment-command-lines.js';
@@ -9,7 +10,8 @@ import { IssueCommentWebhookPayload, PushWebhookPayload, readWebhookPayload } fr
 
 export interface GithubAppDeps {
   catalog: Catalog;
-  store: StateStore;
+  /** Deliveries handled (claimed once, durably) and the installation id per repo. */
+  stores: Pick<Stores, 'claims' | 'installations'>;
   clock: Clock;
   log: Logger;
   commits: CommitTracker;
@@ -26,38 +28,34 @@ export interface GithubAppDeps {
  */
 export function githubAppFn(deps: GithubAppDeps): ApplicationFunction {
   return (app) => {
-    /** Claims a delivery in memory at once (so a concurrent duplicate is caught); the caller decides when it must be on disk. */
-    const claim = (id: string, event: string): boolean => {
-      const key = `gh:${id}`;
-      if (deps.store.data.seen[key]) {
-        deps.count?.(event, 'duplicate');
-        deps.log.info({ delivery: id, event }, 'webhook delivery already handled, ignored');
-        return false;
-      }
-      deps.store.data.seen[key] = deps.clock.now();
-      return true;
+    /** Claims a delivery, durably once it resolves: true for exactly one of any number of concurrent duplicates. */
+    const claim = async (id: string, event: string): Promise<boolean> => {
+      if (await deps.stores.claims.claim(`gh:${id}`, deps.clock.now())) return true;
+      deps.count?.(event, 'duplicate');
+      deps.log.info({ delivery: id, event }, 'webhook delivery already handled, ignored');
+      return false;
     };
     // Pushes are idempotent (commits keyed by sha), so their delivery ids need no disk: a bounded memory is enough.
     const recentPushes = new Set<string>();
-    const claimPush = (id: string): boolean => {
-      if (recentPushes.has(id) || deps.store.data.seen[`gh:${id}`]) {
-        deps.count?.('push', 'duplicate');
-        return false;
-      }
+    const claimPush = async (id: string): Promise<boolean> => {
+      // Taken in memory before the await, so a concurrent duplicate is caught too.
+      const fresh = !recentPushes.has(id);
       recentPushes.add(id);
       if (recentPushes.size > 10_000) recentPushes.delete(recentPushes.values().next().value!);
-      return true;
+      if (fresh && !(await deps.stores.claims.seen(`gh:${id}`))) return true;
+      deps.count?.('push', 'duplicate');
+      return false;
     };
-    const remember = (repo: string, installation: { id: number } | undefined) => {
-      if (installation?.id) deps.store.data.installations[repo.toLowerCase()] = installation.id;
+    const remember = async (repo: string, installation: { id: number } | undefined) => {
+      if (installation?.id) await deps.stores.installations.set(repo.toLowerCase(), installation.id);
     };
 
     app.on('push', async (ctx) => {
       const p = readWebhookPayload(PushWebhookPayload, ctx.payload);
       const repo = p.repository.full_name;
       if (deps.catalog.appsForRepo(repo).length === 0) return deps.count?.('push', 'ignored');
-      if (!claimPush(ctx.id)) return;
-      remember(repo, p.installation ?? undefined);
+      if (!(await claimPush(ctx.id))) return;
+      await remember(repo, p.installation ?? undefined);
       // Recording commits is idempotent (keyed by sha), so GitHub gets its answer without waiting for the disk.
       const work = deps.commits.recordPush({
         repo,
@@ -79,18 +77,24 @@ export function githubAppFn(deps: GithubAppDeps): ApplicationFunction {
       const user = p.comment.user;
       const isBot = user?.type === 'Bot' || (user?.login ?? '').endsWith('[bot]') || p.sender?.type === 'Bot';
       if (isBot) return deps.count?.('issue_comment', 'ignored');
-      if (!claim(ctx.id, 'issue_comment')) return;
-      // A comment is acted on once, whatever delivery carries it: a replay of its signed bytes under a new delivery
-      // id is caught here. The edit time is part of the key, so an edited comment would count as a new command.
-      if (!claim(`comment:${p.comment.id}:${p.comment.updated_at}`, 'issue_comment')) return;
-      remember(repo, p.installation ?? undefined);
+      const failed = (err: unknown) => deps.comments.failed({ deliveryId: ctx.id, repo, issueNumber: p.issue.number, commentId: p.comment.id, user: user?.login ?? 'unknown', lines }, err);
+      // The claims are on disk before anything is done, so a redelivery after a crash is still caught. A comment is
+      // acted on once, whatever delivery carries it: a replay of its signed bytes under a new delivery id is caught by
+      // the second claim. The edit time is part of its key, so an edited comment would count as a new command.
+      try {
+        if (!(await claim(ctx.id, 'issue_comment'))) return;
+        if (!(await claim(`comment:${p.comment.id}:${p.comment.updated_at}`, 'issue_comment'))) return;
+        await remember(repo, p.installation ?? undefined);
+      } catch (err) {
+        // The store could not take the claim: the commenter is told the command failed (and the log says why).
+        deps.track(failed(err));
+        return;
+      }
       deps.count?.('issue_comment', 'ok');
       // Answer GitHub now; the command (ECR checks, patches, comments) runs after the response.
       deps.track(
-        // The claims reach the disk before anything is done, so a redelivery after a crash is still caught.
-        deps.store
-          .flush()
-          .then(() => deps.comments.handle({
+        deps.comments
+          .handle({
             deliveryId: ctx.id,
             repo,
             issueNumber: p.issue.number,
@@ -102,9 +106,9 @@ export function githubAppFn(deps: GithubAppDeps): ApplicationFunction {
             lines,
             tooLong,
             createdAt: Date.parse(p.comment.created_at),
-          }))
+          })
           // Whatever failed, the commenter gets an answer (and the log says what it was).
-          .catch((err: unknown) => deps.comments.failed({ deliveryId: ctx.id, repo, issueNumber: p.issue.number, commentId: p.comment.id, user: user?.login ?? 'unknown', lines }, err)),
+          .catch(failed),
       );
     });
   };

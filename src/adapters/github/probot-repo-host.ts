@@ -1,5 +1,6 @@
 import type { Probot } from 'probot';
-import type { RepoHost, RepoPermission, StateStore } from '../../core/ports.js';
+import type { CommitState, DeploymentState, RepoHost, RepoPermission } from '../../core/ports.js';
+import type { KeyedStore } from '../../core/store-ports.js';
 import { ServiceError } from '../../core/ports.js';
 import type { CommitRecord } from '../../core/store-data.js';
 
@@ -7,22 +8,23 @@ type Octo = Awaited<ReturnType<Probot['auth']>>;
 
 /** GitHub through Probot's Octokit, authenticated as the app's installation on each repo. */
 export class ProbotRepoHost implements RepoHost {
-  constructor(private readonly probot: Probot, private readonly store: StateStore) {}
+  /** `installations`: the installation id per repo (lower case), as webhooks told it or GitHub answered. */
+  constructor(private readonly probot: Probot, private readonly installations: KeyedStore<number>) {}
 
   /** An installation client for a repo; learns the installation id from GitHub when no webhook told it yet. */
   private async octokit(repo: string): Promise<Octo> {
     const key = repo.toLowerCase();
-    let id = this.store.data.installations[key];
+    let id = await this.installations.get(key);
     if (!id) {
       const [owner, name] = split(repo);
       try {
         const app = await this.probot.auth();
         const { data } = await app.rest.apps.getRepoInstallation({ owner, repo: name });
         id = data.id;
-        this.store.data.installations[key] = id;
       } catch (err) {
         throw wrap(err, `the GitHub App is not installed on ${repo} (or APP_ID/PRIVATE_KEY are wrong)`);
       }
+      await this.installations.set(key, id);
     }
     return this.probot.auth(id);
   }
@@ -97,6 +99,57 @@ export class ProbotRepoHost implements RepoHost {
     const gh = await this.octokit(o.repo);
     await gh.rest.actions.createWorkflowDispatch({ owner, repo: name, workflow_id: o.workflow, ref: o.ref, inputs: o.inputs }).catch((err: unknown) => {
       throw wrap(err, `cannot dispatch ${o.workflow} on ${o.repo}`);
+    });
+  }
+
+  async createDeployment(o: { repo: string; sha: string; environment: string; description: string; payload: Record<string, string> }): Promise<{ id: number }> {
+    const [owner, name] = split(o.repo);
+    const gh = await this.octokit(o.repo);
+    try {
+      const { data, status } = await gh.rest.repos.createDeployment({
+        owner, repo: name, ref: o.sha, environment: o.environment, description: o.description, payload: o.payload,
+        auto_merge: false, required_contexts: [], transient_environment: false,
+      });
+      // 202 is GitHub's answer to an auto-merge it ran instead; with auto_merge false it means no deployment was made.
+      if (status !== 201 || !('id' in data)) throw new Error(`GitHub answered ${status} without a deployment`);
+      return { id: data.id };
+    } catch (err) {
+      throw wrap(err, `cannot create a deployment of ${o.sha.slice(0, 7)} to ${o.environment} on ${o.repo} (the GitHub App needs the permission "Deployments: write")`);
+    }
+  }
+
+  async findDeployment(o: { repo: string; sha: string; environment: string; threadKey: string }): Promise<{ id: number } | undefined> {
+    const [owner, name] = split(o.repo);
+    const gh = await this.octokit(o.repo);
+    try {
+      const { data } = await gh.rest.repos.listDeployments({ owner, repo: name, sha: o.sha, environment: o.environment, per_page: 100 });
+      const found = data.find((d) => (d.payload as { threadKey?: unknown } | null)?.threadKey === o.threadKey);
+      return found ? { id: found.id } : undefined;
+    } catch (err) {
+      throw wrap(err, `cannot list deployments of ${o.sha.slice(0, 7)} on ${o.repo}`);
+    }
+  }
+
+  async createDeploymentStatus(o: { repo: string; deploymentId: number; state: DeploymentState; description: string; environmentUrl?: string; logUrl?: string }): Promise<void> {
+    const [owner, name] = split(o.repo);
+    const gh = await this.octokit(o.repo);
+    await gh.rest.repos.createDeploymentStatus({
+      owner, repo: name, deployment_id: o.deploymentId, state: o.state, description: o.description,
+      ...(o.environmentUrl ? { environment_url: o.environmentUrl } : {}),
+      ...(o.logUrl ? { log_url: o.logUrl } : {}),
+    }).catch((err: unknown) => {
+      throw wrap(err, `cannot post the ${o.state} status of deployment ${o.deploymentId} on ${o.repo} (the GitHub App needs the permission "Deployments: write")`);
+    });
+  }
+
+  async createCommitStatus(o: { repo: string; sha: string; context: string; state: CommitState; description: string; targetUrl?: string }): Promise<void> {
+    const [owner, name] = split(o.repo);
+    const gh = await this.octokit(o.repo);
+    await gh.rest.repos.createCommitStatus({
+      owner, repo: name, sha: o.sha, context: o.context, state: o.state, description: o.description,
+      ...(o.targetUrl ? { target_url: o.targetUrl } : {}),
+    }).catch((err: unknown) => {
+      throw wrap(err, `cannot set the commit status ${o.context} of ${o.sha.slice(0, 7)} on ${o.repo} (the GitHub App needs the permission "Commit statuses: write")`);
     });
   }
 }

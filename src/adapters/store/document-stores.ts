@@ -1,5 +1,6 @@
 import type { StateStore } from '../../core/ports.js';
 import type { KeyedStore, Stores } from '../../core/store-ports.js';
+import { pruneStoreData } from './prune-store-data.js';
 import type { Confirmation, EnvRecord, StoreData, ThreadRecord } from '../../core/store-data.js';
 
 /**
@@ -36,8 +37,52 @@ export function createDocumentStores(store: StateStore): Stores {
         t.actions.push(action);
         t.cardVersion++;
       },
+      trackWaiting: async (key, { waiting, now }) => {
+        const t = data().threads[key];
+        if (!t) return;
+        if (waiting && t.waitingSince === undefined) t.waitingSince = now;
+        if (!waiting && t.waitingSince !== undefined) {
+          t.waitedMs = (t.waitedMs ?? 0) + (now - t.waitingSince);
+          t.waitingSince = undefined;
+        }
+      },
+      markOnce: async (key, mark) => {
+        const t = data().threads[key];
+        if (!t || t[mark]) return false;
+        t[mark] = true;
+        return true;
+      },
       bumpCardsWithTag: async ({ app, tag, exceptKey }) => {
         for (const t of threadsOf()) if (t.key !== exceptKey && t.app === app && t.tag === tag) t.cardVersion++;
+      },
+      byKeys: async (keys) => {
+        const found: Record<string, ThreadRecord> = {};
+        for (const key of keys) if (data().threads[key]) found[key] = data().threads[key]!;
+        return found;
+      },
+      observed: async (key, o) => {
+        const t = data().threads[key];
+        if (!t) return;
+        Object.assign(t, o.set);
+        if (o.bumpCard) t.cardVersion++;
+      },
+      markCardSent: async (key, version) => {
+        const t = data().threads[key];
+        if (t && t.cardSent < version) t.cardSent = version;
+      },
+      bumpCard: async (key) => {
+        const t = data().threads[key];
+        if (t) t.cardVersion++;
+      },
+      unpaired: async () => threadsOf().filter((t) => !t.commitSha && t.tag),
+      setCommit: async (key, o) => {
+        const t = data().threads[key];
+        if (!t) return false;
+        if (o.lookedUp) t.commitLookedUp = true;
+        if (!o.sha || t.commitSha) return false;
+        t.commitSha = o.sha;
+        t.cardVersion++;
+        return true;
       },
     },
     envs: {
@@ -74,6 +119,15 @@ export function createDocumentStores(store: StateStore): Stores {
         data().outbox = data().outbox.filter((e) => !set.has(e.id));
       },
       depth: async () => data().outbox.length,
+      delivered: async ({ ids, root }) => {
+        const set = new Set(ids);
+        data().outbox = data().outbox.filter((e) => !set.has(e.id));
+        const t = root ? data().threads[root.threadKey] : undefined;
+        if (root && t) {
+          t.rootTs = root.ts;
+          t.cardSent = root.cardSent;
+        }
+      },
     },
     confirmations: {
       get: async (id) => data().confirmations[id],
@@ -93,6 +147,14 @@ export function createDocumentStores(store: StateStore): Stores {
         const c: Confirmation | undefined = data().confirmations[id];
         if (!c || c.status !== 'pending') return false;
         c.status = 'done';
+        c.doneBy = by;
+        c.doneAt = at;
+        return true;
+      },
+      cancel: async (id, by, at) => {
+        const c: Confirmation | undefined = data().confirmations[id];
+        if (!c || c.status !== 'pending') return false;
+        c.status = 'cancelled';
         c.doneBy = by;
         c.doneAt = at;
         return true;
@@ -131,13 +193,30 @@ export function createDocumentStores(store: StateStore): Stores {
         const found = Object.values(data().commits).filter((c) => c.sha.startsWith(sha));
         return found.length === 1 ? found[0] : undefined;
       },
+      all: async () => Object.values(data().commits),
     },
     errorSims: keyed(() => (data().errorSims ??= {})),
     drills: keyed(() => (data().drills ??= {})),
     reminders: keyed(() => (data().reminders ??= {})),
     digests: keyed(() => (data().digestsSent ??= {})),
-    dispatches: keyed(() => data().dispatches),
+    dispatches: {
+      ...keyed(() => data().dispatches),
+      claim: async (key, record, since) => {
+        const standing = data().dispatches[key];
+        if (standing && standing.at >= since) return standing;
+        data().dispatches[key] = record;
+        return undefined;
+      },
+      markAnnounced: async (key) => {
+        const rec = data().dispatches[key];
+        if (!rec || rec.announced) return undefined;
+        rec.announced = true;
+        return rec;
+      },
+    },
     installations: keyed(() => data().installations),
+    deployments: keyed(() => (data().deployments ??= {})),
+    prune: async (o) => pruneStoreData(data(), o),
     newId: async (prefix, now) => `${prefix}${now.toString(36)}${data().seq++}`,
     flush: () => store.flush(),
   };

@@ -1,75 +1,104 @@
 import type { EnvTarget } from '../catalog.js';
 import type { Logger } from '../logger.js';
-import type { Clock, RepoHost, StateStore } from '../ports.js';
+import type { Clock, RepoHost } from '../ports.js';
 import { renderChain } from './render-chain.js';
-import type { AuditEntry, ThreadRecord } from '../store-data.js';
-import { isSlackUserId } from '../text/is-slack-user-id.js';
-import type { RolloutObserver } from '../rollout-threads/rollout-observer.js';
+import type { DispatchRecord, ThreadRecord } from '../store-data.js';
+import type { Stores } from '../store-ports.js';
+import type { Actor, ThreadKernel } from '../threads/thread-kernel.js';
 
 export interface DispatchDeps {
-  store: StateStore;
+  stores: Pick<Stores, 'dispatches' | 'flush'>;
+  kernel: ThreadKernel;
   clock: Clock;
   log: Logger;
   /** GitHub; without it nothing can be dispatched (and the thread is told so). */
   repoHost?: RepoHost;
-  observer: RolloutObserver;
-  onChange: () => void;
 }
 
+/** Whether a dispatch of the same tag recorded before stands in the way of this one. */
+export type DispatchClaim =
+  /** Any earlier dispatch of the tag does (the automatic chain dispatches a tag once). */
+  | { kind: 'once' }
+  /** One recorded at or after `since` does (a confirmed request made at `since`). */
+  | { kind: 'since'; since: number }
+  /** None does (an explicit command dispatches again). */
+  | { kind: 'always' };
+
+/** What came of a dispatch: what was said, or `taken` when a dispatch of the tag recorded before stood in the way. */
+export type DispatchOutcome = { kind: 'said'; text: string } | { kind: 'taken'; by: DispatchRecord };
+
 /**
- * Dispatches the environment's deploy workflow for a tag, records it, and says so. Returns what was said. Throws only
- * before anything was dispatched (the record is taken back); after that, a failed store write is logged.
+ * Dispatches the environment's deploy workflow for a tag, records it (the claim decides, in one store call, whether
+ * an earlier dispatch stands in the way) and says so. Throws only before anything was dispatched (the record is taken
+ * back); after that, a failed store write is logged.
  */
-export async function dispatchDeploy(deps: DispatchDeps, o: { target: EnvTarget; tag: string; by: string; thread: ThreadRecord; fromThreadKey?: string; digest?: string }): Promise<string> {
-  const { target, tag, by, thread } = o;
+export async function dispatchDeploy(
+  deps: DispatchDeps,
+  o: { target: EnvTarget; tag: string; actor: Actor; thread: ThreadRecord; fromThreadKey?: string; digest?: string; claim: DispatchClaim },
+): Promise<DispatchOutcome> {
+  const { target, tag, thread, actor } = o;
+  const { stores, kernel } = deps;
+  const by = actor.who;
   const deploy = target.env.deploy!;
   const now = deps.clock.now();
   if (!deps.repoHost) {
     const text = renderChain({ kind: 'no-github', workflow: deploy.workflow });
-    deps.observer.reply(thread, `dispatch-fail:${target.key}:${tag}:${now}`, text, 'high', { broadcast: true });
-    await deps.store.flush();
-    deps.onChange();
-    return text;
+    await kernel.reply(thread, `dispatch-fail:${target.key}:${tag}:${now}`, text, 'high', { broadcast: true });
+    await kernel.commit();
+    return { kind: 'said', text };
   }
   const key = `${target.app.name}/${target.env.name}/${tag}`;
-  const { data } = deps.store;
-  data.dispatches[key] = { app: target.app.name, env: target.env.name, tag, workflow: deploy.workflow, at: now, by, fromThreadKey: o.fromThreadKey ?? thread.key };
-  const audit: AuditEntry = { at: now, who: by, source: by === 'chain' ? 'schedule' : isSlackUserId(by) ? 'slack' : 'github', action: 'deploy', app: target.app.name, env: target.env.name, tag, digest: o.digest, result: 'dispatching', threadKey: thread.key };
-  data.audit.push(audit);
+  const record: DispatchRecord = { app: target.app.name, env: target.env.name, tag, workflow: deploy.workflow, at: now, by, fromThreadKey: o.fromThreadKey ?? thread.key };
+  const standing = await claimDispatch(stores.dispatches, { key, record, claim: o.claim });
+  if (standing) return { kind: 'taken', by: standing };
   try {
-    await deps.store.flush();
+    await stores.flush();
   } catch (err) {
     // Not on disk, so not dispatched: a restart must not find a dispatch that never happened.
-    delete data.dispatches[key];
-    data.audit.splice(data.audit.indexOf(audit), 1);
+    await stores.dispatches.delete(key);
     throw err;
   }
+  await kernel.record({ target, actor, action: 'deploy', result: 'dispatching', thread, tag, ...(o.digest !== undefined ? { digest: o.digest } : {}) });
   let failed: Error | undefined;
   try {
     await deps.repoHost.dispatchWorkflow({ repo: target.app.repo, workflow: deploy.workflow, ref: deploy.ref, inputs: { environment: target.env.name, image_tag: tag } });
   } catch (err) {
     failed = err as Error;
-    delete data.dispatches[key];
+    await stores.dispatches.delete(key);
     deps.log.error({ err, app: target.app.name, env: target.env.name, tag }, 'deploy dispatch failed');
   }
   if (failed) {
     const text = renderChain({ kind: 'dispatch-failed', workflow: deploy.workflow, env: target.env.name, error: failed.message });
-    deps.observer.reply(thread, `dispatch-fail:${key}:${deps.clock.now()}`, text, 'high', { broadcast: true });
+    await kernel.reply(thread, `dispatch-fail:${key}:${deps.clock.now()}`, text, 'high', { broadcast: true });
     await commitAfterDispatch(deps, key);
-    return text;
+    return { kind: 'said', text };
   }
   const text = renderChain({ kind: 'dispatched', workflow: deploy.workflow, tag, env: target.env.name, by, channel: target.env.slackChannel, here: target.env.slackChannel === thread.channel });
-  deps.observer.reply(thread, `dispatch:${key}`, text, 'high');
+  await kernel.reply(thread, `dispatch:${key}`, text, 'high');
   await commitAfterDispatch(deps, key);
-  return text;
+  return { kind: 'said', text };
+}
+
+/** Records the dispatch unless an earlier one stands in the way (one store call); returns the one that does. */
+async function claimDispatch(dispatches: Stores['dispatches'], o: { key: string; record: DispatchRecord; claim: DispatchClaim }): Promise<DispatchRecord | undefined> {
+  switch (o.claim.kind) {
+    case 'always':
+      await dispatches.set(o.key, o.record);
+      return undefined;
+    case 'once':
+      if (await dispatches.setIfAbsent(o.key, o.record)) return undefined;
+      return (await dispatches.get(o.key)) ?? o.record;
+    case 'since':
+      return dispatches.claim(o.key, o.record, o.claim.since);
+  }
 }
 
 /** Once the workflow was asked to run (or refused it), the outcome is in memory: a failed write is logged, not thrown. */
 async function commitAfterDispatch(deps: DispatchDeps, key: string): Promise<void> {
   try {
-    await deps.store.flush();
+    await deps.kernel.commit();
   } catch (err) {
     deps.log.error({ err, dispatch: key, fix: 'check that DATA_DIR is writable; the record is written with the next store write' }, 'store write after a dispatch failed');
+    deps.kernel.wake();
   }
-  deps.onChange();
 }

@@ -1,32 +1,32 @@
 import type { Catalog, EnvTarget } from '../catalog.js';
-import type { CommandContext, CommandReply } from '../commands/command-service.js';
-import { describeProof } from '../deploys/describe-proof.js';
-import { formatDuration } from '../text/duration.js';
+import type { CommandContext, CommandReply } from '../commands/command-types.js';
+import { proveTag } from '../deploys/prove-tag.js';
 import type { Logger } from '../logger.js';
-import type { Clock, ImageRegistry, RepoHost, StateStore, Timer } from '../ports.js';
+import type { Clock, ImageRegistry, RepoHost, Timer } from '../ports.js';
 import { describePhase, describeProgress, waitsForPromotion } from '../rollout/describe-state.js';
 import { renderChain } from './render-chain.js';
 import { renderOfferFacts } from './render-offer-facts.js';
 import type { RolloutState } from '../rollout/rollout-state.js';
 import type { Confirmation, ThreadRecord } from '../store-data.js';
+import type { Stores } from '../store-ports.js';
+import type { ThreadKernel } from '../threads/thread-kernel.js';
+import type { DeployOffers } from '../promotion/deploy-offers.js';
 import { approverList, isApprover } from '../policy/approvers.js';
 import { renderDeployOffer } from './render-deploy-offer.js';
-import type { RolloutObserver } from '../rollout-threads/rollout-observer.js';
-import { dispatchDeploy } from './dispatch-deploy.js';
+import { dispatchDeploy, type DispatchClaim, type DispatchOutcome } from './dispatch-deploy.js';
 import { openConfirmation } from '../promotion/open-confirmation.js';
 import { timeoutFor } from './plan-timeout.js';
 import { requestLineOf } from '../promotion/request-line-of.js';
 
 export interface PromotionChainDeps {
   catalog: Catalog;
-  store: StateStore;
+  stores: Stores;
+  kernel: ThreadKernel;
   clock: Clock;
   log: Logger;
   registry: ImageRegistry;
   /** GitHub; without it no deploy can be dispatched. */
   repoHost?: RepoHost;
-  observer: RolloutObserver;
-  onChange: () => void;
   permalink: (channel: string, ts: string) => string;
   /** How often timeouts are checked (default 15 s). */
   sweepMs?: number;
@@ -41,7 +41,7 @@ export interface PromotionChainDeps {
  *   aborted one, never skipping an environment. Blue-green staging then stops at its preview for a person.
  * - A deploy that takes longer than its environment's timeout gets one warning; waiting for a person does not count.
  */
-export class PromotionChain {
+export class PromotionChain implements DeployOffers {
   private timer: Timer | undefined;
   private stopped = false;
 
@@ -65,19 +65,13 @@ export class PromotionChain {
     });
   }
 
-  /** Observer hook: keeps waiting time, announces arrivals, runs the automatic chain on completion. */
-  onThreadChanged(o: { thread: ThreadRecord; target: EnvTarget; state: RolloutState; events: string[] }): void {
+  /** Observer hook: keeps waiting time, announces arrivals, runs the automatic chain on completion (not awaited). */
+  async onThreadChanged(o: { thread: ThreadRecord; target: EnvTarget; state: RolloutState; events: string[] }): Promise<void> {
     const { thread, target, state, events } = o;
-    const now = this.deps.clock.now();
-    const waiting = waitsForPromotion(state);
-    if (waiting && thread.waitingSince === undefined) thread.waitingSince = now;
-    if (!waiting && thread.waitingSince !== undefined) {
-      thread.waitedMs = (thread.waitedMs ?? 0) + (now - thread.waitingSince);
-      thread.waitingSince = undefined;
-    }
-    if (events.includes('deploy-started') && thread.tag) this.announceArrival(thread, target);
-    if (events.includes('completed') && !state.aborted && !thread.chainHandled) {
-      thread.chainHandled = true;
+    const { threads } = this.deps.stores;
+    await threads.trackWaiting(thread.key, { waiting: waitsForPromotion(state), now: this.deps.clock.now() });
+    if (events.includes('deploy-started') && thread.tag) await this.announceArrival(thread, target);
+    if (events.includes('completed') && !state.aborted && (await threads.markOnce(thread.key, 'chainHandled'))) {
       const next = this.deps.catalog.next(target);
       if (next?.env.deploy?.auto && thread.tag) void this.autoDispatch(thread, target, next, thread.tag);
     }
@@ -88,25 +82,21 @@ export class PromotionChain {
     this.deps.onSweep?.();
     const now = this.deps.clock.now();
     let changed = false;
-    for (const thread of Object.values(this.deps.store.data.threads)) {
-      if (thread.outcome || thread.timeoutWarned || !thread.lastState) continue;
+    for (const thread of await this.deps.stores.threads.open()) {
+      if (thread.timeoutWarned || !thread.lastState) continue;
       const target = this.deps.catalog.target(thread.app, thread.env);
       if (!target) continue;
       const limit = timeoutFor(target, thread.lastState);
       const waited = (thread.waitedMs ?? 0) + (thread.waitingSince !== undefined ? now - thread.waitingSince : 0);
       const active = now - thread.startedAt - waited;
-      if (active <= limit) continue;
-      thread.timeoutWarned = true;
+      if (active <= limit || !(await this.deps.stores.threads.markOnce(thread.key, 'timeoutWarned'))) continue;
       const s = thread.lastState;
       const where = [describeProgress(s), describePhase(s)].filter(Boolean).join(' · ');
       const text = renderChain({ kind: 'timeout', env: target.env.name, activeMs: active, limitMs: limit, where, ...(s.message ? { message: s.message } : {}) });
-      this.deps.observer.reply(thread, 'timeout', text, 'high', { broadcast: true });
+      await this.deps.kernel.reply(thread, 'timeout', text, 'high', { broadcast: true });
       changed = true;
     }
-    if (changed) {
-      await this.deps.store.flush();
-      this.deps.onChange();
-    }
+    if (changed) await this.commit();
   }
 
   /**
@@ -120,7 +110,7 @@ export class PromotionChain {
     const prev = this.deps.catalog.previous(target);
     const name = `${target.app.name} ${target.env.name}`;
     if (!prev) return { text: renderChain({ kind: 'first-env', name }) };
-    const prevThread = this.latestCompleted(prev);
+    const prevThread = await this.latestCompleted(prev);
     if (!prevThread?.tag) return { text: renderChain({ kind: 'nothing-proven', name, prevEnv: prev.env.name }) };
     const tag = prevThread.tag;
     const running = o.current?.images.map((i) => i.tag);
@@ -133,20 +123,19 @@ export class PromotionChain {
       return { text: renderChain({ kind: 'offer-ecr-error', tag, error: (err as Error).message }) };
     }
     if (!image) return { text: renderChain({ kind: 'offer-ecr-missing', tag, repository }) };
-    const proof = describeProof({ target, tag, data: this.deps.store.data, catalog: this.deps.catalog, now: this.deps.clock.now() });
-    const thread = this.homeThread(target) ?? prevThread;
+    const proof = await proveTag(this.deps, { target, tag, now: this.deps.clock.now() });
+    const thread = (await this.deps.kernel.current(target)) ?? prevThread;
     const facts = renderOfferFacts({ tag, repository, digest: image.digest, proof: proof.text, env: target.env.name, running, workflow: deploy.workflow, repo: target.app.repo, ref: deploy.ref });
     if (o.dryRun) {
-      this.deps.observer.reply(thread, `offer-dry:${this.deps.clock.now()}`, renderChain({ kind: 'offer-dry-run', name, tag, facts }), 'normal');
+      await this.deps.kernel.reply(thread, `offer-dry:${this.deps.clock.now()}`, renderChain({ kind: 'offer-dry-run', name, tag, facts }), 'normal');
       await this.commit();
       return { text: renderChain({ kind: 'dry-run-posted', where: this.where(thread) }) };
     }
     if (ctx.source === 'github') {
-      const text = await this.dispatch({ target, tag, by: ctx.user, fromThreadKey: prevThread.key, thread });
+      const text = said(await this.dispatch({ target, tag, actor: { who: ctx.user, source: 'github' }, fromThreadKey: prevThread.key, thread, claim: { kind: 'always' } }));
       return { text: `${facts.join('\n')}\n${text}` };
     }
-    const { confirmation: c, replaced, others } = openConfirmation({
-      data: this.deps.store.data,
+    const { confirmation: c, replaced, others } = await openConfirmation(this.deps.stores, {
       now: this.deps.clock.now(),
       request: {
         threadKey: thread.key,
@@ -178,7 +167,7 @@ export class PromotionChain {
       others: others.map((x) => requestLineOf(x, this.deps.catalog)),
       replacesOwn: replaced.length > 0,
     });
-    this.deps.observer.reply(thread, `cf:${c.id}`, card.text, 'high', { blocks: card.blocks });
+    await this.deps.kernel.reply(thread, `cf:${c.id}`, card.text, 'high', { blocks: card.blocks });
     await this.commit();
     return { text: renderChain({ kind: 'offer-waiting', name, tag, from: prev.env.name, where: this.where(thread) }) };
   }
@@ -186,17 +175,12 @@ export class PromotionChain {
   /** Runs a confirmed deploy offer: the tag checked again, then the workflow dispatched. */
   async confirmDeploy(c: Confirmation, user: string, current: RolloutState | undefined): Promise<void> {
     const target = this.deps.catalog.target(c.app, c.env);
-    const thread = this.deps.store.data.threads[c.threadKey];
+    const thread = await this.deps.kernel.byKey(c.threadKey);
     if (!target || !thread || !c.tag) return;
-    const sent = this.deps.store.data.dispatches[`${target.app.name}/${target.env.name}/${c.tag}`];
-    if (sent && sent.at >= c.requestedAt) {
-      // Another request for the same tag was confirmed after this one was shown: it is done already.
-      this.deps.observer.reply(thread, `deploy-dup:${c.id}`, renderChain({ kind: 'deploy-duplicate', tag: c.tag, env: target.env.name, by: sent.by }), 'normal');
-      await this.commit();
-      return;
-    }
+    const sent = await this.deps.stores.dispatches.get(`${target.app.name}/${target.env.name}/${c.tag}`);
+    if (sent && sent.at >= c.requestedAt) return this.duplicate({ c, thread, by: sent.by });
     if (current?.images.some((i) => i.tag === c.tag)) {
-      this.deps.observer.reply(thread, `deploy-noop:${c.id}`, renderChain({ kind: 'deploy-noop', tag: c.tag, env: target.env.name }), 'normal');
+      await this.deps.kernel.reply(thread, `deploy-noop:${c.id}`, renderChain({ kind: 'deploy-noop', tag: c.tag, env: target.env.name }), 'normal');
       await this.commit();
       return;
     }
@@ -204,29 +188,39 @@ export class PromotionChain {
     try {
       image = await this.deps.registry.describe(target.app.image.ecrRepository, c.tag);
     } catch (err) {
-      this.deps.observer.reply(thread, `deploy-ecr:${c.id}`, renderChain({ kind: 'deploy-ecr-error', tag: c.tag, error: (err as Error).message }), 'high');
+      await this.deps.kernel.reply(thread, `deploy-ecr:${c.id}`, renderChain({ kind: 'deploy-ecr-error', tag: c.tag, error: (err as Error).message }), 'high');
       await this.commit();
       return;
     }
     if (!image || image.digest !== c.digest) {
-      this.deps.observer.reply(thread, `deploy-ecr:${c.id}`, renderChain({ kind: 'deploy-ecr-changed', tag: c.tag, exists: Boolean(image) }), 'high');
+      await this.deps.kernel.reply(thread, `deploy-ecr:${c.id}`, renderChain({ kind: 'deploy-ecr-changed', tag: c.tag, exists: Boolean(image) }), 'high');
       await this.commit();
       return;
     }
-    await this.dispatch({ target, tag: c.tag, by: user, thread, digest: image.digest });
+    // The dispatch claim decides: another request for the same tag confirmed after this one was shown wins.
+    const outcome = await this.dispatch({ target, tag: c.tag, actor: { who: user, source: 'slack' }, thread, digest: image.digest, claim: { kind: 'since', since: c.requestedAt } });
+    if (outcome.kind === 'taken') await this.duplicate({ c, thread, by: outcome.by.by });
   }
 
-  private dispatch(o: { target: EnvTarget; tag: string; by: string; thread: ThreadRecord; fromThreadKey?: string; digest?: string }): Promise<string> {
+  /** Another request for the same tag was confirmed after this one was shown: it is done already. */
+  private async duplicate(o: { c: Confirmation; thread: ThreadRecord; by: string }): Promise<void> {
+    const { c, thread, by } = o;
+    await this.deps.kernel.reply(thread, `deploy-dup:${c.id}`, renderChain({ kind: 'deploy-duplicate', tag: c.tag ?? '', env: c.env, by }), 'normal');
+    await this.commit();
+  }
+
+  private dispatch(o: Parameters<typeof dispatchDeploy>[1]): Promise<DispatchOutcome> {
     return dispatchDeploy(this.deps, o);
   }
 
   private async autoDispatch(thread: ThreadRecord, target: EnvTarget, next: EnvTarget, tag: string): Promise<void> {
     try {
-      const key = `${next.app.name}/${next.env.name}/${tag}`;
-      if (this.deps.store.data.dispatches[key]) return;
-      const nextThread = this.homeThread(next);
-      if (nextThread?.lastState?.images.some((i) => i.tag === tag) || this.deps.store.data.envs[next.key]?.baseline?.images.some((i) => i.tag === tag)) {
-        this.deps.observer.reply(thread, `chain-noop:${next.env.name}`, renderChain({ kind: 'chain-noop', tag, env: next.env.name }), 'normal');
+      const { stores, kernel } = this.deps;
+      // A cheap look first (no ECR call for a tag dispatched already); the dispatch claim below is what decides.
+      if (await stores.dispatches.get(`${next.app.name}/${next.env.name}/${tag}`)) return;
+      const nextThread = await kernel.current(next);
+      if (nextThread?.lastState?.images.some((i) => i.tag === tag) || (await stores.envs.get(next.key)).baseline?.images.some((i) => i.tag === tag)) {
+        await kernel.reply(thread, `chain-noop:${next.env.name}`, renderChain({ kind: 'chain-noop', tag, env: next.env.name }), 'normal');
         await this.commit();
         return;
       }
@@ -234,27 +228,26 @@ export class PromotionChain {
       try {
         image = await this.deps.registry.describe(next.app.image.ecrRepository, tag);
       } catch (err) {
-        this.deps.observer.reply(thread, `chain-ecr:${next.env.name}`, renderChain({ kind: 'chain-ecr-error', tag, env: next.env.name, error: (err as Error).message }), 'high', { broadcast: true });
+        await kernel.reply(thread, `chain-ecr:${next.env.name}`, renderChain({ kind: 'chain-ecr-error', tag, env: next.env.name, error: (err as Error).message }), 'high', { broadcast: true });
         await this.commit();
         return;
       }
       if (!image) {
-        this.deps.observer.reply(thread, `chain-ecr:${next.env.name}`, renderChain({ kind: 'chain-ecr-missing', tag, env: next.env.name, repository: next.app.image.ecrRepository }), 'high', { broadcast: true });
+        await kernel.reply(thread, `chain-ecr:${next.env.name}`, renderChain({ kind: 'chain-ecr-missing', tag, env: next.env.name, repository: next.app.image.ecrRepository }), 'high', { broadcast: true });
         await this.commit();
         return;
       }
-      await this.dispatch({ target: next, tag, by: 'chain', thread, fromThreadKey: thread.key, digest: image.digest });
+      await this.dispatch({ target: next, tag, actor: CHAIN, thread, fromThreadKey: thread.key, digest: image.digest, claim: ONCE });
     } catch (err) {
       this.deps.log.error({ err, app: target.app.name, env: target.env.name }, 'automatic chain failed');
     }
   }
 
   /** A new deploy thread whose tag the bot dispatched: say where it came from. */
-  private announceArrival(thread: ThreadRecord, target: EnvTarget): void {
-    const rec = this.deps.store.data.dispatches[`${target.app.name}/${target.env.name}/${thread.tag}`];
-    if (!rec || rec.announced) return;
-    rec.announced = true;
-    const from = rec.fromThreadKey ? this.deps.store.data.threads[rec.fromThreadKey] : undefined;
+  private async announceArrival(thread: ThreadRecord, target: EnvTarget): Promise<void> {
+    const rec = await this.deps.stores.dispatches.markAnnounced(`${target.app.name}/${target.env.name}/${thread.tag}`);
+    if (!rec) return;
+    const from = rec.fromThreadKey ? await this.deps.kernel.byKey(rec.fromThreadKey) : undefined;
     const text = renderChain({
       kind: 'arrival',
       tag: thread.tag ?? '',
@@ -263,26 +256,30 @@ export class PromotionChain {
       ...(from?.finishedAt !== undefined ? { tookMs: from.finishedAt - from.startedAt } : {}),
       ...(from?.rootTs ? { link: `<${this.deps.permalink(from.channel, from.rootTs)}|${from.env} thread>` } : {}),
     });
-    this.deps.observer.reply(thread, 'arrival', text, 'normal');
+    await this.deps.kernel.reply(thread, 'arrival', text, 'normal');
   }
 
-  private latestCompleted(t: EnvTarget): ThreadRecord | undefined {
-    return Object.values(this.deps.store.data.threads)
-      .filter((th) => th.app === t.app.name && th.env === t.env.name && th.outcome === 'completed')
+  private async latestCompleted(t: EnvTarget): Promise<ThreadRecord | undefined> {
+    return (await this.deps.stores.threads.ofEnv(t.key))
+      .filter((th) => th.outcome === 'completed')
       .sort((a, b) => (b.finishedAt ?? b.startedAt) - (a.finishedAt ?? a.startedAt))[0];
-  }
-
-  private homeThread(t: EnvTarget): ThreadRecord | undefined {
-    const rec = this.deps.store.data.envs[t.key];
-    return rec?.threadKey ? this.deps.store.data.threads[rec.threadKey] : undefined;
   }
 
   private where(thread: ThreadRecord): string {
     return thread.rootTs ? `<${this.deps.permalink(thread.channel, thread.rootTs)}|the ${thread.env} thread>` : `the ${thread.env} thread`;
   }
 
-  private async commit(): Promise<void> {
-    await this.deps.store.flush();
-    this.deps.onChange();
+  private commit(): Promise<void> {
+    return this.deps.kernel.commit();
   }
+}
+
+/** The automatic chain, as the audit log and the dispatch record name it. */
+const CHAIN = { who: 'chain', source: 'schedule' } as const;
+/** The automatic chain dispatches a tag to an environment once. */
+const ONCE: DispatchClaim = { kind: 'once' };
+
+/** The text of a dispatch that ran (an explicit command is never refused by an earlier one). */
+function said(outcome: DispatchOutcome): string {
+  return outcome.kind === 'said' ? outcome.text : '';
 }

@@ -1,41 +1,27 @@
 import type { Catalog, EnvTarget } from '../catalog.js';
-import type { Clock, StateStore } from '../ports.js';
-import type { ChatContent } from '../ports.js';
+import type { Clock } from '../ports.js';
 import type { ThreadRecord } from '../store-data.js';
+import type { Stores } from '../store-ports.js';
 import { describePhase, describeProgress, primaryTag } from '../rollout/describe-state.js';
 import { esc, who } from '../text/mrkdwn.js';
 import { relativeTime } from '../text/relative-time.js';
 import { helpText, type Command } from './parse-command.js';
 import { resolveTargets } from './resolve-target.js';
+import type { CommandContext, CommandReply } from './command-types.js';
 
-/** Who asked, and from where. */
-export interface CommandContext {
-  source: 'slack' | 'github';
-  /** Slack user id or GitHub login. */
-  user: string;
-  /** Slack channel the command was typed in. */
-  channel?: string;
-  /** `owner/name` for GitHub comments: narrows to that repo's apps. */
-  repo?: string;
-}
-
-/** What the asker sees in reply (ephemeral in Slack, a comment on GitHub). */
-export interface CommandReply extends ChatContent {
-  /** For GitHub: plain markdown without Slack link syntax. */
-  markdown?: string;
-}
+export type { CommandContext, CommandReply };
 
 /** Handles a verb for one environment; registered by the features that own it (promotion, error simulation, drills). */
 export type VerbHandler = (o: { command: Command; target: EnvTarget; ctx: CommandContext }) => Promise<CommandReply>;
 
 export interface CommandServiceDeps {
   catalog: Catalog;
-  store: StateStore;
+  stores: Pick<Stores, 'threads' | 'envs'>;
   clock: Clock;
   /** Link to a message, for pointing at threads. */
   permalink: (channel: string, ts: string) => string;
   /** Author line of a thread's commit, when known (GitHub pairing). */
-  authorOf?: (thread: ThreadRecord) => string | undefined;
+  authorOf?: (thread: ThreadRecord) => string | undefined | Promise<string | undefined>;
 }
 
 /**
@@ -74,22 +60,21 @@ export class CommandService {
     return handler({ command, target, ctx });
   }
 
-  /** The current thread of an environment, if any. */
-  currentThread(target: EnvTarget): ThreadRecord | undefined {
-    const rec = this.deps.store.data.envs[target.key];
-    return rec?.threadKey ? this.deps.store.data.threads[rec.threadKey] : undefined;
+  /** The current thread of an environment, if any (ThreadKernel.current is the one to use; kept for GitHub comments). */
+  currentThread(target: EnvTarget): Promise<ThreadRecord | undefined> {
+    return this.deps.stores.threads.current(target.key);
   }
 
-  private status(targets: EnvTarget[]): CommandReply {
+  private async status(targets: EnvTarget[]): Promise<CommandReply> {
     const lines: string[] = [];
     const md: string[] = [];
     for (const t of targets) {
-      const rec = this.deps.store.data.envs[t.key];
-      const thread = this.currentThread(t);
-      const state = thread?.lastState ?? rec?.baseline;
+      const rec = await this.deps.stores.envs.get(t.key);
+      const thread = await this.currentThread(t);
+      const state = thread?.lastState ?? rec.baseline;
       const name = `${t.app.name} · ${t.env.name}`;
       if (!state) {
-        const why = rec?.missingNoticed ? `rollout \`${t.env.namespace}/${t.env.rollout}\` not found` : 'not seen yet';
+        const why = rec.missingNoticed ? `rollout \`${t.env.namespace}/${t.env.rollout}\` not found` : 'not seen yet';
         lines.push(`*${esc(name)}*: ${why}`);
         md.push(`**${name}**: ${why}`);
         continue;
@@ -102,18 +87,15 @@ export class CommandService {
     return { text: lines.join('\n'), markdown: md.join('\n') };
   }
 
-  private history(targets: EnvTarget[]): CommandReply {
+  private async history(targets: EnvTarget[]): Promise<CommandReply> {
     const now = this.deps.clock.now();
     const lines: string[] = [];
     for (const t of targets) {
-      const threads = Object.values(this.deps.store.data.threads)
-        .filter((th) => th.app === t.app.name && th.env === t.env.name)
-        .sort((a, b) => b.startedAt - a.startedAt)
-        .slice(0, 10);
+      const threads = await this.deps.stores.threads.ofEnv(t.key, { limit: 10 });
       lines.push(`*${esc(t.app.name)} · ${esc(t.env.name)}*${threads.length ? '' : ': no deploys recorded yet'}`);
       for (const th of threads) {
         const tag = th.tag ?? (th.lastState ? primaryTag(th.lastState) : undefined) ?? `revision ${th.revision}`;
-        const author = this.deps.authorOf?.(th);
+        const author = await this.deps.authorOf?.(th);
         const outcome = outcomeOf(th);
         const link = th.rootTs ? ` · <${this.deps.permalink(th.channel, th.rootTs)}|thread>` : '';
         lines.push(`• \`${esc(shortTag(tag))}\` · ${relativeTime(th.startedAt, now)}${author ? ` · ${esc(author)}` : ''} · ${outcome}${link}`);

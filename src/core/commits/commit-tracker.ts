@@ -1,12 +1,13 @@
 import type { Catalog, EnvTarget } from '../catalog.js';
 import { shaFromTag } from './sha-from-tag.js';
 import type { Logger } from '../logger.js';
-import type { Clock, RepoHost, StateStore } from '../ports.js';
+import type { Clock, RepoHost } from '../ports.js';
+import type { Stores } from '../store-ports.js';
 import type { CommitRecord, ThreadRecord } from '../store-data.js';
 
 export interface CommitTrackerDeps {
   catalog: Catalog;
-  store: StateStore;
+  stores: Pick<Stores, 'commits' | 'threads' | 'flush'>;
   clock: Clock;
   log: Logger;
   /** GitHub, when the GitHub App is configured. */
@@ -31,24 +32,39 @@ export interface PushedCommit {
  */
 export class CommitTracker {
   private readonly lookups = new Set<string>();
-  /** Commits by the first 7 characters of their sha (built lazily from the store, kept current as commits arrive). */
-  private index: Map<string, CommitRecord[]> | undefined;
+  /**
+   * An index of the commit store, so pairing inside an observer hook needs no wait: every commit by full sha and by
+   * its first 7 characters, loaded from the store once and fed with every commit this tracker puts there.
+   */
+  private commits: Map<string, CommitRecord> | undefined;
+  private readonly byPrefix = new Map<string, CommitRecord[]>();
+  private loading: Promise<void> | undefined;
 
-  constructor(private readonly deps: CommitTrackerDeps) {}
+  constructor(private readonly deps: CommitTrackerDeps) {
+    void this.ready().catch((err: unknown) => deps.log.warn({ err }, 'loading the commit index failed, retrying when needed'));
+  }
 
-  private byPrefix(): Map<string, CommitRecord[]> {
-    if (!this.index) {
-      this.index = new Map();
-      for (const c of Object.values(this.deps.store.data.commits)) this.indexCommit(c);
-    }
-    return this.index;
+  /** Loads the index once (again after a failed load). */
+  private ready(): Promise<void> {
+    this.loading ??= this.deps.stores.commits.all().then(
+      (all) => {
+        this.commits = new Map();
+        for (const c of all) this.indexCommit(c);
+      },
+      (err: unknown) => {
+        this.loading = undefined;
+        throw err;
+      },
+    );
+    return this.loading;
   }
 
   private indexCommit(c: CommitRecord): void {
+    if (!this.commits) return;
+    this.commits.set(c.sha, c);
     const key = c.sha.slice(0, 7);
-    const list = this.index?.get(key);
-    if (!this.index) return;
-    if (!list) this.index.set(key, [c]);
+    const list = this.byPrefix.get(key);
+    if (!list) this.byPrefix.set(key, [c]);
     else {
       const i = list.findIndex((x) => x.sha === c.sha);
       if (i >= 0) list[i] = c;
@@ -56,17 +72,23 @@ export class CommitTracker {
     }
   }
 
+  private async put(c: CommitRecord): Promise<void> {
+    await this.deps.stores.commits.put(c);
+    this.indexCommit(c);
+  }
+
   /** A push to a configured repo: records the default branch's commits and pairs waiting threads. */
   async recordPush(o: { repo: string; ref: string; defaultBranch: string; commits: PushedCommit[] }): Promise<number> {
     if (o.ref !== `refs/heads/${o.defaultBranch}`) return 0;
-    const { data } = this.deps.store;
+    await this.ready();
+    const { stores } = this.deps;
     let recorded = 0;
     const shas: string[] = [];
     for (const c of o.commits) {
       const sha = c.id.toLowerCase();
       shas.push(sha);
-      if (data.commits[sha]?.source === 'api') continue;
-      data.commits[sha] = {
+      if ((await stores.commits.bySha(sha))?.source === 'api') continue;
+      await this.put({
         sha,
         repo: o.repo.toLowerCase(),
         message: firstLine(c.message),
@@ -75,21 +97,27 @@ export class CommitTracker {
         url: c.url,
         at: c.timestamp ? Date.parse(c.timestamp) || this.deps.clock.now() : this.deps.clock.now(),
         source: 'push',
-      };
-      this.indexCommit(data.commits[sha]!);
+      });
       recorded++;
     }
-    const paired = this.pairAll(shas);
-    await this.deps.store.flush();
+    const paired = await this.pairAll(shas);
+    await stores.flush();
     if (paired) this.deps.onChange();
     return recorded;
   }
 
-  /** Pairs a thread with its commit if it is known; otherwise asks GitHub once. Returns true when the card changed. */
+  /**
+   * Pairs the thread an observer hook is applying (the observer stores it) with its commit if it is known; otherwise
+   * asks GitHub once. Returns true when the card changed.
+   */
   pair(thread: ThreadRecord, target: EnvTarget): boolean {
-    if (thread.commitSha || !thread.tag) return false;
-    const sha = shaFromTag(thread.tag, target.app.image.tagPattern);
+    const sha = wantedSha(thread, target);
     if (!sha) return false;
+    if (!this.commits) {
+      // The index is still loading (just after start): pair through the store once it is there.
+      void this.pairLater(thread.key, target);
+      return false;
+    }
     const commit = this.find(target.app.repo, sha);
     if (commit) {
       thread.commitSha = commit.sha;
@@ -100,31 +128,49 @@ export class CommitTracker {
     return false;
   }
 
-  private usesPattern(thread: ThreadRecord): boolean {
-    return hasPattern(this.deps.catalog, thread);
-  }
-
   /** The commit a thread carries, if paired. */
   commitOf(thread: ThreadRecord): CommitRecord | undefined {
-    return thread.commitSha ? this.deps.store.data.commits[thread.commitSha] : undefined;
+    return thread.commitSha ? this.commits?.get(thread.commitSha) : undefined;
   }
 
   private find(repo: string, sha: string): CommitRecord | undefined {
     const r = repo.toLowerCase();
-    const exact = this.deps.store.data.commits[sha];
+    const exact = this.commits?.get(sha);
     if (exact && exact.repo === r) return exact;
-    return this.byPrefix().get(sha.slice(0, 7))?.find((c) => c.repo === r && c.sha.startsWith(sha));
+    return this.byPrefix.get(sha.slice(0, 7))?.find((c) => c.repo === r && c.sha.startsWith(sha));
+  }
+
+  /** Pairs a stored thread through the store (not one an observer hook holds); true when this paired it. */
+  private pairStored(thread: ThreadRecord, target: EnvTarget): Promise<boolean> {
+    const sha = wantedSha(thread, target);
+    if (!sha) return Promise.resolve(false);
+    const commit = this.find(target.app.repo, sha);
+    if (commit) return this.deps.stores.threads.setCommit(thread.key, { sha: commit.sha });
+    if (!thread.commitLookedUp) void this.lookUp(thread, target, sha);
+    return Promise.resolve(false);
+  }
+
+  private async pairLater(key: string, target: EnvTarget): Promise<void> {
+    try {
+      await this.ready();
+      const thread = await this.deps.stores.threads.byKey(key);
+      if (!thread || !(await this.pairStored(thread, target))) return;
+      await this.deps.stores.flush();
+      this.deps.onChange();
+    } catch (err) {
+      this.deps.log.warn({ err, thread: key }, 'commit pairing failed');
+    }
   }
 
   /** Pairs threads still waiting for their commit; with `shas`, only those whose tag names one of them. */
-  private pairAll(shas?: string[]): boolean {
+  private async pairAll(shas?: string[]): Promise<boolean> {
     let changed = false;
     const prefixes = shas ? new Set(shas.map((s) => s.slice(0, 7))) : undefined;
-    for (const thread of Object.values(this.deps.store.data.threads)) {
+    for (const thread of await this.deps.stores.threads.unpaired()) {
       if (thread.commitSha || !thread.tag) continue;
-      if (prefixes && !prefixes.has(thread.tag.slice(0, 7).toLowerCase()) && !this.usesPattern(thread)) continue;
+      if (prefixes && !prefixes.has(thread.tag.slice(0, 7).toLowerCase()) && !hasPattern(this.deps.catalog, thread)) continue;
       const target = this.deps.catalog.target(thread.app, thread.env);
-      if (target && this.pair(thread, target)) changed = true;
+      if (target && (await this.pairStored(thread, target))) changed = true;
     }
     return changed;
   }
@@ -136,15 +182,15 @@ export class CommitTracker {
     this.lookups.add(key);
     try {
       const commit = await host.getCommit(target.app.repo, sha);
-      thread.commitLookedUp = true;
+      await this.deps.stores.threads.setCommit(thread.key, { lookedUp: true });
       if (commit) {
-        this.deps.store.data.commits[commit.sha] = { ...commit, repo: commit.repo.toLowerCase() };
-        this.indexCommit(this.deps.store.data.commits[commit.sha]!);
-        this.pairAll([commit.sha]);
+        await this.ready();
+        await this.put({ ...commit, repo: commit.repo.toLowerCase() });
+        await this.pairAll([commit.sha]);
       } else {
         this.deps.log.info({ repo: target.app.repo, sha, tag: thread.tag }, 'no commit on GitHub for the image tag');
       }
-      await this.deps.store.flush();
+      await this.deps.stores.flush();
       this.deps.onChange();
     } catch (err) {
       // Not marked as looked up: the next change of the rollout tries again.
@@ -153,6 +199,12 @@ export class CommitTracker {
       this.lookups.delete(key);
     }
   }
+}
+
+/** The sha a thread's tag names, when it still waits for its commit. */
+function wantedSha(thread: ThreadRecord, target: EnvTarget): string | undefined {
+  if (thread.commitSha || !thread.tag) return undefined;
+  return shaFromTag(thread.tag, target.app.image.tagPattern);
 }
 
 /** Tags read through a tagPattern do not start with the sha, so the quick prefix filter cannot skip them. */

@@ -16,16 +16,18 @@ export class CardUpdates {
   private readonly inFlight = new Set<string>();
   private readonly failures = new Map<string, { count: number; until: number }>();
 
-  constructor(private readonly ctx: DeliveryContext, private readonly renderCard: (thread: ThreadRecord) => ChatContent) {
+  constructor(private readonly ctx: DeliveryContext, private readonly renderCard: (thread: ThreadRecord) => ChatContent | Promise<ChatContent>) {
     this.bucket = new TokenBucket(ctx.pacing.updatesPerSecond, ctx.pacing.updateBurst, ctx.clock.now());
   }
 
-  /** Starts the updates that may start now; returns how long until the next one may (Infinity when none waits). */
-  start(now: number): number {
+  /**
+   * Starts the updates that may start now; returns how long until the next one may (Infinity when none waits).
+   * `stale`: the threads whose card changed since Slack last saw it (ThreadStore.staleCards).
+   */
+  start(now: number, stale: ThreadRecord[]): number {
     let wait = Infinity;
-    // Threads whose card changed since Slack last saw it. The budget goes first to cards showing a final state, then
-    // to the newest deploys.
-    const dirty = Object.values(this.ctx.store.data.threads).filter((t) => t.rootTs && t.cardSent < t.cardVersion && !this.inFlight.has(t.key));
+    // The budget goes first to cards showing a final state, then to the newest deploys.
+    const dirty = stale.filter((t) => !this.inFlight.has(t.key));
     dirty.sort((a, b) => Number(Boolean(b.outcome)) - Number(Boolean(a.outcome)) || b.createdAt - a.createdAt);
     for (const thread of dirty) {
       const failed = this.failures.get(thread.key);
@@ -50,15 +52,15 @@ export class CardUpdates {
   }
 
   private async update(thread: ThreadRecord): Promise<void> {
-    const { chat, clock, store, log, metrics } = this.ctx;
+    const { chat, clock, stores, log, metrics } = this.ctx;
     const version = thread.cardVersion;
-    const content = this.renderCard(thread);
     try {
+      const content = await this.renderCard(thread);
       await chat.updateMessage({ ...content, channel: thread.channel, ts: thread.rootTs!, keys: [`${thread.key}#root`] });
       metrics?.slackCall('chat.update', 'ok');
       this.failures.delete(thread.key);
-      if (thread.cardSent < version) thread.cardSent = version;
-      await store.flush();
+      await stores.threads.markCardSent(thread.key, version);
+      await stores.flush();
     } catch (err) {
       const now = clock.now();
       if (err instanceof RateLimitedError) {

@@ -1,12 +1,23 @@
-import type { ChatPort, Clock, StateStore } from '../ports.js';
+import type { ChatPort, Clock } from '../ports.js';
 import type { Logger } from '../logger.js';
+import type { OutboxEntry, ThreadRecord } from '../store-data.js';
+import type { Stores } from '../store-ports.js';
 import type { DeliveryMetrics } from './delivery-metrics.js';
 import type { Pacing } from './pacing.js';
+
+/** The store ports delivery uses: the outbox, the threads (root ts, card versions), and flushing. */
+export type DeliveryStores = Pick<Stores, 'outbox' | 'threads' | 'flush'>;
+
+/** The queue as one look at the store found it: the entries in sequence order and the threads they belong to. */
+export interface QueueView {
+  outbox: OutboxEntry[];
+  threads: Record<string, ThreadRecord>;
+}
 
 /** What the dispatcher's parts share: the ports, the pacing, and its count of calls in flight. */
 export interface DeliveryContext {
   chat: ChatPort;
-  store: StateStore;
+  stores: DeliveryStores;
   clock: Clock;
   log: Logger;
   metrics?: DeliveryMetrics;

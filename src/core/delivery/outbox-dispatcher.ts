@@ -1,16 +1,17 @@
-import type { ChatContent, ChatPort, Clock, StateStore, Timer } from '../ports.js';
+import type { ChatContent, ChatPort, Clock, Timer } from '../ports.js';
 import { RateLimitedError, ServiceError } from '../ports.js';
 import type { Logger } from '../logger.js';
 import type { OutboxEntry, ThreadRecord } from '../store-data.js';
 import { backoffMs } from './backoff-ms.js';
 import { CardUpdates } from './card-updates.js';
-import type { DeliveryContext } from './delivery-context.js';
+import type { DeliveryContext, DeliveryStores, QueueView } from './delivery-context.js';
 import type { DeliveryMetrics } from './delivery-metrics.js';
 import { fixOf } from './fix-of.js';
 import { mergeReplies } from './merge-replies.js';
 import { DEFAULT_PACING, type Pacing } from './pacing.js';
 import { planNextBatch } from './plan-next-batch.js';
 import { ReadBacks } from './read-backs.js';
+import { readQueue } from './read-queue.js';
 import { recordSent } from './record-sent.js';
 import { PacedLimiter } from './token-bucket.js';
 
@@ -20,11 +21,11 @@ export { DEFAULT_PACING, type Pacing } from './pacing.js';
 
 export interface OutboxDispatcherDeps {
   chat: ChatPort;
-  store: StateStore;
+  stores: DeliveryStores;
   clock: Clock;
   log: Logger;
   /** Renders a thread's status card from its record (the root message and its updates). */
-  renderCard: (thread: ThreadRecord) => ChatContent;
+  renderCard: (thread: ThreadRecord) => ChatContent | Promise<ChatContent>;
   pacing?: Partial<Pacing>;
   metrics?: DeliveryMetrics;
 }
@@ -59,13 +60,15 @@ export class OutboxDispatcher {
   private again = false;
   private stopped = false;
   private inFlight = 0;
+  /** Calls settled so far: a look at the store taken before the latest one settled is out of date. */
+  private settledCount = 0;
   private readonly idleWaiters: Array<() => void> = [];
 
   constructor(private readonly deps: OutboxDispatcherDeps) {
     this.pacing = { ...DEFAULT_PACING, ...deps.pacing };
-    const { chat, store, clock, log, metrics } = deps;
+    const { chat, stores, clock, log, metrics } = deps;
     this.ctx = {
-      chat, store, clock, log, metrics,
+      chat, stores, clock, log, metrics,
       pacing: this.pacing,
       run: (start, done) => {
         this.inFlight++;
@@ -94,10 +97,11 @@ export class OutboxDispatcher {
   }
 
   /** True when nothing is pending: no outbox entries and every card up to date. */
-  isIdle(): boolean {
-    const { data } = this.deps.store;
-    if (data.outbox.length > 0 || this.inFlight > 0) return false;
-    return Object.values(data.threads).every((t) => !t.rootTs || t.cardSent >= t.cardVersion);
+  async isIdle(): Promise<boolean> {
+    if (this.inFlight > 0) return false;
+    const { outbox, threads } = this.deps.stores;
+    if ((await outbox.depth()) > 0) return false;
+    return (await threads.staleCards()).length === 0 && this.inFlight === 0;
   }
 
   private schedule(ms: number): void {
@@ -131,7 +135,7 @@ export class OutboxDispatcher {
     try {
       do {
         this.again = false;
-        this.pumpOnce();
+        await this.pumpOnce();
       } while (this.again && !this.stopped);
     } finally {
       this.pumping = false;
@@ -139,25 +143,38 @@ export class OutboxDispatcher {
   }
 
   /** Starts every call that may start now, and sets a timer for the earliest one that must wait. */
-  private pumpOnce(): void {
-    const { data } = this.deps.store;
+  private async pumpOnce(): Promise<void> {
+    const { queue, stale } = await this.look();
+    if (this.stopped) return;
     const now = this.deps.clock.now();
     let wait = Infinity;
-    this.deps.metrics?.queueDepth(data.outbox.length);
+    this.deps.metrics?.queueDepth(queue.outbox.length);
 
-    wait = Math.min(wait, this.readBacks.start(now));
-    wait = Math.min(wait, this.startPosts(now));
-    wait = Math.min(wait, this.cardUpdates.start(now));
+    wait = Math.min(wait, this.readBacks.start(now, queue));
+    wait = Math.min(wait, this.startPosts(now, queue));
+    wait = Math.min(wait, this.cardUpdates.start(now, stale));
 
     if (wait !== Infinity) this.schedule(Math.max(wait, 1));
   }
 
+  /**
+   * The queue and the stale cards, as of no earlier than the last call that settled: what is decided from it is then
+   * decided synchronously, so no call settles in between.
+   */
+  private async look(): Promise<{ queue: QueueView; stale: ThreadRecord[] }> {
+    for (;;) {
+      const seen = this.settledCount;
+      const queue = await readQueue(this.deps.stores);
+      const stale = await this.deps.stores.threads.staleCards();
+      if (seen === this.settledCount) return { queue, stale };
+    }
+  }
+
   /** Starts the posts that may start now, at most one per channel; returns how long until the next one may. */
-  private startPosts(now: number): number {
-    const { data } = this.deps.store;
+  private startPosts(now: number, queue: QueueView): number {
     let wait = Infinity;
     const byChannel = new Map<string, OutboxEntry[]>();
-    for (const entry of data.outbox) {
+    for (const entry of queue.outbox) {
       const list = byChannel.get(entry.channel);
       if (list) list.push(entry);
       else byChannel.set(entry.channel, [entry]);
@@ -169,7 +186,7 @@ export class OutboxDispatcher {
         wait = Math.min(wait, lane.holdUntil - now);
         continue;
       }
-      const next = planNextBatch({ entries, threads: data.threads, available: Math.floor(lane.bucket.available(now)), postBurst: this.pacing.postBurst, maxBatch: this.pacing.maxBatch });
+      const next = planNextBatch({ entries, threads: queue.threads, available: Math.floor(lane.bucket.available(now)), postBurst: this.pacing.postBurst, maxBatch: this.pacing.maxBatch });
       if (next && 'orphan' in next) {
         // The root entry is gone but the thread has no ts: nothing can be posted in it. Should not happen; say so.
         this.deps.log.error({ thread: next.orphan.threadKey, entry: next.orphan.id }, 'reply queued for a thread without a root message');
@@ -191,30 +208,27 @@ export class OutboxDispatcher {
   }
 
   private settle(): void {
+    this.settledCount++;
     this.inFlight--;
     if (this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     if (!this.stopped) this.kick();
   }
 
   private async send(batch: OutboxEntry[], lane: ChannelLane, slotTakenAt: number): Promise<void> {
-    const { store, chat, clock } = this.deps;
+    const { stores, chat, clock } = this.deps;
     const head = batch[0]!;
-    const thread = store.data.threads[head.threadKey];
     const method = 'chat.postMessage';
     for (const e of batch) this.sending.add(e.id);
     try {
-      const now = clock.now();
-      for (const e of batch) {
-        e.attemptedAt = now;
-        e.attempts++;
-      }
-      await store.flush();
+      await stores.outbox.markAttempted(batch.map((e) => e.id), clock.now());
+      await stores.flush();
+      const thread = await stores.threads.byKey(head.threadKey);
 
       let content: ChatContent;
       let cardVersion: number | undefined;
       if (head.kind === 'root' && thread) {
         cardVersion = thread.cardVersion;
-        content = this.deps.renderCard(thread);
+        content = await this.deps.renderCard(thread);
       } else if (batch.length === 1) {
         content = { text: head.text, blocks: head.blocks };
       } else {
@@ -231,33 +245,34 @@ export class OutboxDispatcher {
       this.deps.metrics?.slackCall(method, 'ok');
       for (const e of batch) this.deps.metrics?.deliveryLatency?.(clock.now() - e.createdAt, e.priority);
       lane.failures = 0;
-      recordSent({ data: store.data, batch, ts, thread, cardVersion });
-      await store.flush();
+      await recordSent({ outbox: stores.outbox, batch, ts, cardVersion });
+      await stores.flush();
     } catch (err) {
-      this.onFailure(err, batch, lane, method);
+      await this.onFailure(err, batch, lane, method);
     } finally {
       for (const e of batch) this.sending.delete(e.id);
     }
   }
 
-  private onFailure(err: unknown, batch: OutboxEntry[], lane: ChannelLane, method: string): void {
-    const { clock, log } = this.deps;
+  private async onFailure(err: unknown, batch: OutboxEntry[], lane: ChannelLane, method: string): Promise<void> {
+    const { clock, log, stores } = this.deps;
     const head = batch[0]!;
     const now = clock.now();
+    const ids = batch.map((e) => e.id);
     if (err instanceof RateLimitedError) {
       // Slack said "not now": nothing was posted, so the entry is not in doubt.
-      for (const e of batch) e.attemptedAt = undefined;
       lane.holdUntil = now + err.retryAfterMs;
       this.deps.metrics?.slackCall(method, 'rate_limited');
       log.warn({ channel: head.channel, retryAfterMs: err.retryAfterMs }, 'slack rate limited the channel, waiting as asked');
+      await stores.outbox.clearAttempted(ids);
       return;
     }
     this.deps.metrics?.slackCall(method, 'error');
-    // Slack answered and did not post; any other failure (a lost connection, a 5xx) leaves the entry in doubt.
-    if (err instanceof ServiceError && err.rejected) for (const e of batch) e.attemptedAt = undefined;
     lane.failures++;
     const backoff = backoffMs(lane.failures);
     lane.holdUntil = now + backoff;
     log.error({ err, channel: head.channel, entry: head.id, backoffMs: backoff, fix: fixOf(err) }, 'slack post failed, will retry');
+    // Slack answered and did not post; any other failure (a lost connection, a 5xx) leaves the entry in doubt.
+    if (err instanceof ServiceError && err.rejected) await stores.outbox.clearAttempted(ids);
   }
 }

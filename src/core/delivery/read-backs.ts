@@ -1,9 +1,10 @@
 import { RateLimitedError, ServiceError } from '../ports.js';
 import type { OutboxEntry } from '../store-data.js';
 import { backoffMs } from './backoff-ms.js';
-import type { DeliveryContext } from './delivery-context.js';
+import type { DeliveryContext, QueueView } from './delivery-context.js';
 import { fixOf } from './fix-of.js';
 import { planReadScopes, type ReadMethod, type ReadScope } from './plan-read-scopes.js';
+import { readQueue } from './read-queue.js';
 import { recordSent } from './record-sent.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -35,9 +36,9 @@ export class ReadBacks {
   constructor(private readonly ctx: DeliveryContext, private readonly sending: ReadonlySet<string>) {}
 
   /** Starts the read-backs that may start now; returns how long until the next one may (Infinity when none waits). */
-  start(now: number): number {
+  start(now: number, queue: QueueView): number {
     let wait = Infinity;
-    for (const scope of this.scopes()) {
+    for (const scope of this.scopes(queue)) {
       if (this.inFlight.has(scope.id)) continue;
       const failed = this.failures.get(scope.id);
       if (failed && failed.until > now) {
@@ -61,9 +62,8 @@ export class ReadBacks {
     return wait;
   }
 
-  private scopes(): ReadScope[] {
-    const { data } = this.ctx.store;
-    return planReadScopes({ outbox: data.outbox, threads: data.threads, sending: this.sending });
+  private scopes(queue: QueueView): ReadScope[] {
+    return planReadScopes({ outbox: queue.outbox, threads: queue.threads, sending: this.sending });
   }
 
   private method(method: ReadMethod) {
@@ -77,7 +77,7 @@ export class ReadBacks {
 
   /** Reads one page back for a scope and settles what it can: found entries are recorded, absent ones freed to post. */
   private async readBack(scope: ReadScope): Promise<void> {
-    const { chat, clock, store, log, metrics } = this.ctx;
+    const { chat, clock, stores, log, metrics } = this.ctx;
     let scan = this.scans.get(scope.id);
     if (!scan) {
       scan = { sinceMs: Math.min(...scope.entries.map((e) => e.createdAt)) - READ_BACK_MARGIN_MS, ids: new Set(scope.entries.map((e) => e.id)) };
@@ -87,25 +87,24 @@ export class ReadBacks {
       const page = await chat.readBack({ channel: scope.channel, threadTs: scope.threadTs, sinceMs: scan.sinceMs, cursor: scan.cursor });
       metrics?.slackCall(scope.method, 'ok');
       this.failures.delete(scope.id);
-      for (const e of this.inDoubt(scope.id)) {
+      for (const e of await this.inDoubt(scope.id)) {
         const ts = page.keys[e.id];
         if (ts === undefined) continue;
         log.info({ entry: e.id, ts }, 'message found in Slack, not posting it again');
-        recordSent({ data: store.data, batch: [e], ts, thread: store.data.threads[e.threadKey], cardVersion: undefined });
+        await recordSent({ outbox: stores.outbox, batch: [e], ts, cardVersion: undefined });
       }
-      if (this.inDoubt(scope.id).length === 0) {
+      const left = await this.inDoubt(scope.id);
+      if (left.length === 0) {
         this.scans.delete(scope.id);
       } else if (page.cursor) {
         scan.cursor = page.cursor;
       } else {
         this.scans.delete(scope.id);
-        for (const e of this.inDoubt(scope.id)) {
-          if (!scan.ids.has(e.id)) continue;
-          log.info({ entry: e.id, method: scope.method }, 'message not in Slack, posting it');
-          e.attemptedAt = undefined;
-        }
+        const absent = left.filter((e) => scan.ids.has(e.id));
+        for (const e of absent) log.info({ entry: e.id, method: scope.method }, 'message not in Slack, posting it');
+        await stores.outbox.clearAttempted(absent.map((e) => e.id));
       }
-      await store.flush();
+      await stores.flush();
     } catch (err) {
       const now = clock.now();
       if (err instanceof RateLimitedError) {
@@ -119,9 +118,9 @@ export class ReadBacks {
       if (err instanceof ServiceError && err.kind === 'cannot-read-back') {
         // Waiting would hold the thread forever: a possible duplicate is better than a message never sent.
         this.scans.delete(scope.id);
-        for (const e of this.inDoubt(scope.id)) e.attemptedAt = undefined;
+        await stores.outbox.clearAttempted((await this.inDoubt(scope.id)).map((e) => e.id));
         log.warn({ err, method: scope.method, channel: scope.channel, entries: scope.entries.map((e) => e.id), fix: err.fix }, 'cannot read slack history back, posting again');
-        await store.flush();
+        await stores.flush();
         return;
       }
       const count = (this.failures.get(scope.id)?.count ?? 0) + 1;
@@ -132,7 +131,7 @@ export class ReadBacks {
   }
 
   /** The entries of a scope still in doubt now. */
-  private inDoubt(scopeId: string): OutboxEntry[] {
-    return this.scopes().find((s) => s.id === scopeId)?.entries ?? [];
+  private async inDoubt(scopeId: string): Promise<OutboxEntry[]> {
+    return this.scopes(await readQueue(this.ctx.stores)).find((s) => s.id === scopeId)?.entries ?? [];
   }
 }

@@ -1,16 +1,15 @@
-import type { OutboxEntry, StoreData, ThreadRecord } from '../store-data.js';
+import type { OutboxEntry } from '../store-data.js';
+import type { OutboxStore } from '../store-ports.js';
 
 /**
  * Takes entries Slack has (posted now, or found by a read-back) out of the outbox; a root gives its thread the ts.
  * `cardVersion` is the card version posted; undefined when found after a restart, so the card is refreshed.
  */
-export function recordSent(o: { data: StoreData; batch: OutboxEntry[]; ts: string; thread: ThreadRecord | undefined; cardVersion: number | undefined }): void {
-  const ids = new Set(o.batch.map((e) => e.id));
-  o.data.outbox = o.data.outbox.filter((e) => !ids.has(e.id));
+export function recordSent(o: { outbox: OutboxStore; batch: OutboxEntry[]; ts: string; cardVersion: number | undefined }): Promise<void> {
   const head = o.batch[0]!;
-  if (head.kind === 'root' && o.thread) {
-    o.thread.rootTs = o.ts;
+  return o.outbox.delivered({
+    ids: o.batch.map((e) => e.id),
     // Found after a restart: we do not know which version Slack shows, so refresh it.
-    o.thread.cardSent = o.cardVersion ?? 0;
-  }
+    root: head.kind === 'root' ? { threadKey: head.threadKey, ts: o.ts, cardSent: o.cardVersion ?? 0 } : undefined,
+  });
 }

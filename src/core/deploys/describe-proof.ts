@@ -1,6 +1,7 @@
 import type { Catalog, EnvTarget } from '../catalog.js';
 import { formatDuration } from '../text/duration.js';
-import type { StoreData } from '../store-data.js';
+import type { RolloutState } from '../rollout/rollout-state.js';
+import type { ThreadRecord } from '../store-data.js';
 import { relativeTime } from '../text/relative-time.js';
 import { describePhase } from '../rollout/describe-state.js';
 
@@ -14,12 +15,13 @@ export interface Proof {
 
 /**
  * Promote what is proven: the same tag must have completed in the previous environment of the app's order.
- * The first environment needs no proof.
+ * The first environment needs no proof. `threads` are the app's threads of the tag (others are ignored), `baseline` the
+ * previous environment's state seen at start-up (pure).
  */
-export function describeProof(o: { target: EnvTarget; tag: string; data: StoreData; catalog: Catalog; now: number }): Proof {
+export function describeProof(o: { target: EnvTarget; tag: string; threads: ThreadRecord[]; baseline?: RolloutState; catalog: Catalog; now: number }): Proof {
   const prev = o.catalog.previous(o.target);
   if (!prev) return { ok: true, text: `${o.target.env.name} is the first environment of ${o.target.app.name}: no earlier proof needed` };
-  const threads = Object.values(o.data.threads)
+  const threads = o.threads
     .filter((t) => t.app === prev.app.name && t.env === prev.env.name && t.tag === o.tag)
     .sort((a, b) => b.startedAt - a.startedAt);
   const done = threads.find((t) => t.outcome === 'completed');
@@ -28,7 +30,7 @@ export function describeProof(o: { target: EnvTarget; tag: string; data: StoreDa
     return { ok: true, text: `completed in ${prev.env.name}${took}, ${relativeTime(done.finishedAt ?? done.startedAt, o.now)}`, threadKey: done.key };
   }
   // A settled rollout seen at start-up running this tag counts as proven too.
-  const baseline = o.data.envs[prev.key]?.baseline;
+  const baseline = o.baseline;
   if (baseline && baseline.fullyPromoted && baseline.images.some((i) => i.tag === o.tag)) return { ok: true, text: `stable in ${prev.env.name}` };
   const latest = threads[0];
   if (!latest) return { ok: false, text: `tag \`${o.tag}\` has not been deployed to ${prev.env.name}` };

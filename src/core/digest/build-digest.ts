@@ -1,16 +1,27 @@
 import type { Catalog } from '../catalog.js';
 import type { ChatContent } from '../ports.js';
-import type { StoreData, ThreadRecord } from '../store-data.js';
+import type { CommitRecord, EnvRecord, ThreadRecord } from '../store-data.js';
 import { describeProgress, primaryTag, waitsForPromotion } from '../rollout/describe-state.js';
 import { esc, link, section } from '../text/mrkdwn.js';
 import { relativeTime } from '../text/relative-time.js';
 
+/** What the digest shows of one environment, as read from the store (readDigestFacts). */
+export interface DigestEnvFacts {
+  env: EnvRecord;
+  /** The environment's current thread. */
+  thread?: ThreadRecord;
+  /** That thread's commit, when stored. */
+  commit?: CommitRecord;
+  /** Errors are switched on through the bot. */
+  errorsOn: boolean;
+}
+
 /**
  * The daily digest: for each app, each environment in promotion order with its current tag, the commit's author, how
- * long ago it was deployed, and its state. Pure: everything comes from the store and the config.
+ * long ago it was deployed, and its state. Pure: everything comes from `facts` (by `<app>/<env>`) and the config.
  */
-export function buildDigest(o: { catalog: Catalog; data: StoreData; now: number; permalink: (channel: string, ts: string) => string }): ChatContent {
-  const { catalog, data, now } = o;
+export function buildDigest(o: { catalog: Catalog; facts: Record<string, DigestEnvFacts>; now: number; permalink: (channel: string, ts: string) => string }): ChatContent {
+  const { catalog, facts, now } = o;
   const day = new Date(now).toISOString().slice(0, 10);
   const header = `📋 *Deploy digest* · ${day}`;
   const sections: string[] = [];
@@ -18,16 +29,16 @@ export function buildDigest(o: { catalog: Catalog; data: StoreData; now: number;
     const lines = [`*${esc(app.name)}*`];
     for (const env of app.environments) {
       const key = `${app.name}/${env.name}`;
-      const rec = data.envs[key];
-      const thread = rec?.threadKey ? data.threads[rec.threadKey] : undefined;
-      lines.push(`• ${envLine({ env: env.name, thread, data, now, permalink: o.permalink, baselineTag: rec?.baseline ? primaryTag(rec.baseline) : undefined, missing: rec?.missingNoticed ?? false, errorsOn: !!data.errorSims?.[key] })}`);
+      const f = facts[key];
+      const rec = f?.env;
+      lines.push(`• ${envLine({ env: env.name, thread: f?.thread, commit: f?.commit, now, permalink: o.permalink, baselineTag: rec?.baseline ? primaryTag(rec.baseline) : undefined, missing: rec?.missingNoticed ?? false, errorsOn: f?.errorsOn ?? false })}`);
     }
     sections.push(lines.join('\n'));
   }
   return { text: [header, ...sections].join('\n'), blocks: [section(header), ...sections.map((s) => section(s))] };
 }
 
-function envLine(o: { env: string; thread?: ThreadRecord; data: StoreData; now: number; permalink: (c: string, ts: string) => string; baselineTag?: string; missing: boolean; errorsOn: boolean }): string {
+function envLine(o: { env: string; thread?: ThreadRecord; commit?: CommitRecord; now: number; permalink: (c: string, ts: string) => string; baselineTag?: string; missing: boolean; errorsOn: boolean }): string {
   const name = `*${esc(o.env)}*`;
   const errors = o.errorsOn ? ' · 🧪 errors on' : '';
   const t = o.thread;
@@ -37,7 +48,7 @@ function envLine(o: { env: string; thread?: ThreadRecord; data: StoreData; now: 
     return `${name} · not seen yet${errors}`;
   }
   const tag = t.tag ?? (t.lastState ? primaryTag(t.lastState) : undefined);
-  const commit = t.commitSha ? o.data.commits[t.commitSha] : undefined;
+  const commit = t.commitSha ? o.commit : undefined;
   const author = commit ? (commit.authorLogin ? `${esc(commit.authorName)} (@${esc(commit.authorLogin)})` : esc(commit.authorName)) : 'author unknown';
   const age = relativeTime(t.startedAt, o.now);
   const label = tag ? `\`${esc(tag)}\`` : `revision ${esc(t.revision)}`;

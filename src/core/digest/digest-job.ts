@@ -1,17 +1,20 @@
 import type { Catalog } from '../catalog.js';
-import type { Clock, StateStore } from '../ports.js';
+import type { Clock } from '../ports.js';
+import type { Stores } from '../store-ports.js';
 import { buildDigest } from './build-digest.js';
-import { enqueue } from '../rollout-threads/rollout-observer.js';
+import { readDigestFacts } from './read-digest-facts.js';
 
 export interface DigestJobDeps {
   catalog: Catalog;
-  store: StateStore;
+  stores: Pick<Stores, 'envs' | 'threads' | 'commits' | 'errorSims' | 'digests' | 'outbox' | 'flush'>;
   clock: Clock;
   /** `digest.channel`. */
   channel: string;
   permalink: (channel: string, ts: string) => string;
   onChange: () => void;
 }
+
+const WEEK_MS = 7 * 86_400_000;
 
 /**
  * Posts the digest to its channel through the outbox. The schedule (node-cron) only calls `run` with the time the run was
@@ -22,17 +25,17 @@ export class DigestJob {
 
   /** Queues the digest of the slot `scheduledAt` (default now); false when that slot's digest was already queued. */
   async run(scheduledAt?: number): Promise<boolean> {
-    const { store, clock, catalog, channel } = this.deps;
+    const { stores, clock, catalog, channel } = this.deps;
     const now = clock.now();
     const slot = `digest:${new Date(scheduledAt ?? now).toISOString().slice(0, 19)}`;
-    const sent = (store.data.digestsSent ??= {});
-    if (sent[slot] !== undefined) return false;
-    const content = buildDigest({ catalog, data: store.data, now, permalink: this.deps.permalink });
-    sent[slot] = now;
+    if ((await stores.digests.get(slot)) !== undefined) return false;
+    const content = buildDigest({ catalog, facts: await readDigestFacts({ stores, catalog }), now, permalink: this.deps.permalink });
+    // Claiming the slot is the one decision: of two runs of the same slot, one queues it.
+    if (!(await stores.digests.setIfAbsent(slot, now))) return false;
     // Only a double fire of the same slot needs the mark; keep a week of them, whatever the schedule.
-    for (const [k, at] of Object.entries(sent)) if (at < now - 7 * 86_400_000) delete sent[k];
-    enqueue(store.data, { id: `notice/${slot}`, threadKey: 'notice/digest', channel, kind: 'notice', priority: 'normal', text: content.text, blocks: content.blocks, createdAt: now });
-    await store.flush();
+    for (const [k, at] of await stores.digests.all()) if (at < now - WEEK_MS) await stores.digests.delete(k);
+    await stores.outbox.enqueue({ id: `notice/${slot}`, threadKey: 'notice/digest', channel, kind: 'notice', priority: 'normal', text: content.text, blocks: content.blocks, createdAt: now });
+    await stores.flush();
     this.deps.onChange();
     return true;
   }

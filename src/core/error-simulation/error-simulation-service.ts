@@ -1,33 +1,31 @@
 import type { Catalog, EnvTarget } from '../catalog.js';
-import type { CommandContext, CommandReply } from '../commands/command-service.js';
+import type { CommandContext, CommandReply } from '../commands/command-types.js';
 import type { Logger } from '../logger.js';
 import { approverList, isApprover } from '../policy/approvers.js';
-import type { Clock, ErrorSimulator, StateStore } from '../ports.js';
+import type { Clock, ErrorSimulator } from '../ports.js';
+import type { Stores } from '../store-ports.js';
+import type { ThreadKernel } from '../threads/thread-kernel.js';
 import { link } from '../text/mrkdwn.js';
 import { renderErrorSim, type ErrorSimMessage, type ErrorSimThreadMessage } from './render-error-sim.js';
 import { replyFor } from '../commands/reply-for.js';
-import type { ErrorSimRecord, Priority, ThreadRecord } from '../store-data.js';
+import type { ErrorSimRecord, Priority } from '../store-data.js';
 import { messageOf } from '../text/message-of.js';
 import { DeadlineTimers } from './deadline-timers.js';
 import { judgeToggle } from './judge-toggle.js';
+import { notConfigured } from './not-configured.js';
 import { SerialLanes } from './serial-lanes.js';
 import { toggleAndRead } from './toggle-and-read.js';
-import type { SwitchOutcome, SwitchRequest } from './error-switch.js';
-
-export type { SwitchOutcome, SwitchRequest };
-
-/** Default `errorSimulation.ttl`. */
-export const DEFAULT_ERROR_TTL_MS = 15 * 60_000;
+import { DEFAULT_ERROR_TTL_MS, type ErrorSwitch, type SwitchOutcome, type SwitchRequest } from './error-switch.js';
 
 export interface ErrorSimulationDeps {
   catalog: Catalog;
-  store: StateStore;
+  stores: Pick<Stores, 'errorSims' | 'threads' | 'flush'>;
+  /** The environment's current thread, replies in it, and the audit. */
+  kernel: ThreadKernel;
   clock: Clock;
   log: Logger;
   simulator: ErrorSimulator;
-  /** Queues a reply in a deploy thread, once per key (the observer's durable outbox). */
-  reply: (thread: ThreadRecord, key: string, text: string, priority: Priority) => void;
-  /** Told when the outbox or a card changed. */
+  /** Told when the outbox or a card changed (also after a failed store write: the records stay in memory). */
   onChange: () => void;
   permalink: (channel: string, ts: string) => string;
   /** Background work the app waits for on shutdown (TTL expiries fired by timers). */
@@ -40,7 +38,7 @@ export interface ErrorSimulationDeps {
  * one environment is serialised, so two people (or a person and the TTL) never toggle on top of each other.
  * Whenever errors may be on, a deadline is on record and armed: they switch off by themselves, also after a restart.
  */
-export class ErrorSimulationService {
+export class ErrorSimulationService implements ErrorSwitch {
   private readonly lanes = new SerialLanes();
   private readonly timers: DeadlineTimers;
 
@@ -59,7 +57,7 @@ export class ErrorSimulationService {
     const by = ctx.source === 'github' ? `@${ctx.user} (GitHub)` : ctx.user;
     const request: SwitchRequest = { by, source: ctx.source, why: 'command' };
     const out = action === 'on' ? await this.switchOn(target, request) : await this.switchOff(target, request);
-    const thread = this.currentThread(target);
+    const thread = await this.deps.kernel.current(target);
     const where = thread?.rootTs ? ` See ${link(this.deps.permalink(thread.channel, thread.rootTs), 'the deploy thread')}.` : '';
     return answer(renderErrorSim({ kind: 'switch-answer', ...env, action, out, where }));
   }
@@ -69,42 +67,42 @@ export class ErrorSimulationService {
     return this.lanes.run(target.key, async () => {
       const sim = target.env.errorSimulation;
       if (!sim) return { ok: false, error: 'error simulation is not configured here', posted: false };
-      const { simulator, store, clock } = this.deps;
-      const sims = (store.data.errorSims ??= {});
+      const { simulator, stores, clock } = this.deps;
       const before = await simulator.get(sim.url).catch((err: unknown) => new Error(`I could not read its state: ${messageOf(err)}`));
       if (before instanceof Error) return { ok: false, error: before.message, posted: false };
       const now = clock.now();
       if (before) {
-        const existing = sims[target.key];
+        const existing = await stores.errorSims.get(target.key);
         if (existing) {
-          if (req.drillId && !existing.drillId) existing.drillId = req.drillId;
+          const rec = req.drillId && !existing.drillId ? { ...existing, drillId: req.drillId } : existing;
+          if (rec !== existing) await stores.errorSims.set(target.key, rec);
           await this.commit();
-          return { ok: true, changed: false, enabled: true, record: existing };
+          return { ok: true, changed: false, enabled: true, record: rec };
         }
         // On without us: take over the deadline, so nothing stays on past a TTL once someone has asked.
-        const rec = this.record(target, { by: req.by, now, adopted: true, drillId: req.drillId });
-        this.say(target, rec, `adopt:${now}`, { kind: 'adopted', by: req.by, offAt: rec.offAt }, 'normal');
-        this.audit(target, req, 'errors on', 'already on (taken over)');
+        const rec = await this.record(target, { by: req.by, now, adopted: true, drillId: req.drillId });
+        await this.say(target, rec, `adopt:${now}`, { kind: 'adopted', by: req.by, offAt: rec.offAt }, 'normal');
+        await this.audit(target, req, 'errors on', 'already on (taken over)');
         await this.commit();
         return { ok: true, changed: false, enabled: true, record: rec, adopted: true };
       }
       const answers = await toggleAndRead(simulator, sim.url);
       const verdict = judgeToggle(true, answers);
       if (verdict.kind === 'unchanged') {
-        this.audit(target, req, 'errors on', `failed: ${verdict.why}`);
+        await this.audit(target, req, 'errors on', `failed: ${verdict.why}`);
         await this.commit();
         return { ok: false, error: verdict.why, posted: true, enabled: false };
       }
       // On, or unknown after a toggle went out: either way the deadline is recorded and armed.
-      const rec = this.record(target, { by: req.by, now, drillId: req.drillId });
+      const rec = await this.record(target, { by: req.by, now, drillId: req.drillId });
       if (verdict.kind === 'confirmed') {
-        if (req.why !== 'drill') this.say(target, rec, `on:${now}`, { kind: 'switched-on', by: req.by, rec }, 'high');
-        this.audit(target, req, 'errors on', 'ok');
+        if (req.why !== 'drill') await this.say(target, rec, `on:${now}`, { kind: 'switched-on', by: req.by, rec }, 'high');
+        await this.audit(target, req, 'errors on', 'ok');
         await this.commit();
         return { ok: true, changed: true, enabled: true, record: rec, ...(verdict.warning ? { warning: verdict.warning } : {}) };
       }
       const why = `${verdict.what}, and reading the state afterwards failed (${answers.readError}). Errors may be on: they switch off by themselves at ${new Date(rec.offAt).toISOString().slice(11, 16)} UTC at the latest`;
-      this.audit(target, req, 'errors on', `unknown: ${why}`);
+      await this.audit(target, req, 'errors on', `unknown: ${why}`);
       await this.commit();
       return { ok: false, error: why, posted: true };
     });
@@ -114,11 +112,10 @@ export class ErrorSimulationService {
   switchOff(target: EnvTarget, req: SwitchRequest): Promise<SwitchOutcome> {
     return this.lanes.run(target.key, async () => {
       const sim = target.env.errorSimulation;
-      const { simulator, store, clock } = this.deps;
-      const sims = (store.data.errorSims ??= {});
-      const rec = sims[target.key];
+      const { simulator, stores, clock } = this.deps;
+      const rec = await stores.errorSims.get(target.key);
       if (!sim) {
-        if (rec) this.clear(target, rec);
+        if (rec) await this.clear(target, rec);
         await this.commit();
         return { ok: false, error: 'error simulation is not configured here', posted: false };
       }
@@ -130,8 +127,8 @@ export class ErrorSimulationService {
       const now = clock.now();
       if (!before) {
         if (rec) {
-          this.clear(target, rec);
-          if (req.why === 'ttl') this.say(target, rec, `ttl-already-off:${rec.since}`, { kind: 'ttl-already-off' }, 'normal');
+          await this.clear(target, rec);
+          if (req.why === 'ttl') await this.say(target, rec, `ttl-already-off:${rec.since}`, { kind: 'ttl-already-off' }, 'normal');
         }
         await this.commit();
         return { ok: true, changed: false, enabled: false };
@@ -139,16 +136,16 @@ export class ErrorSimulationService {
       const answers = await toggleAndRead(simulator, sim.url);
       const verdict = judgeToggle(false, answers);
       if (verdict.kind === 'confirmed') {
-        const on = rec ?? this.record(target, { by: 'unknown', now, adopted: true });
-        this.clear(target, on);
-        if (req.why === 'ttl') this.say(target, on, `ttl-off:${on.since}`, { kind: 'ttl-off', rec: on }, 'high');
-        else if (req.why === 'command') this.say(target, on, `off:${now}`, { kind: 'switched-off', by: req.by, ...(rec ? { lastedMs: now - rec.since } : {}) }, 'high');
-        this.audit(target, req, 'errors off', 'ok');
+        const on = rec ?? (await this.record(target, { by: 'unknown', now, adopted: true }));
+        await this.clear(target, on);
+        if (req.why === 'ttl') await this.say(target, on, `ttl-off:${on.since}`, { kind: 'ttl-off', rec: on }, 'high');
+        else if (req.why === 'command') await this.say(target, on, `off:${now}`, { kind: 'switched-off', by: req.by, ...(rec ? { lastedMs: now - rec.since } : {}) }, 'high');
+        await this.audit(target, req, 'errors off', 'ok');
         await this.commit();
         return { ok: true, changed: true, enabled: false, ...(verdict.warning ? { warning: verdict.warning } : {}) };
       }
       const error = verdict.kind === 'unchanged' ? verdict.why : `${verdict.what}, and reading the state afterwards failed (${answers.readError})`;
-      await this.offFailed(target, rec ?? this.record(target, { by: 'unknown', now, adopted: true }), req, error);
+      await this.offFailed(target, rec ?? (await this.record(target, { by: 'unknown', now, adopted: true })), req, error);
       return { ok: false, error, posted: true, ...(verdict.kind === 'unchanged' ? { enabled: true } : {}) };
     });
   }
@@ -156,15 +153,15 @@ export class ErrorSimulationService {
   /** Switches off every environment whose deadline has passed (the timers do this too; this is the backstop). */
   async expireDue(): Promise<void> {
     const now = this.deps.clock.now();
-    for (const [key, rec] of Object.entries(this.deps.store.data.errorSims ?? {})) {
+    for (const [key, rec] of await this.deps.stores.errorSims.all()) {
       if (rec.offAt > now) continue;
       await this.expire(key);
     }
   }
 
   /** Arms a deadline timer for every record (after a restart). */
-  resume(): void {
-    for (const rec of Object.values(this.deps.store.data.errorSims ?? {})) this.arm(rec);
+  async resume(): Promise<void> {
+    for (const [, rec] of await this.deps.stores.errorSims.all()) this.arm(rec);
   }
 
   /** Cancels the timers and waits for switches in flight. */
@@ -174,14 +171,18 @@ export class ErrorSimulationService {
   }
 
   /** The record of an environment, if the bot thinks errors are on there. */
-  recordOf(target: EnvTarget): ErrorSimRecord | undefined {
-    return this.deps.store.data.errorSims?.[target.key];
+  recordOf(target: EnvTarget): Promise<ErrorSimRecord | undefined> {
+    return this.deps.stores.errorSims.get(target.key);
+  }
+
+  async mayBeOn(envKey: string): Promise<boolean> {
+    return (await this.deps.stores.errorSims.get(envKey)) !== undefined;
   }
 
   private async status(target: EnvTarget): Promise<string> {
     const sim = target.env.errorSimulation!;
     const env = { app: target.app.name, env: target.env.name };
-    const rec = this.recordOf(target);
+    const rec = await this.recordOf(target);
     let enabled: boolean;
     try {
       enabled = await this.lanes.run(target.key, () => this.deps.simulator.get(sim.url));
@@ -190,14 +191,14 @@ export class ErrorSimulationService {
     }
     if (!enabled && rec) {
       // Switched off outside the bot: the banner must not say otherwise.
-      this.clear(target, rec);
+      await this.clear(target, rec);
       await this.commit();
     }
     return renderErrorSim({ kind: 'status', ...env, enabled, ...(rec && enabled ? { rec } : {}), ttlMs: sim.ttl ?? DEFAULT_ERROR_TTL_MS });
   }
 
   private async expire(key: string): Promise<void> {
-    const rec = this.deps.store.data.errorSims?.[key];
+    const rec = await this.deps.stores.errorSims.get(key);
     if (!rec) return;
     if (rec.offAt > this.deps.clock.now()) {
       // A timer that fired early, or a deadline moved: wait for it.
@@ -207,7 +208,7 @@ export class ErrorSimulationService {
     const target = this.deps.catalog.target(rec.app, rec.env);
     if (!target) {
       // The environment left the config: nothing left to switch, and no one to tell.
-      delete this.deps.store.data.errorSims![key];
+      await this.deps.stores.errorSims.delete(key);
       await this.commit();
       return;
     }
@@ -216,42 +217,42 @@ export class ErrorSimulationService {
   }
 
   private async offFailed(target: EnvTarget, rec: ErrorSimRecord | undefined, req: SwitchRequest, error: string): Promise<void> {
-    this.audit(target, req, 'errors off', `failed: ${error}`);
+    await this.audit(target, req, 'errors off', `failed: ${error}`);
     if (rec && req.why === 'ttl') {
       const first = rec.offError === undefined;
-      rec.offError = error;
-      this.bump(target, rec);
-      if (first) this.say(target, rec, `ttl-failed:${rec.since}`, { kind: 'ttl-failed', offAt: rec.offAt, error }, 'high');
+      rec = { ...rec, offError: error };
+      await this.deps.stores.errorSims.set(target.key, rec);
+      await this.bump(target, rec);
+      if (first) await this.say(target, rec, `ttl-failed:${rec.since}`, { kind: 'ttl-failed', offAt: rec.offAt, error }, 'high');
       // Try again soon: the deadline has passed.
       this.arm(rec, 30_000);
     }
     await this.commit();
   }
 
-  private record(target: EnvTarget, o: { by: string; now: number; adopted?: boolean; drillId?: string }): ErrorSimRecord {
+  private async record(target: EnvTarget, o: { by: string; now: number; adopted?: boolean; drillId?: string }): Promise<ErrorSimRecord> {
     const ttl = target.env.errorSimulation?.ttl ?? DEFAULT_ERROR_TTL_MS;
     const rec: ErrorSimRecord = { app: target.app.name, env: target.env.name, since: o.now, by: o.by, offAt: o.now + ttl };
-    const thread = this.currentThread(target);
+    const thread = await this.deps.kernel.current(target);
     if (thread) rec.threadKey = thread.key;
     if (o.adopted) rec.adopted = true;
     if (o.drillId) rec.drillId = o.drillId;
-    (this.deps.store.data.errorSims ??= {})[target.key] = rec;
-    this.bump(target, rec);
+    await this.deps.stores.errorSims.set(target.key, rec);
+    await this.bump(target, rec);
     this.arm(rec);
     return rec;
   }
 
-  private clear(target: EnvTarget, rec: ErrorSimRecord): void {
-    delete this.deps.store.data.errorSims?.[target.key];
+  private async clear(target: EnvTarget, rec: ErrorSimRecord): Promise<void> {
+    await this.deps.stores.errorSims.delete(target.key);
     this.timers.cancel(target.key);
-    this.bump(target, rec);
+    await this.bump(target, rec);
   }
 
   /** Re-renders the cards that show (or showed) the banner. */
-  private bump(target: EnvTarget, rec: ErrorSimRecord): void {
-    const { threads } = this.deps.store.data;
-    const keys = new Set([rec.threadKey, this.currentThread(target)?.key].filter((k): k is string => !!k));
-    for (const k of keys) if (threads[k]) threads[k]!.cardVersion++;
+  private async bump(target: EnvTarget, rec: ErrorSimRecord): Promise<void> {
+    const keys = new Set([rec.threadKey, (await this.deps.kernel.current(target))?.key].filter((k): k is string => !!k));
+    for (const k of keys) await this.deps.stores.threads.bumpCard(k);
   }
 
   private arm(rec: ErrorSimRecord, atLeastMs = 0): void {
@@ -259,20 +260,15 @@ export class ErrorSimulationService {
   }
 
   /** Says `m` in the environment's deploy thread (or the one the record's banner is on). */
-  private say(target: EnvTarget, rec: ErrorSimRecord | undefined, key: string, m: ErrorSimThreadMessage, priority: Priority): void {
-    const { threads } = this.deps.store.data;
-    const thread = this.currentThread(target) ?? (rec?.threadKey ? threads[rec.threadKey] : undefined);
-    if (thread) this.deps.reply(thread, `errors:${key}`, renderErrorSim({ ...m, app: target.app.name, env: target.env.name } as ErrorSimMessage), priority);
+  private async say(target: EnvTarget, rec: ErrorSimRecord | undefined, key: string, m: ErrorSimThreadMessage, priority: Priority): Promise<void> {
+    const { kernel } = this.deps;
+    const thread = (await kernel.current(target)) ?? (rec?.threadKey ? await kernel.byKey(rec.threadKey) : undefined);
+    if (thread) await kernel.reply(thread, `errors:${key}`, renderErrorSim({ ...m, app: target.app.name, env: target.env.name } as ErrorSimMessage), priority);
   }
 
-  private audit(target: EnvTarget, req: SwitchRequest, action: string, result: string): void {
-    const threadKey = this.currentThread(target)?.key;
-    this.deps.store.data.audit.push({ at: this.deps.clock.now(), who: req.by, source: req.source, action, app: target.app.name, env: target.env.name, result, ...(threadKey ? { threadKey } : {}) });
-  }
-
-  private currentThread(target: EnvTarget): ThreadRecord | undefined {
-    const key = this.deps.store.data.envs[target.key]?.threadKey;
-    return key ? this.deps.store.data.threads[key] : undefined;
+  private async audit(target: EnvTarget, req: SwitchRequest, action: string, result: string): Promise<void> {
+    const thread = await this.deps.kernel.current(target);
+    await this.deps.kernel.record({ target, actor: { who: req.by, source: req.source }, action, result, ...(thread ? { thread } : {}) });
   }
 
   /**
@@ -280,13 +276,7 @@ export class ErrorSimulationService {
    * thrown: the record stays in memory (its deadline armed) and goes to disk with the next write.
    */
   private async commit(): Promise<void> {
-    await this.deps.store.flush().catch((err: unknown) => this.deps.log.error({ err, fix: 'check that DATA_DIR is writable' }, 'store write after an error simulation switch failed'));
+    await this.deps.stores.flush().catch((err: unknown) => this.deps.log.error({ err, fix: 'check that DATA_DIR is writable' }, 'store write after an error simulation switch failed'));
     this.deps.onChange();
   }
-}
-
-/** "Error simulation is not configured for voting01 dev. Environments that have it: voting01 qa." */
-export function notConfigured(target: EnvTarget, catalog: Catalog): string {
-  const withIt = catalog.targets.filter((t) => t.env.errorSimulation).map((t) => `${t.app.name} ${t.env.name}`);
-  return renderErrorSim({ kind: 'not-configured', app: target.app.name, env: target.env.name, withIt });
 }

@@ -1,5 +1,5 @@
 import type { Catalog, EnvTarget } from '../catalog.js';
-import type { CommandService } from '../commands/command-service.js';
+import type { CommandContext, CommandReply } from '../commands/command-types.js';
 import { helpText, parseCommentCommand, type Command, type ParseResult } from '../commands/parse-command.js';
 import { resolveTargets } from '../commands/resolve-target.js';
 import type { Logger } from '../logger.js';
@@ -8,6 +8,7 @@ import { leastOf, permits } from '../policy/permission.js';
 import type { Clock, RepoHost, RepoPermission } from '../ports.js';
 import { renderFailure } from '../commands/render-failure.js';
 import { slackToMarkdown } from '../text/to-markdown.js';
+import type { ThreadKernel } from '../threads/thread-kernel.js';
 
 /** A comment written longer ago than this is not acted on: a command is meant now, and a replay is refused by age. */
 export const MAX_COMMENT_AGE_MS = 10 * 60_000;
@@ -35,7 +36,10 @@ export interface IncomingComment {
 
 export interface CommentCommandsDeps {
   catalog: Catalog;
-  commands: CommandService;
+  /** The command pipeline Slack uses too (the composition root hands in the command service). */
+  commands: { run(command: Command, ctx: CommandContext): Promise<CommandReply> };
+  /** Where an environment's deploy thread is (to point a commenter at it). */
+  kernel: Pick<ThreadKernel, 'current'>;
   repoHost: RepoHost;
   clock: Clock;
   log: Logger;
@@ -147,7 +151,7 @@ export class CommentCommands {
     const name = `${t.app.name} ${t.env.name}`;
     if (approval.kind === 'anyone') return undefined;
     if (approval.kind === 'slack-only') {
-      const thread = this.deps.commands.currentThread(t);
+      const thread = await this.deps.kernel.current(t);
       const place = thread?.rootTs
         ? `Confirm it in the [Slack deploy thread](${this.deps.permalink(thread.channel, thread.rootTs)})`
         : `Confirm it in Slack (channel ${t.env.slackChannel}; no deploy thread yet)`;

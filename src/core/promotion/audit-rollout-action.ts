@@ -1,20 +1,21 @@
-import type { Clock, StateStore } from '../ports.js';
+import type { Actor, ThreadKernel } from '../threads/thread-kernel.js';
 import type { Preflight } from './run-preflight.js';
 
-/** Records a promote, abort or retry (and its result) in the audit log, one shape for every outcome. */
-export function auditRolloutAction(deps: { store: StateStore; clock: Clock }, o: { pf: Preflight; who: string; source: 'slack' | 'github'; result: string }): void {
+/**
+ * Records a promote, abort or retry (and its result) through the thread kernel, one shape for every outcome;
+ * `cardLine` also shows it on the thread's card.
+ */
+export function auditRolloutAction(kernel: ThreadKernel, o: { pf: Preflight; actor: Actor; result: string; cardLine?: string }): Promise<void> {
   const { pf } = o;
-  deps.store.data.audit.push({
-    at: deps.clock.now(),
-    who: o.who,
-    source: o.source,
+  return kernel.record({
+    target: pf.target,
+    actor: o.actor,
     action: pf.action === 'promote' && pf.full ? 'promote --full' : pf.action,
-    app: pf.target.app.name,
-    env: pf.target.env.name,
-    tag: pf.tag,
-    digest: pf.image?.digest,
-    override: pf.force && pf.proof ? !pf.proof.ok : undefined,
     result: o.result,
-    threadKey: pf.thread.key,
+    thread: pf.thread,
+    ...(o.cardLine ? { cardLine: o.cardLine } : {}),
+    ...(pf.tag !== undefined ? { tag: pf.tag } : {}),
+    ...(pf.image?.digest !== undefined ? { digest: pf.image.digest } : {}),
+    ...(pf.force && pf.proof ? { override: !pf.proof.ok } : {}),
   });
 }

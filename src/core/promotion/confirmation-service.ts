@@ -1,35 +1,35 @@
 import type { Catalog } from '../catalog.js';
 import type { Logger } from '../logger.js';
 import { approverList, isApprover } from '../policy/approvers.js';
-import type { Clock, ImageRegistry, RolloutCluster, StateStore } from '../ports.js';
+import type { Clock, ImageRegistry, RolloutCluster } from '../ports.js';
 import { renderConfirmationNotice, type ConfirmationNotice } from './render-confirmation-notice.js';
 import { renderFailure } from '../commands/render-failure.js';
 import { renderPromotion } from './render-promotion.js';
 import type { RolloutState } from '../rollout/rollout-state.js';
 import type { Confirmation, ThreadRecord } from '../store-data.js';
+import type { Stores } from '../store-ports.js';
+import type { ThreadKernel } from '../threads/thread-kernel.js';
 import { auditRolloutAction } from './audit-rollout-action.js';
 import { executeRolloutAction } from './execute-rollout-action.js';
 import { judgeChanges } from './judge-changes.js';
 import { judgeStaleConfirmation } from './judge-stale-confirmation.js';
 import { pickConfirmation } from './pick-confirmation.js';
-import type { PromotionChain } from '../chain/promotion-chain.js';
+import type { DeployOffers } from './deploy-offers.js';
 import { requestLineOf } from './request-line-of.js';
-import type { RolloutObserver } from '../rollout-threads/rollout-observer.js';
 import { runPreflight } from './run-preflight.js';
 
 export interface ConfirmationDeps {
   catalog: Catalog;
-  store: StateStore;
+  stores: Stores;
+  kernel: ThreadKernel;
   clock: Clock;
   log: Logger;
   cluster: RolloutCluster;
   registry: ImageRegistry;
-  observer: RolloutObserver;
-  onChange: () => void;
   /** A message only one user sees (for double clicks and the like). */
   ephemeral?: (o: { channel: string; user: string; threadTs?: string; text: string }) => Promise<void>;
-  /** Runs confirmed deploy offers. */
-  chain?: PromotionChain;
+  /** Runs confirmed deploy offers (the chain, wired in by the composition root). */
+  deployOffers?: DeployOffers;
   /** Who is changing which rollout (`namespace/name`) right now; shared with the requests. */
   busy: Map<string, string>;
 }
@@ -64,19 +64,19 @@ export class ConfirmationService {
   /** `promote`, `abort` or `retry` typed in a deploy thread; false when the text is ordinary conversation. */
   async typed(o: TypedMessage): Promise<boolean> {
     const word = typedWord(o.text);
-    const thread = word ? this.threadAt(o.channel, o.threadTs) : undefined;
+    const thread = word ? await this.deps.kernel.byRoot(o.channel, o.threadTs) : undefined;
     if (!word || !thread) return false;
     const now = this.deps.clock.now();
-    const pick = pickConfirmation({ confirmations: Object.values(this.deps.store.data.confirmations), threadKey: thread.key, word, user: o.user, now });
+    const pick = pickConfirmation({ confirmations: await this.deps.stores.confirmations.ofThread(thread.key), threadKey: thread.key, word, user: o.user, now });
     if (pick.kind === 'none') {
       const env = this.deps.catalog.target(thread.app, thread.env)?.env.name ?? thread.env;
-      this.deps.observer.reply(thread, `typed:${o.threadTs}:${o.user}:${now}`, renderPromotion({ kind: 'nothing-waiting', user: o.user, word, env }), 'normal');
+      await this.deps.kernel.reply(thread, `typed:${o.threadTs}:${o.user}:${now}`, renderPromotion({ kind: 'nothing-waiting', user: o.user, word, env }), 'normal');
       await this.commit();
       return true;
     }
     if (pick.kind === 'ask') {
       const requests = pick.candidates.map((c) => requestLineOf(c, this.deps.catalog));
-      this.deps.observer.reply(thread, `which:${o.threadTs}:${o.user}:${now}`, renderConfirmationNotice({ kind: 'which', user: o.user, word, requests }), 'normal');
+      await this.deps.kernel.reply(thread, `which:${o.threadTs}:${o.user}:${now}`, renderConfirmationNotice({ kind: 'which', user: o.user, word, requests }), 'normal');
       await this.commit();
       return true;
     }
@@ -87,23 +87,21 @@ export class ConfirmationService {
   /** A button on a confirmation card; a stale card changes nothing and the presser is told why. */
   async pressed(o: PressedButton): Promise<void> {
     if (o.actionId !== 'rollout_confirm' && o.actionId !== 'rollout_cancel') return;
-    const c = this.deps.store.data.confirmations[o.value];
-    const thread = c ? this.deps.store.data.threads[c.threadKey] : undefined;
+    const c = await this.deps.stores.confirmations.get(o.value);
+    const thread = c ? await this.deps.kernel.byKey(c.threadKey) : undefined;
     const answer = (n: ConfirmationNotice) => this.answer({ channel: o.channel, user: o.user, threadTs: o.threadTs, thread }, n);
     if (!c || !thread) return answer({ kind: 'unknown', user: o.user });
     if (thread.channel !== o.channel || (o.threadTs !== undefined && thread.rootTs !== o.threadTs)) return answer({ kind: 'elsewhere', user: o.user });
     if (o.actionId === 'rollout_cancel') {
-      const stale = this.staleNotice(c, o.user);
+      const stale = await this.staleNotice(c, o.user);
       if (stale) return answer(stale);
       const target = this.deps.catalog.target(c.app, c.env);
       if (target && !isApprover(target, { source: 'slack', user: o.user }) && o.user !== c.requestedBy) {
         await this.deps.ephemeral?.({ channel: o.channel, user: o.user, threadTs: thread.rootTs, text: renderPromotion({ kind: 'cancel-denied', requestedBy: c.requestedBy }) });
         return;
       }
-      c.status = 'cancelled';
-      c.doneBy = o.user;
-      c.doneAt = this.deps.clock.now();
-      this.deps.observer.reply(thread, `cancel:${c.id}`, renderPromotion({ kind: 'cancelled', action: c.action, user: o.user, headline: requestLineOf(c, this.deps.catalog).headline }), 'normal');
+      if (!(await this.deps.stores.confirmations.cancel(c.id, o.user, this.deps.clock.now()))) return this.lostRace({ id: c.id, user: o.user, answer });
+      await this.deps.kernel.reply(thread, `cancel:${c.id}`, renderPromotion({ kind: 'cancelled', action: c.action, user: o.user, headline: requestLineOf(c, this.deps.catalog).headline }), 'normal');
       await this.commit();
       return;
     }
@@ -111,14 +109,14 @@ export class ConfirmationService {
   }
 
   /** Handling a typed message threw: a confirming word is answered in its thread (ordinary conversation is not). */
-  typedFailed(o: TypedMessage, err: unknown): void {
+  async typedFailed(o: TypedMessage, err: unknown): Promise<void> {
     const word = typedWord(o.text);
-    const thread = word ? this.threadAt(o.channel, o.threadTs) : undefined;
     this.deps.log.error({ err, channel: o.channel, threadTs: o.threadTs, word }, 'typed confirmation failed');
+    const thread = word ? await this.deps.kernel.byRoot(o.channel, o.threadTs) : undefined;
     if (!word || !thread) return;
     // The outbox delivers it, also when the store was what failed: it posts once the store writes again.
-    this.deps.observer.reply(thread, `typed-failed:${o.ts ?? `${o.user}:${this.deps.clock.now()}`}`, renderFailure({ what: `\`${word}\``, error: err }), 'high');
-    this.deps.onChange();
+    await this.deps.kernel.reply(thread, `typed-failed:${o.ts ?? `${o.user}:${this.deps.clock.now()}`}`, renderFailure({ what: `\`${word}\``, error: err }), 'high');
+    this.deps.kernel.wake();
   }
 
   /** Handling a button press threw: the presser alone is told (in the thread when no ephemeral messages are possible). */
@@ -126,16 +124,23 @@ export class ConfirmationService {
     this.deps.log.error({ err, actionId: o.actionId, channel: o.channel }, 'button press failed');
     const text = renderFailure({ what: o.actionId === 'rollout_cancel' ? 'Cancelling' : 'Confirming', error: err });
     if (this.deps.ephemeral) return this.deps.ephemeral({ channel: o.channel, user: o.user, threadTs: o.threadTs, text });
-    const c = this.deps.store.data.confirmations[o.value];
-    const thread = c ? this.deps.store.data.threads[c.threadKey] : undefined;
+    const c = await this.deps.stores.confirmations.get(o.value);
+    const thread = c ? await this.deps.kernel.byKey(c.threadKey) : undefined;
     if (!thread) return;
-    this.deps.observer.reply(thread, `press-failed:${o.value}:${o.user}:${this.deps.clock.now()}`, text, 'high');
-    this.deps.onChange();
+    await this.deps.kernel.reply(thread, `press-failed:${o.value}:${o.user}:${this.deps.clock.now()}`, text, 'high');
+    this.deps.kernel.wake();
   }
 
-  private staleNotice(c: Confirmation, user: string): ConfirmationNotice | undefined {
-    const successor = c.supersededBy ? this.deps.store.data.confirmations[c.supersededBy] : undefined;
+  private async staleNotice(c: Confirmation, user: string): Promise<ConfirmationNotice | undefined> {
+    const successor = c.supersededBy ? await this.deps.stores.confirmations.get(c.supersededBy) : undefined;
     return judgeStaleConfirmation({ c, user, now: this.deps.clock.now(), ...(successor ? { successor: requestLineOf(successor, this.deps.catalog) } : {}) });
+  }
+
+  /** Somebody else decided `id` between our read and our claim: say what became of it, as for any stale request. */
+  private async lostRace(o: { id: string; user: string; answer: (n: ConfirmationNotice) => Promise<void> }): Promise<void> {
+    const now = await this.deps.stores.confirmations.get(o.id);
+    const stale = now ? await this.staleNotice(now, o.user) : { kind: 'unknown' as const, user: o.user };
+    if (stale) await o.answer(stale);
   }
 
   /** Says why nothing was confirmed: to the presser only when a button was pressed (and we can), else in the thread. */
@@ -146,20 +151,20 @@ export class ConfirmationService {
       return;
     }
     if (!o.thread) return;
-    this.deps.observer.reply(o.thread, `notice:${n.kind}:${o.user}:${this.deps.clock.now()}`, text, 'normal');
+    await this.deps.kernel.reply(o.thread, `notice:${n.kind}:${o.user}:${this.deps.clock.now()}`, text, 'normal');
     await this.commit();
   }
 
   /** Confirms exactly `c`. `channel` is set for a button press (answers go to the presser only). */
   private async confirm(c: Confirmation, user: string, channel?: string): Promise<void> {
-    const { store, clock, busy } = this.deps;
-    const thread = store.data.threads[c.threadKey];
+    const { stores, kernel, clock, busy } = this.deps;
+    const thread = await kernel.byKey(c.threadKey);
     const target = this.deps.catalog.target(c.app, c.env);
     if (!thread || !target) return;
     const key = (s: string) => `${s}:${c.id}:${user}:${clock.now()}`;
     const to = { channel, user, thread };
 
-    const stale = this.staleNotice(c, user);
+    const stale = await this.staleNotice(c, user);
     if (stale) return this.answer(to, stale);
     if (!isApprover(target, { source: 'slack', user })) {
       return this.answer(to, { kind: 'not-approver', user, name: `${target.app.name} ${target.env.name}`, approvers: approverList(target) });
@@ -167,27 +172,24 @@ export class ConfirmationService {
     const rk = `${target.env.namespace}/${target.env.rollout}`;
     const holder = busy.get(rk);
     if (holder) {
-      this.deps.observer.reply(thread, key('busy'), renderPromotion({ kind: 'busy', holder, name: `${target.app.name} ${target.env.name}`, wait: false }), 'normal');
+      await kernel.reply(thread, key('busy'), renderPromotion({ kind: 'busy', holder, name: `${target.app.name} ${target.env.name}`, wait: false }), 'normal');
       await this.commit();
       return;
     }
     busy.set(rk, user);
     try {
-      // Claim it durably first: a second click or a Slack retry finds it taken. If that write fails, it still waits.
-      c.status = 'done';
-      c.doneBy = user;
-      c.doneAt = clock.now();
+      // Claim it durably first: exactly one click, word or Slack retry wins, the others find it taken. If that write
+      // fails, it still waits.
+      if (!(await stores.confirmations.claim(c.id, user, clock.now()))) return this.lostRace({ id: c.id, user, answer: (n) => this.answer(to, n) });
       try {
-        await store.flush();
+        await stores.flush();
       } catch (err) {
-        c.status = 'pending';
-        c.doneBy = undefined;
-        c.doneAt = undefined;
+        await stores.confirmations.update(c.id, { status: 'pending', doneBy: undefined, doneAt: undefined });
         throw err;
       }
-      await this.run(c, user, key).catch((err: unknown) => {
+      await this.run(c, user, key).catch(async (err: unknown) => {
         // Nothing went out (the patches and the dispatch say so themselves once they may have): a fresh request is needed.
-        c.status = 'failed';
+        await stores.confirmations.update(c.id, { status: 'failed' });
         throw err;
       });
     } finally {
@@ -197,42 +199,38 @@ export class ConfirmationService {
 
   /** Runs a claimed confirmation: a deploy offer through the chain, else the preflight again and the patches. */
   private async run(c: Confirmation, user: string, key: (s: string) => string): Promise<void> {
-    const thread = this.deps.store.data.threads[c.threadKey]!;
+    const { stores, kernel } = this.deps;
+    const thread = (await kernel.byKey(c.threadKey))!;
     const target = this.deps.catalog.target(c.app, c.env)!;
     if (c.action === 'deploy') {
       let current: RolloutState | undefined;
       try {
         current = await this.deps.cluster.get(target.env.namespace, target.env.rollout);
       } catch (err) {
-        c.status = 'failed';
+        await stores.confirmations.update(c.id, { status: 'failed' });
         this.deps.log.warn({ err, app: target.app.name, env: target.env.name }, 'rollout read before deploy failed');
-        this.deps.observer.reply(thread, key('deploy-read'), renderPromotion({ kind: 'deploy-unreadable', app: target.app.name, env: target.env.name, error: (err as Error).message }), 'high');
+        await kernel.reply(thread, key('deploy-read'), renderPromotion({ kind: 'deploy-unreadable', app: target.app.name, env: target.env.name, error: (err as Error).message }), 'high');
         await this.commit();
         return;
       }
-      await this.deps.chain?.confirmDeploy(c, user, current);
+      await this.deps.deployOffers?.confirmDeploy(c, user, current);
       return;
     }
     const pf = await runPreflight(this.deps, { target, thread, action: c.action, full: c.full, force: c.force });
     const changed = judgeChanges(c, pf);
     if (pf.refusal || changed) {
-      c.status = 'failed';
+      await stores.confirmations.update(c.id, { status: 'failed' });
       const why = changed ? `the rollout changed since the confirmation was shown: ${changed}` : pf.refusal!;
-      this.deps.observer.reply(thread, key('stale'), renderPromotion({ kind: 'changed', action: c.action, env: c.env, why }), 'high');
-      auditRolloutAction(this.deps, { pf, who: user, source: 'slack', result: `refused: ${why}` });
+      await kernel.reply(thread, key('stale'), renderPromotion({ kind: 'changed', action: c.action, env: c.env, why }), 'high');
+      await auditRolloutAction(kernel, { pf, actor: { who: user, source: 'slack' }, result: `refused: ${why}` });
       await this.commit();
       return;
     }
-    await executeRolloutAction({ ...this.deps, reply: (t, k, text, p) => this.deps.observer.reply(t, k, text, p) }, { pf, user, source: 'slack' });
+    await executeRolloutAction(this.deps, { pf, user, source: 'slack' });
   }
 
-  private threadAt(channel: string, rootTs: string): ThreadRecord | undefined {
-    return Object.values(this.deps.store.data.threads).find((t) => t.channel === channel && t.rootTs === rootTs);
-  }
-
-  private async commit(): Promise<void> {
-    await this.deps.store.flush();
-    this.deps.onChange();
+  private commit(): Promise<void> {
+    return this.deps.kernel.commit();
   }
 }
 

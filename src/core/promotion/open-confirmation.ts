@@ -1,4 +1,5 @@
-import type { Confirmation, StoreData } from '../store-data.js';
+import type { Stores } from '../store-ports.js';
+import type { Confirmation } from '../store-data.js';
 
 /** How long a confirmation stays valid. */
 export const CONFIRMATION_TTL_MS = 10 * 60_000;
@@ -12,29 +13,23 @@ export function verbOf(action: Confirmation['action']): 'promote' | 'abort' | 'r
  * Records a new request waiting for confirmation; the one owner of confirmation records (promotions and the chain's
  * deploy offers both come here). It replaces only the same person's pending request of the same verb for the same
  * environment in the same thread: somebody else's request, least of all an approver's, is never replaced by it,
- * so nobody can change what an approver is about to confirm. Returns the record, what it replaced, and the other
- * requests still waiting in the thread for the same typed word (the card says so).
+ * so nobody can change what an approver is about to confirm. Storing it and replacing are one store call. Returns the
+ * record, what it replaced, and the other requests still waiting in the thread for the same typed word (the card says so).
  */
-export function openConfirmation(o: {
-  data: StoreData;
-  now: number;
-  request: Omit<Confirmation, 'id' | 'requestedAt' | 'expiresAt' | 'status'>;
-}): { confirmation: Confirmation; replaced: Confirmation[]; others: Confirmation[] } {
-  const { data, now, request } = o;
-  const id = `c${now.toString(36)}${data.seq++}`;
+export async function openConfirmation(
+  stores: Pick<Stores, 'confirmations' | 'newId'>,
+  o: { now: number; request: Omit<Confirmation, 'id' | 'requestedAt' | 'expiresAt' | 'status'> },
+): Promise<{ confirmation: Confirmation; replaced: Confirmation[]; others: Confirmation[] }> {
+  const { now, request } = o;
+  const id = await stores.newId('c', now);
   const verb = verbOf(request.action);
-  const replaced: Confirmation[] = [];
-  const others: Confirmation[] = [];
-  for (const c of Object.values(data.confirmations)) {
-    if (c.threadKey !== request.threadKey || c.status !== 'pending' || verbOf(c.action) !== verb) continue;
-    if (c.requestedBy === request.requestedBy && c.app === request.app && c.env === request.env) {
-      c.status = 'superseded';
-      c.supersededBy = id;
-      replaced.push(c);
-    } else if (now <= c.expiresAt) others.push(c);
-  }
+  const sameWord = (c: Confirmation) => c.threadKey === request.threadKey && verbOf(c.action) === verb;
+  const ownEarlier = (c: Confirmation) => sameWord(c) && c.requestedBy === request.requestedBy && c.app === request.app && c.env === request.env;
   const confirmation: Confirmation = { ...request, id, requestedAt: now, expiresAt: now + CONFIRMATION_TTL_MS, status: 'pending' };
-  data.confirmations[id] = confirmation;
-  others.sort((a, b) => a.requestedAt - b.requestedAt);
+  const replacedIds = await stores.confirmations.open(confirmation, ownEarlier);
+  const replaced = (await Promise.all(replacedIds.map((r) => stores.confirmations.get(r)))).filter((c): c is Confirmation => c !== undefined);
+  const others = (await stores.confirmations.ofThread(request.threadKey))
+    .filter((c) => c.id !== id && c.status === 'pending' && sameWord(c) && !ownEarlier(c) && now <= c.expiresAt)
+    .sort((a, b) => a.requestedAt - b.requestedAt);
   return { confirmation, replaced, others };
 }

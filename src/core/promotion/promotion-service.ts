@@ -1,8 +1,8 @@
 import type { Catalog, EnvTarget } from '../catalog.js';
-import type { CommandContext, CommandReply } from '../commands/command-service.js';
+import type { CommandContext, CommandReply } from '../commands/command-types.js';
 import type { Logger } from '../logger.js';
 import { planPromotion } from './plan-rollout-action.js';
-import type { Clock, ImageRegistry, RolloutCluster, StateStore } from '../ports.js';
+import type { Clock, ImageRegistry, RolloutCluster } from '../ports.js';
 import { approverList, isApprover } from '../policy/approvers.js';
 import { renderPreflight, type PreflightView } from './render-preflight.js';
 import { renderPromotion } from './render-promotion.js';
@@ -10,8 +10,9 @@ import { replyFor } from '../commands/reply-for.js';
 import { slackToMarkdown } from '../text/to-markdown.js';
 import type { RolloutState } from '../rollout/rollout-state.js';
 import type { ThreadRecord } from '../store-data.js';
-import type { RolloutObserver } from '../rollout-threads/rollout-observer.js';
-import type { PromotionChain } from '../chain/promotion-chain.js';
+import type { Stores } from '../store-ports.js';
+import type { ThreadKernel } from '../threads/thread-kernel.js';
+import type { DeployOffers } from './deploy-offers.js';
 import { ConfirmationService, type PressedButton, type TypedMessage } from './confirmation-service.js';
 import { executeRolloutAction } from './execute-rollout-action.js';
 import { CONFIRMATION_TTL_MS, openConfirmation } from './open-confirmation.js';
@@ -23,20 +24,18 @@ export { CONFIRMATION_TTL_MS, type RolloutAction };
 
 export interface PromotionServiceDeps {
   catalog: Catalog;
-  store: StateStore;
+  stores: Stores;
+  kernel: ThreadKernel;
   clock: Clock;
   log: Logger;
   cluster: RolloutCluster;
   registry: ImageRegistry;
-  observer: RolloutObserver;
-  /** Told when the outbox or a card changed. */
-  onChange: () => void;
   /** Link to a thread. */
   permalink: (channel: string, ts: string) => string;
   /** A message only one user sees (for double clicks and the like). */
   ephemeral?: (o: { channel: string; user: string; threadTs?: string; text: string }) => Promise<void>;
-  /** The chain between environments (deploy offers when nothing is paused). */
-  chain?: PromotionChain;
+  /** The chain between environments (deploy offers when nothing is paused), wired in by the composition root. */
+  deployOffers?: DeployOffers;
 }
 
 /**
@@ -58,9 +57,9 @@ export class PromotionService {
   /** `/promote`, `/rollout abort|retry` from Slack or a GitHub comment. */
   async request(o: { action: RolloutAction; target: EnvTarget; ctx: CommandContext; full?: boolean; dryRun?: boolean; force?: boolean }): Promise<CommandReply> {
     const { target, ctx, action } = o;
-    const thread = this.currentThread(target);
+    const thread = await this.deps.kernel.current(target);
     const name = `${target.app.name} ${target.env.name}`;
-    if (action === 'promote' && target.env.deploy && this.deps.chain) {
+    if (action === 'promote' && target.env.deploy && this.deps.deployOffers) {
       // Nothing paused but a deploy block: offer to bring the previous environment's proven tag instead.
       let current: RolloutState | undefined;
       try {
@@ -70,7 +69,7 @@ export class PromotionService {
       }
       if (!current || planPromotion(current, { full: o.full ?? false }).kind === 'nothing-to-promote') {
         if (o.force && !isApprover(target, ctx)) return { text: renderPromotion({ kind: 'force-offer-denied', name, approvers: approverList(target) }) };
-        const offered = await this.deps.chain.offer({ target, ctx, current, dryRun: o.dryRun ?? false, force: o.force ?? false });
+        const offered = await this.deps.deployOffers.offer({ target, ctx, current, dryRun: o.dryRun ?? false, force: o.force ?? false });
         if (offered) return offered;
       }
     }
@@ -87,7 +86,7 @@ export class PromotionService {
 
       if (o.dryRun || pf.refusal) {
         const view = this.view(pf, ctx, o.dryRun ? 'dry-run' : 'refused');
-        this.post(thread, `pf:${this.deps.clock.now()}:${ctx.user}`, view, 'normal');
+        await this.post(thread, `pf:${this.deps.clock.now()}:${ctx.user}`, view, 'normal');
         await this.commit();
         if (ctx.source === 'github') return replyFor(ctx, view.text);
         return { text: renderPromotion(o.dryRun ? { kind: 'dry-run-posted', where } : { kind: 'refused', refusal: pf.refusal!, where }) };
@@ -95,12 +94,12 @@ export class PromotionService {
 
       if (ctx.source === 'github') {
         // The comment is the explicit intent; the preflight just read the rollout fresh.
-        const result = await executeRolloutAction({ ...this.deps, reply: (t, k, text, p) => this.deps.observer.reply(t, k, text, p) }, { pf, user: ctx.user, source: 'github' });
+        const result = await executeRolloutAction(this.deps, { pf, user: ctx.user, source: 'github' });
         return { text: result, markdown: slackToMarkdown(`${this.view(pf, ctx, 'executed').text}\n\n${result}`) };
       }
 
-      const opened = this.createConfirmation(pf, ctx.user);
-      this.post(thread, `cf:${opened.confirmation.id}`, this.view(pf, ctx, 'confirm', opened), 'high');
+      const opened = await this.createConfirmation(pf, ctx.user);
+      await this.post(thread, `cf:${opened.confirmation.id}`, this.view(pf, ctx, 'confirm', opened), 'high');
       await this.commit();
       return { text: renderPromotion({ kind: 'waiting', action, name, where }) };
     } finally {
@@ -126,8 +125,8 @@ export class PromotionService {
   }
 
   /** Handling a thread message threw (or claiming it did): a confirming word is answered "failed, nothing was changed". */
-  typedFailed(o: TypedMessage, err: unknown): void {
-    this.confirmations.typedFailed(o, err);
+  typedFailed(o: TypedMessage, err: unknown): Promise<void> {
+    return this.confirmations.typedFailed(o, err);
   }
 
   /** Handling a button press threw: the presser is told "failed, nothing was changed". */
@@ -136,8 +135,7 @@ export class PromotionService {
   }
 
   private createConfirmation(pf: Preflight, user: string): ReturnType<typeof openConfirmation> {
-    return openConfirmation({
-      data: this.deps.store.data,
+    return openConfirmation(this.deps.stores, {
       now: this.deps.clock.now(),
       request: {
         threadKey: pf.thread.key,
@@ -156,7 +154,7 @@ export class PromotionService {
     });
   }
 
-  private view(pf: Preflight, ctx: CommandContext, mode: PreflightView['mode'], opened?: ReturnType<typeof openConfirmation>): ReturnType<typeof renderPreflight> {
+  private view(pf: Preflight, ctx: CommandContext, mode: PreflightView['mode'], opened?: Awaited<ReturnType<typeof openConfirmation>>): ReturnType<typeof renderPreflight> {
     return renderPreflight({
       mode,
       action: pf.action,
@@ -183,18 +181,12 @@ export class PromotionService {
     });
   }
 
-  private post(thread: ThreadRecord, key: string, content: { text: string; blocks?: unknown[] }, priority: 'high' | 'normal'): void {
-    this.deps.observer.reply(thread, key, content.text, priority, { blocks: content.blocks });
+  private post(thread: ThreadRecord, key: string, content: { text: string; blocks?: unknown[] }, priority: 'high' | 'normal'): Promise<void> {
+    return this.deps.kernel.reply(thread, key, content.text, priority, { blocks: content.blocks });
   }
 
-  private async commit(): Promise<void> {
-    await this.deps.store.flush();
-    this.deps.onChange();
-  }
-
-  private currentThread(target: EnvTarget): ThreadRecord | undefined {
-    const rec = this.deps.store.data.envs[target.key];
-    return rec?.threadKey ? this.deps.store.data.threads[rec.threadKey] : undefined;
+  private commit(): Promise<void> {
+    return this.deps.kernel.commit();
   }
 
   private rolloutKey(target: EnvTarget): string {

@@ -1,10 +1,12 @@
 import type { Catalog, EnvTarget } from '../catalog.js';
-import { describeProof, type Proof } from '../deploys/describe-proof.js';
+import type { Proof } from '../deploys/describe-proof.js';
+import { proveTag } from '../deploys/prove-tag.js';
 import { planAbort, planPromotion, planRetry } from './plan-rollout-action.js';
-import type { Clock, ImageFacts, ImageRegistry, RolloutCluster, RolloutPatch, StateStore } from '../ports.js';
+import type { Clock, ImageFacts, ImageRegistry, RolloutCluster, RolloutPatch } from '../ports.js';
 import { primaryTag } from '../rollout/describe-state.js';
 import type { RolloutState } from '../rollout/rollout-state.js';
 import type { ThreadRecord } from '../store-data.js';
+import type { Stores } from '../store-ports.js';
 
 export type RolloutAction = 'promote' | 'abort' | 'retry';
 
@@ -32,7 +34,7 @@ export interface Preflight {
  * verified in ECR, and the tag proven in the previous environment (unless `--force`). Sets `refusal` instead of throwing.
  */
 export async function runPreflight(
-  deps: { cluster: RolloutCluster; registry: ImageRegistry; store: StateStore; catalog: Catalog; clock: Clock },
+  deps: { cluster: RolloutCluster; registry: ImageRegistry; stores: Pick<Stores, 'threads' | 'envs'>; catalog: Catalog; clock: Clock },
   o: { target: EnvTarget; thread: ThreadRecord; action: RolloutAction; full: boolean; force: boolean },
 ): Promise<Preflight> {
   const { target, thread, action } = o;
@@ -84,7 +86,7 @@ export async function runPreflight(
       pf.refusal = `image tag \`${pf.tag}\` does not exist in ECR repository \`${repo}\`: pods would fail to pull it.`;
       return pf;
     }
-    pf.proof = describeProof({ target, tag: pf.tag, data: deps.store.data, catalog: deps.catalog, now: deps.clock.now() });
+    pf.proof = await proveTag(deps, { target, tag: pf.tag, now: deps.clock.now() });
     if (!pf.proof.ok && !o.force) pf.refusal = `${pf.proof.text}. Promote what is proven, or (approvers) add \`--force\` to override; the override is recorded.`;
   }
   return pf;

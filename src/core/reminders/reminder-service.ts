@@ -1,20 +1,20 @@
 import type { Catalog } from '../catalog.js';
 import { formatDuration } from '../text/duration.js';
-import type { StateStore, Clock } from '../ports.js';
+import type { Clock } from '../ports.js';
+import type { Stores } from '../store-ports.js';
+import type { ThreadKernel } from '../threads/thread-kernel.js';
 import { approverList } from '../policy/approvers.js';
 import { esc } from '../text/mrkdwn.js';
-import type { Priority, ThreadRecord } from '../store-data.js';
 import { planReminder } from './plan-reminder.js';
 
 export interface ReminderServiceDeps {
   catalog: Catalog;
-  store: StateStore;
+  stores: Pick<Stores, 'reminders'>;
+  /** The environments' current threads, and replies in them. */
+  kernel: ThreadKernel;
   clock: Clock;
   /** `reminders.after` (ms). */
   afterMs: number;
-  /** Queues a reply in a deploy thread, once per key. */
-  reply: (thread: ThreadRecord, key: string, text: string, priority: Priority) => void;
-  onChange: () => void;
 }
 
 /**
@@ -26,18 +26,17 @@ export class ReminderService {
 
   /** Looks at every environment's current thread; returns how many reminders were queued. */
   async sweep(): Promise<number> {
-    const { catalog, store, clock, afterMs } = this.deps;
-    const marks = (store.data.reminders ??= {});
+    const { catalog, stores, kernel, clock, afterMs } = this.deps;
     const now = clock.now();
     let sent = 0;
     let changed = false;
     for (const target of catalog.targets) {
-      const key = store.data.envs[target.key]?.threadKey;
-      const thread = key ? store.data.threads[key] : undefined;
+      const thread = await kernel.current(target);
       if (!thread) continue;
-      const plan = planReminder({ thread, mark: marks[thread.key], now, afterMs });
-      if (plan.mark && JSON.stringify(plan.mark) !== JSON.stringify(marks[thread.key])) {
-        marks[thread.key] = plan.mark;
+      const mark = await stores.reminders.get(thread.key);
+      const plan = planReminder({ thread, mark, now, afterMs });
+      if (plan.mark && JSON.stringify(plan.mark) !== JSON.stringify(mark)) {
+        await stores.reminders.set(thread.key, plan.mark);
         changed = true;
       }
       if (!plan.send || !plan.mark) continue;
@@ -45,13 +44,10 @@ export class ReminderService {
       const env = target.env.name;
       const last = plan.send === 2;
       const text = `⏰ ${last ? 'Last reminder' : 'Reminder'}: ${esc(target.app.name)} ${esc(env)} has been waiting for promotion for ${waited}. To continue: \`/promote ${env}\` · to stop: \`/rollout abort ${env}\` · approvers: ${approverList(target)}.${last ? ' I will not remind again.' : ''}`;
-      this.deps.reply(thread, `remind:${plan.mark.wait}:${plan.send}`, text, 'normal');
+      await kernel.reply(thread, `remind:${plan.mark.wait}:${plan.send}`, text, 'normal');
       sent++;
     }
-    if (changed || sent) {
-      await store.flush();
-      this.deps.onChange();
-    }
+    if (changed || sent) await kernel.commit();
     return sent;
   }
 }

@@ -2,38 +2,38 @@ import type { Catalog, EnvTarget } from '../catalog.js';
 import { detectRevisionEnd } from './detect-revision-end.js';
 import { detectRolloutEvents } from './detect-rollout-events.js';
 import type { Logger } from '../logger.js';
-import type { Clock, StateStore } from '../ports.js';
+import type { Clock } from '../ports.js';
 import { renderEvent } from './render-event.js';
 import { primaryTag } from '../rollout/describe-state.js';
 import { asStable } from '../rollout/as-stable.js';
 import type { RolloutState } from '../rollout/rollout-state.js';
-import type { OutboxEntry, Priority, StoreData, ThreadRecord } from '../store-data.js';
+import type { EnvRecord, ThreadRecord } from '../store-data.js';
+import type { Stores } from '../store-ports.js';
+import type { ThreadKernel } from '../threads/thread-kernel.js';
 
 export interface RolloutObserverDeps {
   catalog: Catalog;
-  store: StateStore;
+  stores: Stores;
+  /** Replies, notices, and committing what was queued (which wakes the dispatcher). */
+  kernel: ThreadKernel;
   clock: Clock;
   log: Logger;
-  /** Told when the outbox or a card changed. */
-  onChange: () => void;
   /** Counts events seen, by type. */
   countEvent?: (type: string) => void;
 }
 
-/** What another feature does when a thread has taken a new state (pairing commits, the chain, drills). */
-export type ThreadHook = (o: { thread: ThreadRecord; target: EnvTarget; state: RolloutState; events: string[] }) => void;
+/**
+ * What another feature does when a thread has taken a new state (pairing commits, the chain, drills). The thread is
+ * already saved; a hook writes what it changes through the store ports. A returned promise is awaited, in order,
+ * before the observer commits.
+ */
+export type ThreadHook = (o: { thread: ThreadRecord; target: EnvTarget; state: RolloutState; events: string[] }) => void | Promise<void>;
 
 const STALE_STATUS = new Set(['waiting for rollout spec update to be observed', 'waiting for rollout spec update to be observed for the reference workload']);
 
 /** Thread key: one per app, environment and rollout revision (the uid tells a re-created rollout apart). */
 export function threadKeyOf(target: EnvTarget, state: Pick<RolloutState, 'uid' | 'revision'>): string {
   return `${target.key}/${(state.uid ?? 'nouid').slice(0, 8)}/r${state.revision}`;
-}
-
-/** Adds an entry to the outbox with the next sequence number (not flushed). */
-export function enqueue(data: StoreData, entry: Omit<OutboxEntry, 'seq' | 'attempts'>): void {
-  if (data.outbox.some((e) => e.id === entry.id)) return;
-  data.outbox.push({ ...entry, seq: data.seq++, attempts: 0 });
 }
 
 /**
@@ -51,7 +51,7 @@ export class RolloutObserver {
 
   /**
    * Sets, once at start-up, the hooks run in this order after each applied state. Separate from the constructor
-   * because the features that provide them (the chain, drills) reply through this observer.
+   * because the features that provide them (commits, the chain, drills) are built after the observer.
    */
   setHooks(hooks: readonly ThreadHook[]): void {
     this.hooks = hooks;
@@ -66,24 +66,19 @@ export class RolloutObserver {
 
   /** A configured rollout does not exist: note it once in the environment's channel, not fatal. */
   missing(target: EnvTarget): Promise<void> {
+    // Only this observer writes `missingNoticed`, one environment at a time (serial): reading it first is safe.
     return this.serial(target.key, async () => {
-      const { data } = this.deps.store;
-      const rec = (data.envs[target.key] ??= {});
-      if (rec.missingNoticed) return;
-      rec.missingNoticed = true;
+      const { stores, kernel } = this.deps;
+      if ((await stores.envs.get(target.key)).missingNoticed) return;
+      await stores.envs.update(target.key, { missingNoticed: true });
       const where = `${target.env.namespace}/${target.env.rollout}`;
       this.deps.log.warn({ app: target.app.name, env: target.env.name, rollout: where }, 'configured rollout not found');
-      enqueue(data, {
-        id: `notice/${target.key}/missing/${this.deps.clock.now()}`,
-        threadKey: `notice/${target.key}`,
-        channel: target.env.slackChannel,
-        kind: 'notice',
-        priority: 'normal',
-        text: `⚠️ ${target.app.name} · ${target.env.name}: rollout \`${where}\` was not found in the cluster. Check \`namespace\` and \`rollout\` for this environment in the config; I will start its thread as soon as it appears.`,
-        createdAt: this.deps.clock.now(),
-      });
-      await this.deps.store.flush();
-      this.deps.onChange();
+      await kernel.notice(
+        target,
+        `missing/${this.deps.clock.now()}`,
+        `⚠️ ${target.app.name} · ${target.env.name}: rollout \`${where}\` was not found in the cluster. Check \`namespace\` and \`rollout\` for this environment in the config; I will start its thread as soon as it appears.`,
+      );
+      await kernel.commit();
     });
   }
 
@@ -106,13 +101,14 @@ export class RolloutObserver {
     // Right after a spec change the status still describes the old spec (observedGeneration behind): the controller
     // has not looked yet. Nothing in it is news, and its revision may be the old one; wait for the controller's write.
     if (STALE_STATUS.has(state.message)) return;
-    const { store, clock } = this.deps;
-    const { data } = store;
+    const { stores, kernel, clock } = this.deps;
     const now = clock.now();
-    const envRec = (data.envs[target.key] ??= {});
-    envRec.missingNoticed = false;
+    // The environment record, the threads' observed fields and their root entries are written by this observer
+    // alone, one environment at a time (serial), so what it reads here is still true when it writes.
+    const envRec = await stores.envs.get(target.key);
+    const envPatch: Partial<EnvRecord> = { missingNoticed: false };
     const key = threadKeyOf(target, state);
-    let thread = data.threads[key];
+    let thread = await stores.threads.byKey(key);
     const isNew = !thread;
 
     if (!thread) {
@@ -121,12 +117,12 @@ export class RolloutObserver {
       const baselineSameRevision = envRec.baseline && envRec.baseline.revision === state.revision && envRec.baseline.uid === state.uid;
       if ((firstSight && settled) || (baselineSameRevision && settled)) {
         // A rollout that was already settled when we first saw it: nothing to tell yet.
-        envRec.baseline = state;
-        await store.flush();
+        await stores.envs.update(target.key, { ...envPatch, baseline: state });
+        await stores.flush();
         return;
       }
-      const previous = envRec.threadKey ? data.threads[envRec.threadKey] : undefined;
-      if (previous && !previous.outcome && previous.key !== key) this.replaced(previous, state, target, now);
+      const previous = envRec.threadKey ? await stores.threads.byKey(envRec.threadKey) : undefined;
+      if (previous && !previous.outcome && previous.key !== key) await this.replaced(previous, state, target, now);
       thread = {
         key,
         app: target.app.name,
@@ -148,11 +144,11 @@ export class RolloutObserver {
         cardSent: 0,
         actions: [],
       };
-      data.threads[key] = thread;
-      enqueue(data, { id: `${key}#root`, threadKey: key, channel: thread.channel, kind: 'root', priority: 'normal', text: '', createdAt: now });
-      envRec.baseline = undefined;
+      await stores.threads.save(thread);
+      await stores.outbox.enqueue({ id: `${key}#root`, threadKey: key, channel: thread.channel, kind: 'root', priority: 'normal', text: '', createdAt: now });
+      envPatch.baseline = undefined;
     }
-    envRec.threadKey = key;
+    await stores.envs.update(target.key, { ...envPatch, threadKey: key });
 
     const events = detectRolloutEvents(thread.lastState, state);
     const announced = new Set(thread.announced);
@@ -177,56 +173,38 @@ export class RolloutObserver {
       }
       const reply = renderEvent(event, state, target);
       if (!reply) continue;
-      this.reply(thread, scoped, reply.text, reply.priority, { broadcast: reply.broadcast, batchable: reply.batchable });
+      await kernel.reply(thread, scoped, reply.text, reply.priority, { broadcast: reply.broadcast, batchable: reply.batchable });
     }
 
-    if (!thread.lastState || cardFacts(thread.lastState) !== cardFacts(state)) thread.cardVersion++;
+    const bumpCard = !thread.lastState || cardFacts(thread.lastState) !== cardFacts(state);
     thread.lastState = state;
-    this.watched.add(thread.key);
     thread.podHash = state.currentPodHash;
     thread.tag = primaryTag(state) ?? thread.tag;
-    for (const hook of this.hooks) hook({ thread, target, state, events: fresh });
+    const { attempt, outcome, finishedAt, lastState, podHash, tag } = thread;
+    await stores.threads.observed(key, { set: { attempt, announced: thread.announced, outcome, finishedAt, lastState, podHash, tag }, bumpCard });
+    this.watched.add(thread.key);
+    for (const hook of this.hooks) await hook({ thread, target, state, events: fresh });
     // The same tag's threads in other environments show this one's progress in their journey line.
-    if (isNew || fresh.length > 0) {
-      for (const other of Object.values(data.threads)) {
-        if (other !== thread && other.app === thread.app && other.tag !== undefined && other.tag === thread.tag) other.cardVersion++;
-      }
-    }
-    await store.flush();
-    this.deps.onChange();
-  }
-
-  /** Queues a reply in a thread (once per key). */
-  reply(thread: ThreadRecord, eventKey: string, text: string, priority: Priority, o: { broadcast?: boolean; batchable?: boolean; blocks?: unknown[] } = {}): void {
-    enqueue(this.deps.store.data, {
-      id: `${thread.key}#${eventKey}`,
-      threadKey: thread.key,
-      channel: thread.channel,
-      kind: 'reply',
-      priority,
-      text,
-      blocks: o.blocks,
-      broadcast: o.broadcast,
-      batchable: o.batchable,
-      createdAt: this.deps.clock.now(),
-    });
+    if ((isNew || fresh.length > 0) && thread.tag !== undefined) await stores.threads.bumpCardsWithTag({ app: thread.app, tag: thread.tag, exceptKey: thread.key });
+    await kernel.commit();
   }
 
   /**
    * A new revision replaced an open thread's: say how that one ended, as far as it was seen or `state` proves it. A
    * revision `state` shows stable completed (its card says so); any other is superseded.
    */
-  private replaced(previous: ThreadRecord, state: RolloutState, target: EnvTarget, now: number): void {
+  private async replaced(previous: ThreadRecord, state: RolloutState, target: EnvTarget, now: number): Promise<void> {
     const event = detectRevisionEnd({ revision: previous.revision, podHash: previous.podHash, next: state, watched: this.watched.has(previous.key) });
     this.deps.countEvent?.(event.type);
     previous.outcome = event.ended === 'completed' ? 'completed' : 'superseded';
     previous.finishedAt = now;
     if (event.ended === 'completed' && previous.lastState) previous.lastState = asStable(previous.lastState);
-    previous.cardVersion++;
     const scoped = `a${previous.attempt}:${event.key}`;
     if (!previous.announced.includes(scoped)) previous.announced.push(scoped);
+    const { outcome, finishedAt, lastState, announced } = previous;
+    await this.deps.stores.threads.observed(previous.key, { set: { outcome, finishedAt, lastState, announced }, bumpCard: true });
     const reply = renderEvent(event, state, target);
-    if (reply) this.reply(previous, scoped, reply.text, reply.priority, { broadcast: reply.broadcast, batchable: reply.batchable });
+    if (reply) await this.deps.kernel.reply(previous, scoped, reply.text, reply.priority, { broadcast: reply.broadcast, batchable: reply.batchable });
   }
 }
 

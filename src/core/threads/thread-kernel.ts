@@ -12,14 +12,15 @@ export interface Actor {
 
 /** What a feature records when it changed something (or tried to). */
 export interface RecordedAction {
-  target: EnvTarget;
+  /** The environment (only its names are recorded, so one that left the config can still be named). */
+  target: { app: { name: string }; env: { name: string } };
   actor: Actor;
   /** The audit action (`promote`, `promote --full`, `errors on`, `deploy`, …). */
   action: string;
   /** `ok`, `failed: …`, `refused: …`. */
   result: string;
-  /** The thread it belongs to, when there is one. */
-  thread?: ThreadRecord;
+  /** The thread it belongs to, when there is one (its key is recorded even when the thread itself is gone). */
+  thread?: Pick<ThreadRecord, 'key'>;
   /** Shown on the thread's card (`promoted by …`); absent: audit only. */
   cardLine?: string;
   tag?: string;
@@ -107,6 +108,14 @@ export class ThreadKernel {
   /** Makes everything queued durable, then wakes the dispatcher. */
   async commit(): Promise<void> {
     await this.deps.stores.flush();
+    this.deps.onChange();
+  }
+
+  /**
+   * Wakes the dispatcher without a write: for answers queued while the store may be what fails (they go out once it
+   * writes again), and after a write that failed once a change may have gone out.
+   */
+  wake(): void {
     this.deps.onChange();
   }
 }

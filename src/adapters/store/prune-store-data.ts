@@ -1,24 +1,16 @@
-import type { StoreData } from '../store-data.js';
-
-/** How many records of each kind were pruned. */
-export interface PruneCounts {
-  threads: number;
-  audit: number;
-  commits: number;
-  seen: number;
-  confirmations: number;
-  other: number;
-}
+import type { PruneCounts } from '../../core/store-ports.js';
+import type { StoreData } from '../../core/store-data.js';
 
 const DAY_MS = 86_400_000;
 
 /**
- * Store retention: drops what is older than `days` (threads by when they finished or started, audit entries, commits,
- * delivery dedupe marks, decided confirmations, finished drills, digest slots). Never a thread that is still in use:
- * an environment's current thread, one a pending outbox entry or confirmation belongs to, one a running drill or the
- * errors banner is on. Commits a kept thread points at stay. Mutates `data`; returns the counts.
+ * Store retention over the document (`Stores.prune`): drops what is older than `days` (threads by when they finished
+ * or started, audit entries, commits, delivery dedupe marks, decided confirmations, finished drills, digest slots).
+ * Never a thread that is still in use: an environment's current thread, one a pending outbox entry or confirmation
+ * belongs to, one a running drill or the errors banner is on. Commits a kept thread points at stay. Mutates `data`;
+ * returns the counts.
  */
-export function pruneStore(data: StoreData, o: { now: number; days: number }): PruneCounts {
+export function pruneStoreData(data: StoreData, o: { now: number; days: number }): PruneCounts {
   const cutoff = o.now - o.days * DAY_MS;
   const counts: PruneCounts = { threads: 0, audit: 0, commits: 0, seen: 0, confirmations: 0, other: 0 };
   const inUse = new Set<string>();
