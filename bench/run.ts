@@ -7,6 +7,7 @@
  *   npm run bench -- --quick           # short blocks, for trying the harness itself
  *   npm run bench -- --profile         # also CPU-profile the bot (inbound sections, full-size fleet); writes results/profiled.json
  *   BENCH_BOT_FLAGS="--max-semi-space-size=32" npm run bench   # run the bot with extra node flags (recorded)
+ *   npm run bench -- --only=fleet --fleet-sizes=100   # only the fleet sizes listed (rollouts: 100, 1000)
  *   npm run bench -- --no-pin          # do not give the load generator and the A/B servers a core each
  */
 import { execFileSync } from 'node:child_process';
@@ -30,6 +31,7 @@ const quick = args.includes('--quick');
 const profile = args.includes('--profile');
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const wants = (section: string) => !only || only.includes(section);
+const fleetSizes = args.find((a) => a.startsWith('--fleet-sizes='))?.slice('--fleet-sizes='.length).split(',').map(Number);
 
 /** Sizes and durations: the full run, and a quick one that only proves the harness works. */
 const PLAN = quick
@@ -124,7 +126,7 @@ async function main(): Promise<void> {
   load.afterInbound = os.loadavg();
   if (wants('fleet')) {
     results.fleet = [];
-    for (const f of PLAN.fleet) {
+    for (const f of PLAN.fleet.filter((x) => !fleetSizes || fleetSizes.includes(x.apps * x.envs))) {
       const full = f.apps * f.envs >= 1000;
       const profileDir = profile && full ? path.join(ROOT, 'bench/results/profiles') : undefined;
       if (profileDir) await mkdir(profileDir, { recursive: true });
@@ -155,11 +157,11 @@ async function main(): Promise<void> {
   const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${m.nproc} × ${m.cpu}, ${m.memGb} GB, Node ${m.node}${quick ? ' (--quick: short blocks, not comparable)' : ''}${profile ? ' (bot CPU-profiled in the full fleet)' : ''}`;
   process.stdout.write(`\n${header}\n\n${table}\n`);
   // Only a full, unprofiled run is "the latest": a profiler slows the bot, and partial runs leave sections out.
-  const out = path.join(ROOT, 'bench/results', profile ? 'profiled.json' : only || quick ? 'partial.json' : 'latest.json');
+  const out = path.join(ROOT, 'bench/results', profile ? 'profiled.json' : only || quick || fleetSizes ? 'partial.json' : 'latest.json');
   await mkdir(path.dirname(out), { recursive: true });
   const durationS = Math.round((Date.now() - started) / 1000);
-  await writeFile(out, `${JSON.stringify({ date: new Date().toISOString(), machine: m, build, quick, profile, only: only ?? null, durationS, pinning, botFlags: process.env.BENCH_BOT_FLAGS ?? '', loadavg: load, results, table }, null, 2)}\n`);
-  if (!only && !quick && !profile) await writeFile(path.join(ROOT, 'bench/results/latest.md'), `${header}\n\n${table}\n`);
+  await writeFile(out, `${JSON.stringify({ date: new Date().toISOString(), machine: m, build, quick, profile, only: only ?? null, fleetSizes: fleetSizes ?? null, durationS, pinning, botFlags: process.env.BENCH_BOT_FLAGS ?? '', loadavg: load, results, table }, null, 2)}\n`);
+  if (!only && !quick && !profile && !fleetSizes) await writeFile(path.join(ROOT, 'bench/results/latest.md'), `${header}\n\n${table}\n`);
   log(`done in ${durationS} s; wrote ${path.relative(ROOT, out)}`);
 }
 

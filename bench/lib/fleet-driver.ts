@@ -2,6 +2,7 @@ import { Catalog } from '../../src/core/catalog.js';
 import type { World } from './world.js';
 import { appName, namespaceOf, repoOf, type FleetShape } from './fleet-config.js';
 import { RolloutOracle, type PriorityEvent } from './fleet-oracle.js';
+import type { FleetChange } from './strict-oracle.js';
 
 /**
  * The canary every fleet rollout runs: a manual gate after 20% (the "waiting for promotion" people act on), a short
@@ -69,6 +70,11 @@ export class FleetDriver {
   private image(app: number, build: number): string {
     const sha = this.commitShas.get(app)![build % COMMITS_PER_APP]!;
     return `${REGISTRY}/${appName(app)}-vote:${sha.slice(0, 7)}-${build + 1}`;
+  }
+
+  /** Every change of every rollout, in the order they were written. */
+  changes(): FleetChange[] {
+    return this.recs.flatMap((r) => r.oracle.changes).sort((a, b) => a.at - b.at);
   }
 
   /** Runs `rate` writes per second for `durationMs` (bounded in count and time), then stops. */

@@ -5,6 +5,7 @@ import { primaryTag } from '../../src/core/rollout/describe-state.js';
 import { renderEvent } from '../../src/core/rollout-threads/render-event.js';
 import { readRollout } from '../../src/core/rollout/read-rollout.js';
 import type { RolloutState } from '../../src/core/rollout/rollout-state.js';
+import { classifyEvent, type FleetChange } from './strict-oracle.js';
 
 /** States the bot skips: the controller has not looked at the new spec yet (rollout-observer STALE_STATUS). */
 const STALE = new Set(['waiting for rollout spec update to be observed', 'waiting for rollout spec update to be observed for the reference workload']);
@@ -34,6 +35,8 @@ export class RolloutOracle {
   /** Replies and root cards this rollout's deploys called for so far (what Slack would get, one message each). */
   replies = 0;
   roots = 0;
+  /** Every change the driver caused, in order, for the strict oracle (strict-oracle.ts) and the pacing floor. */
+  readonly changes: FleetChange[] = [];
   private announced = new Set<string>();
   private cardText: string | undefined;
 
@@ -58,6 +61,8 @@ export class RolloutOracle {
       if (this.announced.has(scoped)) continue;
       this.announced.add(scoped);
       const reply = renderEvent(event, state, this.target);
+      const change = classifyEvent(event, state, reply?.priority === 'high' && event.type === 'paused');
+      if (change) this.changes.push({ at, threadKey: this.threadKey, channel: this.target.env.slackChannel, key: scoped, ...change });
       if (!reply) continue;
       const key = `${this.threadKey}#${scoped}`;
       this.lastReplyKey = key;

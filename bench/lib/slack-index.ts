@@ -1,4 +1,5 @@
 import type { SlackCall } from '../../emulators/slack-emulator.js';
+import { levelOfText, type ThreadMessage } from './strict-oracle.js';
 
 /** The thread key of an outbox key (`<threadKey>#<event>`). */
 export function threadKeyOfKey(key: string): string {
@@ -19,6 +20,15 @@ export class SlackIndex {
   /** When each reply key first reached Slack. */
   readonly replyKeys = new Map<string, number>();
   readonly postsByChannel = new Map<string, number[]>();
+  /**
+   * Every message of each thread as Slack places it, in order: root posts and the chat.updates of that root (by its
+   * channel and ts), and replies (by their thread_ts), with the level each shows (strict-oracle.ts).
+   */
+  readonly threadMessages = new Map<string, ThreadMessage[]>();
+  /** Replies whose thread_ts is no root we know; replies whose metadata names another thread than the one they are in. */
+  orphanReplies = 0;
+  misplacedReplies = 0;
+  private readonly rootByTs = new Map<string, string>();
   readonly updates: number[] = [];
   failed = 0;
   rateLimited = 0;
@@ -46,16 +56,37 @@ export class SlackIndex {
         list.push(call.at);
         if (args.thread_ts) {
           for (const k of keys) if (!this.replyKeys.has(k)) this.replyKeys.set(k, call.at);
+          const thread = this.rootByTs.get(`${channel} ${args.thread_ts}`);
+          if (thread === undefined) this.orphanReplies++;
+          else {
+            if (keys.some((k) => threadKeyOfKey(k) !== thread)) this.misplacedReplies++;
+            this.addMessage(thread, { at: call.at, kind: 'reply', level: levelOfText(args.text ?? '', 'reply') });
+          }
         } else {
-          for (const k of keys) if (k.endsWith('#root')) this.setCard(threadKeyOfKey(k), args.text ?? '', call.at, res.ts ?? '');
+          for (const k of keys) {
+            if (!k.endsWith('#root')) continue;
+            const thread = threadKeyOfKey(k);
+            this.setCard(thread, args.text ?? '', call.at, res.ts ?? '');
+            if (res.ts) this.rootByTs.set(`${channel} ${res.ts}`, thread);
+            this.addMessage(thread, { at: call.at, kind: 'card', level: levelOfText(args.text ?? '', 'card') });
+          }
         }
       } else if (call.method === 'chat.update') {
         this.updates.push(call.at);
         for (const k of keys) if (k.endsWith('#root')) this.setCard(threadKeyOfKey(k), args.text ?? '', call.at, args.ts ?? '');
+        // Slack edits the message named by channel and ts, whatever the metadata says.
+        const thread = this.rootByTs.get(`${args.channel ?? ''} ${args.ts ?? ''}`);
+        if (thread !== undefined) this.addMessage(thread, { at: call.at, kind: 'card', level: levelOfText(args.text ?? '', 'card') });
       } else {
         this.otherCalls++;
       }
     }
+  }
+
+  private addMessage(thread: string, m: ThreadMessage): void {
+    let list = this.threadMessages.get(thread);
+    if (!list) this.threadMessages.set(thread, (list = []));
+    list.push(m);
   }
 
   private setCard(threadKey: string, text: string, at: number, ts: string): void {

@@ -7,7 +7,9 @@ import { FleetDriver, type DriveStats } from '../lib/fleet-driver.js';
 import { showsPriority } from '../lib/fleet-oracle.js';
 import { prng } from '../lib/prng.js';
 import { readCpuMs, readMemory, readWriteBytes, RssSampler, startNode } from '../lib/proc.js';
+import { simulatePacingFloor, SLACK_LIMITS, type SlackLimits } from '../lib/pacing-floor.js';
 import { SlackIndex } from '../lib/slack-index.js';
+import { finalShownAt, judgeChanges, PRIORITY_KINDS, summarizeByKind, summarizeLatencies, type ChangeKind, type FleetChange, type LatencySummary } from '../lib/strict-oracle.js';
 import { maxInWindow, round, summarize, type Summary } from '../lib/stats.js';
 import { botNodeFlags, getStatus, pollUntil, startWorld } from '../lib/world.js';
 
@@ -68,6 +70,13 @@ export interface FleetResult {
     goal: number;
     met: boolean;
   };
+  /**
+   * The strict oracle (bench/README.md, "How the fleet is judged"): each change's latency until a message in its own
+   * revision's thread shows it or a later change, per kind, beside the pacing floor (an ideal scheduler under Slack's
+   * limits on the same schedule of changes). Latencies in ms; an unshown change is infinite (null in the JSON).
+   */
+  strict: StrictFleetResult;
+  /** The lenient oracle this bench used before (a reply key anywhere, or a card with the words): kept to compare. */
   priority: Summary & {
     unshown: number; byType: Record<string, number>; viaReply: number; viaCard: number; goalMs: number; met: boolean;
     /** Split by whether the thread's root card was already in Slack when the event happened. */
@@ -82,6 +91,72 @@ export interface FleetResult {
   };
   /** Every 5 s from the start of the load: RSS and heap of the bot, final states shown so far, outbox depth. */
   timeline: Array<{ t: number; rssMb: number; heapMb: number | null; shown: number; cards: number; queue: number | null }>;
+}
+
+export interface StrictFleetResult {
+  changes: number;
+  unshown: number;
+  byKind: Partial<Record<ChangeKind, { measured: LatencySummary; floor: LatencySummary }>>;
+  /** Seconds after the load stopped until every final state was shown (card's current version or thread's last reply). */
+  finalState: { allShownS: number | null; notShown: number; floorS: number | null; goalS: number; met: boolean };
+  floor: { limits: SlackLimits; posts: number; updates: number };
+  /** Measured step p50 over the floor's, and each goal. */
+  goals: { stepP50Ratio: number | null; stepMet: boolean; priorityMet: boolean; revisionMet: boolean; noneUnshown: boolean; finalMet: boolean };
+  orphanReplies: number;
+  misplacedReplies: number;
+}
+
+const roundSummary = (x: LatencySummary): LatencySummary => ({ n: x.n, unshown: x.unshown, p50: round(x.p50), p99: round(x.p99), max: round(x.max) });
+
+/** The strict figures of a fleet run: measured against the recorded Slack calls, and the pacing floor. */
+function judgeStrict(o: { changes: FleetChange[]; index: SlackIndex; currentThreads: string[]; stop: number }): StrictFleetResult {
+  const { changes, index, stop } = o;
+  const latencies = judgeChanges(changes, index.threadMessages);
+  const floor = simulatePacingFloor(changes.map((c) => ({ at: c.at, channel: c.channel, threadKey: c.threadKey, priority: PRIORITY_KINDS.has(c.kind) })));
+  const floorLat = floor.shownAt.map((t, i) => (t === undefined ? undefined : t - changes[i]!.at));
+  const measured = summarizeByKind(changes, latencies);
+  const floored = summarizeByKind(changes, floorLat);
+  const byKind: StrictFleetResult['byKind'] = {};
+  for (const [kind, m] of Object.entries(measured) as Array<[ChangeKind, LatencySummary]>) byKind[kind] = { measured: roundSummary(m), floor: roundSummary(floored[kind]!) };
+
+  // Final states: the last change of each rollout's current thread.
+  const last = new Map<string, number>();
+  changes.forEach((c, i) => last.set(c.threadKey, i));
+  let allShown: number | null = 0;
+  let floorAll: number | null = 0;
+  let notShown = 0;
+  for (const thread of o.currentThreads) {
+    const i = last.get(thread);
+    if (i === undefined) continue;
+    const at = finalShownAt(changes[i]!.level, index.threadMessages.get(thread) ?? []);
+    if (at === undefined) {
+      notShown++;
+      allShown = null;
+    } else if (allShown !== null) allShown = Math.max(allShown, Math.max(0, at - stop) / 1000);
+    const f = floor.shownAt[i];
+    floorAll = f === undefined || floorAll === null ? null : Math.max(floorAll, Math.max(0, f - stop) / 1000);
+  }
+  const all = summarizeLatencies(latencies);
+  const step = byKind.step;
+  const stepP50Ratio = step && step.floor.p50 > 0 ? round(step.measured.p50 / step.floor.p50) : null;
+  const finalMet = allShown !== null && allShown <= 60;
+  return {
+    changes: changes.length,
+    unshown: all.unshown,
+    byKind,
+    finalState: { allShownS: allShown === null ? null : round(allShown), notShown, floorS: floorAll === null ? null : round(floorAll), goalS: 60, met: finalMet },
+    floor: { limits: SLACK_LIMITS, posts: floor.posts, updates: floor.updates },
+    goals: {
+      stepP50Ratio,
+      stepMet: step === undefined || (stepP50Ratio !== null && stepP50Ratio <= 1.2),
+      priorityMet: [...PRIORITY_KINDS].every((k) => (byKind[k]?.measured.p99 ?? 0) <= 2000),
+      revisionMet: (byKind.revision?.measured.p99 ?? 0) <= 5000,
+      noneUnshown: all.unshown === 0,
+      finalMet,
+    },
+    orphanReplies: index.orphanReplies,
+    misplacedReplies: index.misplacedReplies,
+  };
 }
 
 /** Reads gauges/counters (summed over labels) from the bot's /metrics; null for each one it could not read. */
@@ -168,6 +243,15 @@ export async function measureFleet(root: string, o: FleetOptions): Promise<Fleet
     const cpu1 = readCpuMs(bot.pid) ?? 0;
     const io1 = readWriteBytes(bot.pid);
     const queueDepthAtStop = await sampleTimeline();
+    // The strict final states the drain also waits for: each current thread's last change, at its level.
+    const changes = driver.changes();
+    const finalLevel = new Map<string, number>();
+    for (const c of changes) finalLevel.set(c.threadKey, c.level);
+    const strictFinalsShown = () => driver.recs.every((r) => {
+      const thread = r.oracle.threadKey;
+      const level = thread === undefined ? undefined : finalLevel.get(thread);
+      return level === undefined || finalShownAt(level, index.threadMessages.get(thread!) ?? []) !== undefined;
+    });
 
     // Drain: until every final state shows on its card; or, once every one shows somewhere (card or thread), long
     // enough to see how fast the cards catch up; or the cap.
@@ -182,7 +266,7 @@ export async function measureFleet(root: string, o: FleetOptions): Promise<Fleet
       }
       const states = driver.recs.map((r) => shownState(r.oracle));
       if (states.every((x) => x.card)) return true;
-      if (states.every((x) => x.card || x.thread)) allShownSeenAt ??= Date.now();
+      if (states.every((x) => x.card || x.thread) && strictFinalsShown()) allShownSeenAt ??= Date.now();
       return allShownSeenAt !== undefined && Date.now() - allShownSeenAt >= o.observeCardsMs;
     }, o.drainCapMs, 250);
     const waitedS = (Date.now() - stop) / 1000;
@@ -272,6 +356,8 @@ export async function measureFleet(root: string, o: FleetOptions): Promise<Fleet
     const loadS = (stop - drive.startedAt) / 1000;
     const maxPerChannel10s = maxPosts / 10;
 
+    const strict = judgeStrict({ changes, index, currentThreads: touched.map((r) => r.oracle.threadKey!), stop });
+
     const botWarn = bot.problemCount();
     const result: FleetResult = {
       rollouts,
@@ -321,6 +407,7 @@ export async function measureFleet(root: string, o: FleetOptions): Promise<Fleet
       rss: { peakMb: round(hwm), peakDuringLoadMb: round(rss.peakBetween(loadStart, Date.now())), idleMb: round(idleRssMb), goalMb: 200, met: hwm < 200 },
       bot: { cpuPercentDuringLoad: round(((cpu1 - cpu0) / (stop - loadStart)) * 100), warnLines: botWarn, sampleWarn: bot.problems.slice(0, 5), queueDepthAtStop, storeMbAtEnd: round(storeMb),
         diskWriteMbDuringLoad: io0 === undefined || io1 === undefined ? null : round((io1 - io0) / 2 ** 20) },
+      strict,
       timeline,
     };
     return result;
