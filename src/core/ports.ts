@@ -2,7 +2,6 @@
  * The ports: what the core needs from the outside world, shaped by the use-cases that call them.
  * Adapters in src/adapters implement them; only src/main.ts wires concrete ones.
  */
-import type { StoreData } from './store-data.js';
 
 /** A cancellable timer handle. */
 export interface Timer { cancel(): void }
@@ -47,16 +46,6 @@ export interface ReadBackPage {
   keys: Record<string, string>;
   /** Where the next page starts; undefined when this page was the last. */
   cursor?: string;
-}
-
-/** The embedded store: one in-memory document, flushed to disk in batches. */
-export interface StateStore {
-  readonly data: StoreData;
-  /**
-   * Persists every change made so far. Callers in the same tick share one write, so awaiting it is cheap;
-   * resolve means what the caller changed before calling is on disk.
-   */
-  flush(): Promise<void>;
 }
 
 /** Outside-service failure that says when to try again (Slack 429, ECR throttling). */

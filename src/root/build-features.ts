@@ -100,7 +100,7 @@ export function buildFeatures(o: {
 
   registerFeatureVerbs(commands, { promotion, errorSim, drills, countDrill: () => scheduleMetrics.drills.inc() });
   observer.setHooks([
-    ({ thread, target }) => void commits.pair(thread, target),
+    ({ thread, target }) => commits.pair(thread, target).then(() => undefined),
     (change) => chain.onThreadChanged(change),
     (change) => drills.onThreadChanged(change),
     (change) => deployments?.onThreadChanged(change),

@@ -1,7 +1,7 @@
 import { parse } from 'yaml';
 import { Catalog } from '../../src/core/catalog.js';
 import { Config } from '../../src/config/config-schema.js';
-import type { StateStore } from '../../src/core/ports.js';
+import type { StateStore } from '../../src/adapters/store/state-store.js';
 import type { RolloutState } from '../../src/core/rollout/rollout-state.js';
 import { emptyStoreData, type StoreData, type ThreadRecord } from '../../src/core/store-data.js';
 

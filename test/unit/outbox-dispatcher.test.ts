@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OutboxDispatcher } from '../../src/core/delivery/outbox-dispatcher.js';
-import { RateLimitedError, ServiceError, type StateStore } from '../../src/core/ports.js';
+import { RateLimitedError, ServiceError } from '../../src/core/ports.js';
+import type { StateStore } from '../../src/adapters/store/state-store.js';
 import { emptyStoreData, type OutboxEntry, type StoreData, type ThreadRecord } from '../../src/core/store-data.js';
 import { createDocumentStores } from '../../src/adapters/store/document-stores.js';
 import { ManualClock } from '../support/manual-clock.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createDocumentStores } from '../../src/adapters/store/document-stores.js';
-import type { StateStore } from '../../src/core/ports.js';
+import type { StateStore } from '../../src/adapters/store/state-store.js';
 import { ReminderService } from '../../src/core/reminders/reminder-service.js';
 import { ThreadKernel } from '../../src/core/threads/thread-kernel.js';
 import { ManualClock } from '../support/manual-clock.js';

@@ -1,4 +1,4 @@
-import type { StateStore } from '../../core/ports.js';
+import type { StateStore } from './state-store.js';
 import type { KeyedStore, Stores } from '../../core/store-ports.js';
 import { pruneStoreData } from './prune-store-data.js';
 import type { Confirmation, EnvRecord, StoreData, ThreadRecord } from '../../core/store-data.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Low } from 'lowdb';
 import { DataFile } from 'lowdb/node';
 import { emptyStoreData, upgradeStoreData, type AuditEntry, type CommitRecord, type StoreData, type ThreadRecord } from '../../core/store-data.js';
-import type { StateStore } from '../../core/ports.js';
+import type { StateStore } from './state-store.js';
 
 /** The store file could not be opened; the message says what is wrong and what to do. The file is left untouched. */
 export class StoreOpenError extends Error {

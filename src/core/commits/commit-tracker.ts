@@ -110,7 +110,7 @@ export class CommitTracker {
    * Pairs the thread an observer hook is applying (the observer stores it) with its commit if it is known; otherwise
    * asks GitHub once. Returns true when the card changed.
    */
-  pair(thread: ThreadRecord, target: EnvTarget): boolean {
+  async pair(thread: ThreadRecord, target: EnvTarget): Promise<boolean> {
     const sha = wantedSha(thread, target);
     if (!sha) return false;
     if (!this.commits) {
@@ -119,11 +119,8 @@ export class CommitTracker {
       return false;
     }
     const commit = this.find(target.app.repo, sha);
-    if (commit) {
-      thread.commitSha = commit.sha;
-      thread.cardVersion++;
-      return true;
-    }
+    // Through the port, so a database store gets the pairing too (the observer commits after its hooks).
+    if (commit) return this.deps.stores.threads.setCommit(thread.key, { sha: commit.sha });
     if (!thread.commitLookedUp) void this.lookUp(thread, target, sha);
     return false;
   }
