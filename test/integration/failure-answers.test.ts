@@ -6,6 +6,8 @@ import { issueCommentPayload } from '../../emulators/clients/github-webhooks.js'
 import { sendSlashCommand, sendThreadMessage } from '../../emulators/clients/slack-requests.js';
 import type { SlackMessage } from '../../emulators/slack-emulator.js';
 import { Harness, messageText, waitFor } from '../support/harness.js';
+import { captureLogger } from '../support/capture-logger.js';
+import { sendBlockAction } from '../../emulators/clients/slack-requests.js';
 
 const IMG = '123456789012.dkr.ecr.us-east-1.amazonaws.com/voting01-vote';
 const TAG = 'ea11a24-20260129125607';
@@ -35,8 +37,12 @@ async function reply(root: SlackMessage, text: string): Promise<SlackMessage> {
 }
 
 /** dev's canary paused at its first step, and an abort waiting for confirmation in its thread. */
+const log = captureLogger();
+const logged = (msg: string) => waitFor(() => log.entries.find((e) => e.msg === msg), `log line "${msg}"`);
+
 async function abortWaiting(): Promise<SlackMessage> {
-  h = await Harness.start({ noStart: true });
+  log.entries.length = 0;
+  h = await Harness.start({ noStart: true, overrides: { log } });
   h.controller.createCanary({ namespace: 'voting01-dev', name: 'vote', image: `${IMG}:0000000-1`, steps: STANDARD_CANARY_STEPS });
   await h.startBot();
   await h.ready();
@@ -55,7 +61,7 @@ describe('answers when handling fails', () => {
     await breakStore();
     await sendThreadMessage(h.sender, { channel: 'C0DEV', threadTs: root.ts, user: 'U7', text: 'abort' });
     // The answer waits in the outbox until the store writes again.
-    await new Promise((r) => setTimeout(r, 300));
+    await logged('typed confirmation failed');
     await heal();
     const answer = await reply(root, '`abort` failed');
     expect(messageText(answer)).toContain('Nothing was changed; try again.');
@@ -76,6 +82,28 @@ describe('answers when handling fails', () => {
     const comment = await h.github.waitFor(() => h.github.comments('acme/voting01', 31)[0], 'failure comment');
     expect(comment.body).toContain('@ada, `/rollout abort dev` failed');
     expect(comment.body).toContain('Nothing was changed; try again.');
+    expect(h.k8s.patches({ namespace: 'voting01-dev', name: 'vote' })).toEqual([]);
+  });
+
+  it('answers a slash command it could not record, and changes nothing', async () => {
+    await abortWaiting();
+    await breakStore();
+    const res = await sendSlashCommand(h.sender, { command: '/rollout', text: 'abort dev', userId: 'U7', channelId: 'C0DEV', responseUrl: h.slack.newResponseUrl({ channel: 'C0DEV', user: 'U7' }) });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({ response_type: 'ephemeral', text: expect.stringContaining('nothing was changed') });
+    expect(h.k8s.patches({ namespace: 'voting01-dev', name: 'vote' })).toEqual([]);
+  });
+
+  it('tells the presser when a button press could not be recorded, and changes nothing', async () => {
+    const root = await abortWaiting();
+    const card = h.slack.replies('C0DEV', root.ts).find((m) => messageText(m).includes('Abort voting01 dev?'))!;
+    const button = (card.blocks ?? []).flatMap((b) => ((b as { elements?: Array<{ action_id?: string; value?: string }> }).elements ?? [])).find((e) => e.action_id === 'rollout_confirm')!;
+    await breakStore();
+    const responseUrl = h.slack.newResponseUrl({ channel: 'C0DEV', user: 'U7' });
+    const res = await sendBlockAction(h.sender, { actionId: 'rollout_confirm', value: button.value!, user: 'U7', channel: 'C0DEV', messageTs: card.ts, threadTs: root.ts, responseUrl, message: { text: card.text ?? '', blocks: card.blocks } });
+    expect(res.status).toBe(200);
+    const told = await waitFor(() => h.slack.responses.find((r) => JSON.stringify(r.body).includes('nothing was changed')), 'ephemeral answer on the response URL');
+    expect(told.body).toMatchObject({ response_type: 'ephemeral', replace_original: false });
     expect(h.k8s.patches({ namespace: 'voting01-dev', name: 'vote' })).toEqual([]);
   });
 });

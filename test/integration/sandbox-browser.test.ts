@@ -1,12 +1,10 @@
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { hasChromium, launchChromium, missingChromium } from '../../sandbox/chromium.js';
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '../../sandbox/sandbox.js';
 
-/** Debian's chromium (`apt-get install -y chromium`); playwright-core brings no browser of its own. SANDBOX_CHROMIUM points elsewhere (e.g. on a Mac). */
-const CHROMIUM = process.env.SANDBOX_CHROMIUM ?? '/usr/bin/chromium';
 const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
 /** Every wait of one test shares this budget. */
 const BUDGET_MS = 90_000;
@@ -86,20 +84,14 @@ async function inBrowser(
   o: { sandbox: Omit<SandboxOptions, 'port'>; viewport: { width: number; height: number }; screenshot: string },
   body: (page: Page, left: () => number) => Promise<void>,
 ): Promise<void> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} not found: install it with \`apt-get update && apt-get install -y chromium\`, or set SANDBOX_BROWSER=skip to leave this test out`);
-  }
+  if (!hasChromium()) throw new Error(`${missingChromium()}; or set SANDBOX_BROWSER=skip to leave this test out`);
   const deadline = Date.now() + BUDGET_MS;
   const left = () => Math.max(1, deadline - Date.now());
   const sandbox: RunningSandbox = await startSandbox({ port: 0, ...o.sandbox });
   let browser: Browser | undefined;
   let page: Page | undefined;
   try {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      timeout: left(),
-    });
+    browser = await launchChromium(left());
     page = await browser.newPage({ viewport: o.viewport });
     await page.goto(sandbox.url, { timeout: left() });
     await body(page, left);

@@ -65,7 +65,20 @@ export function createSlackEdge(deps: SlackEdgeDeps): (req: BufferedRequest, res
       return answerJson(res, { response_type: 'ephemeral', text });
     }
     const key = deliveryKey(payload, String(req.headers['x-slack-signature']));
-    if (key && !(await deps.claim(key))) {
+    let first: boolean;
+    try {
+      first = key ? await deps.claim(key) : true;
+    } catch (err) {
+      // The store cannot record the claim, so nothing may run: the person is told, and Slack gets its answer.
+      log.error({ err, key }, 'slack delivery could not be claimed, nothing done');
+      const text = '⚠️ I could not record this request (my store is failing), so nothing was changed. Try again in a moment.';
+      if (payload.kind === 'command') return answerJson(res, { response_type: 'ephemeral', text });
+      if (payload.kind === 'block_actions' && payload.body.response_url) {
+        void fetch(payload.body.response_url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }) }).catch((e: unknown) => log.warn({ err: e }, 'slack response_url post failed'));
+      }
+      return answer(res, 200, '');
+    }
+    if (!first) {
       log.info({ key, retryNum: req.headers['x-slack-retry-num'] }, 'slack request already handled, acknowledged again');
       return answer(res, 200, '');
     }
