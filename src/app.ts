@@ -37,7 +37,7 @@ export interface RunningApp {
   port: number;
   /** Stops taking new work, finishes what is in flight, flushes the store. */
   close(): Promise<void>;
-  /** True when nothing is waiting to be posted or updated (for tests and shutdown). */
+  /** True when nothing is waiting to be posted or updated and no background work (webhook follow-ups, GitHub syncs) runs. */
   isIdle(): Promise<boolean>;
 }
 
@@ -71,7 +71,7 @@ export async function startApp(settings: Settings, overrides: AppOverrides = {})
   return {
     url: `http://${settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host}:${server.port}`,
     port: server.port,
-    isIdle: () => features.dispatcher.isIdle(),
+    isIdle: async () => background.idle() && (await features.dispatcher.isIdle()),
     async close() {
       if (draining) return;
       draining = true;

@@ -4,6 +4,8 @@ export interface BackgroundWork {
   track(work: Promise<unknown>): void;
   /** Resolves once everything tracked so far has settled. */
   settled(): Promise<void>;
+  /** True when nothing tracked is still running. */
+  idle(): boolean;
 }
 
 /** An empty set of background work. */
@@ -17,5 +19,6 @@ export function createBackgroundWork(): BackgroundWork {
     async settled() {
       await Promise.allSettled([...pending]);
     },
+    idle: () => pending.size === 0,
   };
 }
