@@ -30,7 +30,50 @@ interface Ctx {
 }
 
 const REVISION_ANNOTATION = 'rollout.argoproj.io/revision';
-const DEFAULT_ANALYSIS_FAILURE = 'Metric "success-rate" assessed Failed due to failed (1) > failureLimit (0)';
+/** A metric that failed: its name, condition(s) and the values measured, oldest first (each a Failed measurement). */
+export interface FailedMetric {
+  name: string;
+  values: string[];
+  successCondition?: string;
+  failureCondition?: string;
+}
+
+const DEFAULT_FAILED_METRIC: FailedMetric = { name: 'success-rate', values: ['0.82', '0.79'], successCondition: 'result[0] >= 0.95' };
+
+/** The AnalysisRun object of a failed analysis (reference 3.2: name, labels, annotation, ownerReference, status). */
+function failedAnalysisRun(o: { ro: Rollout; ctx: Ctx; arName: string; kind: 'step' | 'background'; message: string; metric: FailedMetric }): object {
+  const { ro, ctx, metric } = o;
+  const hash = ro.status.currentPodHash;
+  const labels: Record<string, string> = { 'rollouts-pod-template-hash': hash, 'rollout-type': o.kind === 'step' ? 'Step' : 'Background' };
+  if (o.kind === 'step') labels['step-index'] = String(ro.status.currentStepIndex ?? 0);
+  const spec: Rollout = { name: metric.name, interval: '10s', failureLimit: metric.values.length - 1, provider: { prometheus: { query: 'sum(rate(ok[1m])) / sum(rate(all[1m]))' } } };
+  if (metric.successCondition) spec.successCondition = metric.successCondition;
+  if (metric.failureCondition) spec.failureCondition = metric.failureCondition;
+  return {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'AnalysisRun',
+    metadata: {
+      name: o.arName,
+      namespace: ro.metadata.namespace,
+      labels,
+      annotations: { 'rollout.argoproj.io/revision': String(revision(ro)) },
+      ownerReferences: [{ apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: ro.metadata.name, uid: ro.metadata.uid, controller: true, blockOwnerDeletion: true }],
+    },
+    spec: { metrics: [spec] },
+    status: {
+      phase: 'Failed',
+      message: o.message,
+      startedAt: ctx.ts,
+      metricResults: [{
+        name: metric.name,
+        phase: 'Failed',
+        count: metric.values.length,
+        failed: metric.values.length,
+        measurements: metric.values.map((value) => ({ phase: 'Failed', value, startedAt: ctx.ts, finishedAt: ctx.ts })),
+      }],
+    },
+  };
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Small pure helpers
@@ -624,12 +667,16 @@ export class ArgoController {
   }
 
   /**
-   * The step (default) or background AnalysisRun fails: its status becomes Failed with `message`, and the rollout
-   * aborts with `Step-based analysis phase failed: <msg>` / `Background analysis phase failed: <msg>` (reference 2.3).
+   * The step (default) or background AnalysisRun fails: the AnalysisRun object is written Failed, with the metric's
+   * condition in `spec.metrics[]` and its measurements in `status.metricResults[]` (default: `success-rate` measured
+   * 0.82 then 0.79 against `result[0] >= 0.95`); its status in the rollout becomes Failed with `message`, and the
+   * rollout aborts with `Step-based analysis phase failed: <msg>` / `Background analysis phase failed: <msg>` (reference 2.3).
    */
-  failAnalysis(ns: string, name: string, o: { kind?: 'step' | 'background'; message?: string } = {}): void {
-    const message = o.message ?? DEFAULT_ANALYSIS_FAILURE;
-    this.writeAnalysis(ns, name, o.kind ?? 'step', 'Failed', message, (ro, ctx) => {
+  failAnalysis(ns: string, name: string, o: { kind?: 'step' | 'background'; message?: string; metric?: FailedMetric } = {}): void {
+    const metric = o.metric ?? DEFAULT_FAILED_METRIC;
+    const message = o.message ?? `Metric "${metric.name}" assessed Failed due to failed (${metric.values.length}) > failureLimit (${metric.values.length - 1})`;
+    this.writeAnalysis(ns, name, o.kind ?? 'step', 'Failed', message, (ro, ctx, arName) => {
+      this.emulator.applyAnalysisRun(failedAnalysisRun({ ro, ctx, arName, kind: o.kind ?? 'step', message, metric }));
       const what = o.kind === 'background' ? 'Background analysis' : 'Step-based analysis';
       abort(ro, ctx, `${what} phase failed: ${message}`);
     });
@@ -660,7 +707,7 @@ export class ArgoController {
     kind: 'step' | 'background',
     phase: string,
     message: string | undefined,
-    then: (ro: Rollout, ctx: Ctx) => void,
+    then: (ro: Rollout, ctx: Ctx, arName: string) => void,
   ): void {
     const ctx = this.ctx();
     const ro = this.mustGet(ns, name);
@@ -670,7 +717,7 @@ export class ArgoController {
     const key = kind === 'step' ? 'currentStepAnalysisRunStatus' : 'currentBackgroundAnalysisRunStatus';
     const arName = s.canary[key]?.name ?? (kind === 'step' ? stepAnalysisName(ro, s.currentStepIndex ?? 0) : backgroundAnalysisName(ro));
     s.canary[key] = { name: arName, status: phase, ...(message ? { message } : {}) };
-    then(ro, ctx);
+    then(ro, ctx, arName);
     finalizeStatus(ro, ctx);
     this.emulator.apply(ro);
   }

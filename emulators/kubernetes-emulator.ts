@@ -47,6 +47,13 @@ export interface KubernetesEmulator {
   mutate(ns: string, name: string, fn: (obj: any) => void): object;
   /** Deep clone of the stored object, or undefined. */
   get(ns: string, name: string): any | undefined;
+  /**
+   * Controller-side write of an AnalysisRun (`analysisruns.argoproj.io`; no status subresource, reference 6), served at
+   * GET `.../namespaces/{ns}/analysisruns/{name}` and in the namespace list. Not watchable.
+   */
+  applyAnalysisRun(obj: object): object;
+  /** Deep clone of a stored AnalysisRun, or undefined. */
+  analysisRun(ns: string, name: string): any | undefined;
   /** Deletes the object (emits DELETED); does nothing when it does not exist. */
   remove(ns: string, name: string): void;
   calls: RecordedCall[];
@@ -86,6 +93,8 @@ const KIND = 'Rollout';
 const RESOURCE = `rollouts.${GROUP}`;
 const CLUSTER_LIST = /^\/apis\/argoproj\.io\/v1alpha1\/rollouts\/?$/;
 const NAMESPACE_LIST = /^\/apis\/argoproj\.io\/v1alpha1\/namespaces\/([^/]+)\/rollouts\/?$/;
+const AR_LIST = /^\/apis\/argoproj\.io\/v1alpha1\/namespaces\/([^/]+)\/analysisruns\/?$/;
+const AR_ITEM = /^\/apis\/argoproj\.io\/v1alpha1\/namespaces\/([^/]+)\/analysisruns\/([^/]+?)\/?$/;
 const ITEM = /^\/apis\/argoproj\.io\/v1alpha1\/namespaces\/([^/]+)\/rollouts\/([^/]+?)(\/status)?\/?$/;
 /** Top-level status properties in the Rollout CRD schema (reference 6); anything else is pruned, as the apiserver does. */
 const STATUS_FIELDS = new Set([
@@ -528,6 +537,8 @@ export async function startKubernetesEmulator(opts: { token?: string } = {}): Pr
   const watchers = new Set<Watcher>();
   const failures: Failure[] = [];
   let expiredMode: 'http' | 'stream' = 'http';
+  const analysisRuns = new Map<string, Obj>();
+  let arVersion = 0;
 
   const store = new RolloutStore((ev) => {
     const line = `${JSON.stringify({ type: ev.type, object: ev.object })}\n`;
@@ -712,6 +723,20 @@ export async function startKubernetesEmulator(opts: { token?: string } = {}): Pr
     raw: string,
   ): void {
     const watch = query.watch === 'true' || query.watch === '1';
+    const arList = AR_LIST.exec(path);
+    if (arList && method === 'GET' && !watch) {
+      const ns = decodeURIComponent(arList[1] as string);
+      const items = [...analysisRuns.values()].filter((a) => a.metadata.namespace === ns);
+      return send(res, call, 200, { apiVersion: API_VERSION, kind: 'AnalysisRunList', metadata: { resourceVersion: String(arVersion) }, items });
+    }
+    const arItem = AR_ITEM.exec(path);
+    if (arItem && method === 'GET') {
+      const ns = decodeURIComponent(arItem[1] as string);
+      const name = decodeURIComponent(arItem[2] as string);
+      const found = analysisRuns.get(`${ns}/${name}`);
+      if (!found) throw new ApiError(404, 'NotFound', `analysisruns.${GROUP} "${name}" not found`, { name, group: GROUP, kind: 'analysisruns' });
+      return send(res, call, 200, found);
+    }
     if (CLUSTER_LIST.test(path) && method === 'GET') {
       if (watch) return startWatch(res, call, undefined, query);
       return send(res, call, 200, listBody(undefined, query));
@@ -821,6 +846,22 @@ export async function startKubernetesEmulator(opts: { token?: string } = {}): Pr
     },
     get(ns, name) {
       return clone(store.get(ns, name));
+    },
+    applyAnalysisRun(input) {
+      const obj = clone(input) as Obj;
+      if (!isPlainObject(obj.metadata) || !obj.metadata.name) throw new Error('applyAnalysisRun: metadata.name is required');
+      obj.apiVersion ??= API_VERSION;
+      obj.kind ??= 'AnalysisRun';
+      obj.metadata.namespace ??= 'default';
+      const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
+      const prev = analysisRuns.get(key);
+      obj.metadata.uid = prev?.metadata.uid ?? randomUUID();
+      obj.metadata.resourceVersion = String(++arVersion);
+      analysisRuns.set(key, obj);
+      return clone(obj);
+    },
+    analysisRun(ns, name) {
+      return clone(analysisRuns.get(`${ns}/${name}`));
     },
     remove(ns, name) {
       store.delete(ns, name);

@@ -84,8 +84,8 @@ export function levelOfText(text: string, kind: ThreadMessage['kind']): number {
   const at = (v: number) => {
     if (v > level) level = v;
   };
-  if (/🛑 Aborted|\*Aborted\*|Superseded by revision|ended while I was offline/.test(text)) at(LEVEL_ENDED);
-  if (/🎉 Completed|\*Completed\*|🎉 Revision \S+ completed/.test(text)) at(LEVEL_COMPLETED);
+  if (/🛑 Aborted|\*Aborted\*|· Aborted, |Superseded by revision|ended while I was offline/.test(text)) at(LEVEL_ENDED);
+  if (/🎉 Completed|\*Completed\*|· Completed, |🎉 Revision \S+ completed/.test(text)) at(LEVEL_COMPLETED);
   for (const m of text.matchAll(/Step (\d+)\/\d+ completed/g)) at(2 * Number(m[1]));
   for (const m of text.matchAll(/Paused at step (\d+)\/\d+/g)) at(2 * Number(m[1]) - 1);
   if (kind === 'card') {
@@ -93,7 +93,7 @@ export function levelOfText(text: string, kind: ThreadMessage['kind']): number {
     const all = /\ball (\d+) steps done\b/.exec(text);
     if (all) at(2 * Number(all[1]));
     const step = /(?:^| · )step (\d+)\/\d+/.exec(text);
-    if (step) at(2 * (Number(step[1]) - 1) + (/\*Paused/.test(text) ? 1 : 0));
+    if (step) at(2 * (Number(step[1]) - 1) + (/\*Paused|· Paused/.test(text) ? 1 : 0));
   }
   return level;
 }

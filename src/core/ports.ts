@@ -152,6 +152,11 @@ export interface RolloutCluster {
   get(namespace: string, name: string): Promise<import('./rollout/rollout-state.js').RolloutState | undefined>;
   /** Sends one JSON merge patch (`application/merge-patch+json`). */
   patch(namespace: string, name: string, patch: RolloutPatch): Promise<void>;
+  /**
+   * Reads one AnalysisRun by name (the rollout status names its current ones); undefined when it does not exist
+   * (deleted by history limits). Other failures throw ServiceError (RBAC: `get` on analysisruns).
+   */
+  analysisRun(namespace: string, name: string): Promise<import('./rollout/analysis-run.js').AnalysisRun | undefined>;
 }
 
 /** An image as the registry describes it. */

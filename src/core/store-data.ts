@@ -1,5 +1,7 @@
 import type { RolloutState } from './rollout/rollout-state.js';
 import type { DeploymentMark } from './deployments/deployment-mark.js';
+import type { Confirmation } from './promotion/confirmation-record.js';
+import type { LockRecord } from './locks/lock-record.js';
 
 /** Delivery priority: high goes ahead of step progress (aborts, waiting for promotion, completions). */
 export type Priority = 'high' | 'normal';
@@ -10,8 +12,11 @@ export interface OutboxEntry {
   id: string;
   threadKey: string;
   channel: string;
-  /** `root` is the thread's status card; `reply` goes in the thread; `notice` is a top-level channel message. */
-  kind: 'root' | 'reply' | 'notice';
+  /**
+   * `root` is the thread's status card; `reply` goes in the thread; `notice` is a top-level channel message; `edit`
+   * changes the posted reply whose outbox id is `editOf` (chat.update, coalesced and paced like card updates).
+   */
+  kind: 'root' | 'reply' | 'notice' | 'edit';
   priority: Priority;
   text: string;
   blocks?: unknown[];
@@ -19,6 +24,10 @@ export interface OutboxEntry {
   broadcast?: boolean;
   /** Several pending normal replies of one thread may be sent as one message while the channel is busy. */
   batchable?: boolean;
+  /** Slack's ts of this reply is kept once it is posted (OutboxStore.postedOf), so it can be edited later. */
+  editable?: boolean;
+  /** `edit` only: the outbox id of the reply it changes. */
+  editOf?: string;
   /** Creation order, to keep a thread's replies in order. */
   seq: number;
   createdAt: number;
@@ -27,12 +36,34 @@ export interface OutboxEntry {
   attempts: number;
 }
 
+/** Where an editable reply landed in Slack (kept by its outbox id until its thread is pruned). */
+export interface PostedReply {
+  ts: string;
+  channel: string;
+  threadKey: string;
+  at: number;
+}
+
+/** A rollout change the bot itself is sending (promote, abort, retry), so the observer does not call it "outside chat". */
+export interface ActionMark {
+  action: 'promote' | 'abort' | 'retry';
+  at: number;
+  /**
+   * The one reply for this action and the transition it causes, queued under `key` (that transition's scoped event
+   * key) by whichever of the executor and the rollout observer gets there first: one reply, also after a restart.
+   */
+  reply?: { key: string; text: string; blocks?: unknown[]; priority: Priority; broadcast: boolean };
+}
+
+export type ExpectedReply = NonNullable<ActionMark['reply']>;
+
 /** Something a person did in a deploy, shown on the card. */
 export interface ActionRecord {
   at: number;
   who: string;
   what: string;
 }
+
 
 /** One Slack thread: one app, environment and rollout revision. */
 export interface ThreadRecord {
@@ -120,48 +151,7 @@ export interface CommitRecord {
   source: 'push' | 'api';
 }
 
-/** The facts a confirmation was shown with; the action runs only if the rollout still matches them. */
-export interface RolloutSnapshot {
-  podHash?: string;
-  image?: string;
-  phase: string;
-  pauseReasons: string[];
-  stepIndex?: number;
-  aborted: boolean;
-  specPaused: boolean;
-}
-
-/**
- * A promotion, abort, retry or deploy waiting for an approver's confirmation in its thread. A confirmation confirms
- * exactly this record (its button carries the id); only the same person's newer request replaces it.
- */
-export interface Confirmation {
-  id: string;
-  threadKey: string;
-  app: string;
-  env: string;
-  /** `deploy` brings the previous environment's proven tag here by dispatching the env's deploy workflow. */
-  action: 'promote' | 'abort' | 'retry' | 'deploy';
-  full: boolean;
-  force: boolean;
-  requestedBy: string;
-  requestedAt: number;
-  expiresAt: number;
-  snapshot: RolloutSnapshot;
-  /** What it will do, as shown. */
-  describe: string;
-  planKind?: string;
-  tag?: string;
-  digest?: string;
-  status: 'pending' | 'done' | 'failed' | 'cancelled' | 'superseded';
-  /** Who decided it: confirmed (`done`/`failed`) or cancelled. */
-  doneBy?: string;
-  doneAt?: number;
-  /** The newer request (by the same person, for the same environment) that replaced this one. */
-  supersededBy?: string;
-  /** `deploy` only: the environment the tag comes from, as the card named it. */
-  from?: string;
-}
+export type { Confirmation, RolloutSnapshot } from './promotion/confirmation-record.js';
 
 /** One mutation somebody asked for, kept for history and audit. */
 export interface AuditEntry {
@@ -272,11 +262,17 @@ export interface StoreData {
   deployments?: Record<string, DeploymentMark>;
   /** Deploy dispatches by `<app>/<env>/<tag>`. */
   dispatches: Record<string, DispatchRecord>;
+  /** Slack ts of posted editable replies (confirmation cards), by outbox id. */
+  posted?: Record<string, PostedReply>;
+  /** Rollout changes the bot is sending, by thread key (see ActionMark). */
+  actionMarks?: Record<string, ActionMark>;
+  /** Environments locked by `/rollout lock`, by `<app>/<env>` (never pruned: an unlock removes one). */
+  locks?: Record<string, LockRecord>;
 }
 
 /** An empty store. */
 export function emptyStoreData(): StoreData {
-  return { version: 1, seq: 1, threads: {}, envs: {}, outbox: [], commits: {}, seen: {}, installations: {}, audit: [], confirmations: {}, dispatches: {}, errorSims: {}, drills: {}, reminders: {}, digestsSent: {}, deployments: {} };
+  return { version: 1, seq: 1, threads: {}, envs: {}, outbox: [], commits: {}, seen: {}, installations: {}, audit: [], confirmations: {}, dispatches: {}, errorSims: {}, drills: {}, reminders: {}, digestsSent: {}, deployments: {}, posted: {}, actionMarks: {} };
 }
 
 /** Fills in collections a store file written by an older build lacks. */

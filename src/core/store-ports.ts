@@ -5,6 +5,7 @@
  * The embedded store (lowdb) implements them in src/adapters/store; a PostgreSQL store can implement the same.
  */
 import type {
+  ActionMark,
   AuditEntry,
   CommitRecord,
   Confirmation,
@@ -14,9 +15,11 @@ import type {
   EnvRecord,
   ErrorSimRecord,
   OutboxEntry,
+  PostedReply,
   ReminderMark,
   ThreadRecord,
 } from './store-data.js';
+import type { LockRecord } from './locks/lock-record.js';
 
 /** Deploy threads: one per app, environment and rollout revision. */
 export interface ThreadStore {
@@ -91,11 +94,20 @@ export interface OutboxStore {
   remove(ids: string[]): Promise<void>;
   /**
    * Entries Slack has (posted now, or found by a read-back) leave the outbox and, when they carried a thread's root,
-   * the thread gets the root's ts and `cardSent`, in one step.
+   * the thread gets the root's ts and `cardSent`, and editable replies keep `ts` (where they landed), in one step.
    */
-  delivered(o: { ids: string[]; root?: { threadKey: string; ts: string; cardSent: number } }): Promise<void>;
+  delivered(o: { ids: string[]; root?: { threadKey: string; ts: string; cardSent: number }; ts?: string }): Promise<void>;
   /** How many entries are queued. */
   depth(): Promise<number>;
+  /**
+   * Queues an edit of a posted reply (`kind: 'edit'`, `editOf` its outbox id). Edits coalesce: an edit already queued
+   * under the same id takes the new content (and a new sequence number), so the message is updated once, to the latest.
+   */
+  enqueueEdit(entry: Omit<OutboxEntry, 'seq' | 'attempts' | 'kind'> & { editOf: string }): Promise<void>;
+  /** Where an editable reply (`editable`) was posted, by its outbox id; undefined while unposted or when not kept. */
+  postedOf(id: string): Promise<PostedReply | undefined>;
+  /** An edit was applied (or can never be): removes it unless a newer edit (another `seq`) replaced it meanwhile. */
+  editDone(id: string, seq: number): Promise<void>;
 }
 
 /** Confirmations: promotions, aborts, retries and deploy offers waiting for an approver. */
@@ -113,7 +125,14 @@ export interface ConfirmationStore {
   /** Pending → cancelled by `by` at `at`; true for exactly one caller, false when it was no longer pending. */
   cancel(id: string, by: string, at: number): Promise<boolean>;
   /** Sets the outcome of a confirmation (failed, cancelled, back to pending after a failed claim, …). */
-  update(id: string, patch: Partial<Pick<Confirmation, 'status' | 'doneBy' | 'doneAt' | 'supersededBy'>>): Promise<void>;
+  update(id: string, patch: Partial<Pick<Confirmation, 'status' | 'doneBy' | 'doneAt' | 'supersededBy' | 'card' | 'cardKey'>>): Promise<void>;
+  /** Every pending confirmation (their expiry timers are armed at start-up). */
+  pending(): Promise<Confirmation[]>;
+  /**
+   * Sets the outcome its card shows, once: the confirmation for exactly one caller (who then edits the card), undefined
+   * when it has no editable card or its outcome was set already.
+   */
+  settleCard(id: string, outcome: string): Promise<Confirmation | undefined>;
 }
 
 /** The audit log: one shape, appended, never edited. */
@@ -191,6 +210,10 @@ export interface Stores {
   installations: KeyedStore<number>;
   /** GitHub deployments and commit statuses posted, by thread key. */
   deployments: KeyedStore<DeploymentMark>;
+  /** Rollout changes the bot is sending, by thread key: what the observer then sees is not "outside chat". */
+  actionMarks: KeyedStore<ActionMark>;
+  /** Environments locked by `/rollout lock`, by `<app>/<env>`. */
+  locks: KeyedStore<LockRecord>;
   /**
    * Retention: drops what is older than `days` before `now` (threads by when they finished or started, audit entries,
    * commits, delivery dedupe marks, decided confirmations, finished drills, digest slots, orphan reminder marks), never

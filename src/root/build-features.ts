@@ -13,6 +13,7 @@ import { DrillService } from '../core/drills/drill-service.js';
 import { ErrorSimulationService } from '../core/error-simulation/error-simulation-service.js';
 import { PromotionChain } from '../core/chain/promotion-chain.js';
 import { PromotionService } from '../core/promotion/promotion-service.js';
+import { OutsideActions } from '../core/promotion/outside-actions.js';
 import { ReminderService } from '../core/reminders/reminder-service.js';
 import { RolloutObserver } from '../core/rollout-threads/rollout-observer.js';
 import { DeploymentService } from '../core/deployments/deployment-service.js';
@@ -20,6 +21,8 @@ import type { Metrics } from '../adapters/metrics/create-metrics.js';
 import { createScheduleMetrics } from '../adapters/metrics/schedule-metrics.js';
 import type { Clients } from './build-clients.js';
 import { registerFeatureVerbs } from './register-feature-verbs.js';
+import { LockService } from '../core/locks/lock-service.js';
+import { createCronFreezeCalendar } from '../adapters/scheduler/cron-freeze-calendar.js';
 
 /** The core services, wired to each other and to the clients. Nothing here has started. */
 export type Features = ReturnType<typeof buildFeatures>;
@@ -43,16 +46,19 @@ export function buildFeatures(o: {
   const { stores, chat, cluster, registry, simulator } = o.clients;
   const repoHost = o.clients.github?.repoHost;
   const permalink = (c: string, ts: string) => chat.permalink(c, ts);
-  const cards = createCardRenderer({ stores, catalog, permalink, banner: (thread) => readErrorSimBanner(stores, thread) });
+  const cards = createCardRenderer({ stores, catalog, permalink, banner: (thread) => readErrorSimBanner(stores, thread), lock: (thread) => locks.cardLine(thread) });
 
   const dispatcher = new OutboxDispatcher({ chat, stores, clock, log: log.child({ component: 'outbox' }), renderCard: cards, pacing: o.pacing, metrics: metrics.delivery });
   const onChange = () => dispatcher.kick();
   const kernel = new ThreadKernel({ stores, clock, onChange });
+  // Locks and freezes (issue 17): promotions and chain dispatches ask them; the card and /rollout status show them.
+  const locks = new LockService({ stores, kernel, clock, calendar: createCronFreezeCalendar() });
   const commits = new CommitTracker({ catalog, stores, clock, log: log.child({ component: 'commits' }), repoHost, onChange });
-  const observer = new RolloutObserver({ catalog, stores, kernel, clock, log: log.child({ component: 'threads' }), countEvent: (type) => metrics.rolloutEvents.inc({ type }) });
+  const observer = new RolloutObserver({ catalog, stores, kernel, clock, log: log.child({ component: 'threads' }), countEvent: (type) => metrics.rolloutEvents.inc({ type }), cluster });
   const commands = new CommandService({
     catalog,
     stores,
+    holdLine: (t) => locks.statusLine(t),
     clock,
     permalink,
     authorOf: (thread) => {
@@ -69,6 +75,7 @@ export function buildFeatures(o: {
     clock,
     log: log.child({ component: 'chain' }),
     registry,
+    locks,
     repoHost,
     permalink,
     sweepMs: o.timeoutSweepMs,
@@ -83,6 +90,7 @@ export function buildFeatures(o: {
     log: log.child({ component: 'promotion' }),
     cluster,
     registry,
+    locks,
     permalink,
     ephemeral: (e) => chat.postEphemeral(e).catch((err: unknown) => log.warn({ err }, 'ephemeral message failed')),
   });
@@ -91,19 +99,23 @@ export function buildFeatures(o: {
   const scheduleMetrics = createScheduleMetrics(metrics.registry);
   const errorSim = new ErrorSimulationService({ catalog, stores, kernel, clock, log: log.child({ component: 'errorsim' }), simulator, onChange, permalink, track });
   const drills = new DrillService({ catalog, stores, kernel, clock, log: log.child({ component: 'drills' }), cluster, errors: errorSim, permalink, track });
-  const reminders = new ReminderService({ catalog, stores, kernel, clock, afterMs: settings.config.reminders.after });
+  const reminders = new ReminderService({ catalog, stores, kernel, clock, afterMs: settings.config.reminders.after, log: log.child({ component: 'reminders' }) });
   const digestConfig = settings.config.digest;
   const digest = digestConfig ? { config: digestConfig, job: new DigestJob({ catalog, stores, clock, channel: digestConfig.channel, permalink, onChange }) } : undefined;
 
   // GitHub deployments and commit statuses (issue 18): only with the GitHub App configured.
   const deployments = repoHost ? new DeploymentService({ catalog, stores, repoHost, clock, log: log.child({ component: 'deployments' }), permalink, track }) : undefined;
 
-  registerFeatureVerbs(commands, { promotion, errorSim, drills, countDrill: () => scheduleMetrics.drills.inc() });
+  // Changes made with kubectl, the Argo dashboard or Argo CD show in the thread (issue 13).
+  const outside = new OutsideActions({ stores, kernel, clock, cards: promotion.cards });
+  registerFeatureVerbs(commands, { promotion, errorSim, drills, locks, countDrill: () => scheduleMetrics.drills.inc() });
   observer.setHooks([
     ({ thread, target }) => commits.pair(thread, target).then(() => undefined),
     (change) => chain.onThreadChanged(change),
     (change) => drills.onThreadChanged(change),
+    (change) => outside.onThreadChanged(change),
+    () => reminders.onThreadChanged(),
     (change) => deployments?.onThreadChanged(change),
   ]);
-  return { dispatcher, kernel, observer, commits, commands, chain, promotion, errorSim, drills, reminders, digest, scheduleMetrics, deployments };
+  return { dispatcher, kernel, observer, commits, commands, chain, promotion, errorSim, drills, reminders, digest, scheduleMetrics, deployments, locks };
 }

@@ -29,6 +29,7 @@ export function buildWatcher(o: {
       metrics.rolloutUpdates.inc();
       void observer.observe(state);
     },
+    onDeleted: (rollout) => void observer.deleted(rollout),
     onListed: (namespace, names) => {
       const present = new Set(names);
       for (const t of catalog.targets) if (t.env.namespace === namespace && !present.has(t.env.rollout)) void observer.missing(t);

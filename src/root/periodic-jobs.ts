@@ -12,9 +12,8 @@ const SWEEP_MS = 30_000;
 const PRUNE_MS = 6 * 3_600_000;
 
 /**
- * Starts what runs on time rather than on a request: the chain's timeout sweep, the error simulations' and drills'
- * timers, one 30 s sweep (error deadlines as a backstop for their timers, drills, reminders, and now and then
- * retention) and the digest's cron. Returns the stops, in the order shutdown runs them.
+ * Starts what runs on time rather than on a request: the chain's timeout timers, the error simulations', drills' and
+ * reminders' timers, one 30 s sweep (a backstop for all those timers, and now and then retention) and the digest's cron. Returns the stops, in the order shutdown runs them.
  */
 export function startPeriodicJobs(o: { settings: Settings; clock: Clock; log: Logger; stores: Pick<Stores, 'prune' | 'flush'>; features: Features; track: (work: Promise<unknown>) => void }): Array<() => Promise<void> | void> {
   const { settings, clock, log, stores, track } = o;
@@ -40,8 +39,13 @@ export function startPeriodicJobs(o: { settings: Settings; clock: Clock; log: Lo
   };
   track(errorSim.resume().catch((err: unknown) => log.error({ err }, 'arming the error simulation deadlines failed')));
   track(drills.resume().catch((err: unknown) => log.error({ err }, 'resuming the drills failed')));
+  // Confirmation cards expire on timers (their buttons give way to "Expired"), armed again here after a restart.
+  track(o.features.promotion.resume().catch((err: unknown) => log.error({ err }, 'arming the confirmation expiries failed')));
+  stops.push(() => o.features.promotion.stop());
+  // Reminders and timeouts run from timers armed at their moment; the sweep below only backs them up.
+  track(reminders.start().then((n) => scheduleMetrics.reminders.inc(n)).catch((err: unknown) => log.error({ err }, 'arming the reminders failed')));
   const ticker = startTicker({ clock, everyMs: SWEEP_MS, run: sweep, log, name: 'sweep', track });
-  stops.push(() => ticker.stop(), () => drills.stop(), () => errorSim.stop());
+  stops.push(() => ticker.stop(), () => drills.stop(), () => errorSim.stop(), () => reminders.stop());
 
   if (digest) {
     let schedule: CronSchedule;

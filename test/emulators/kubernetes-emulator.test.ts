@@ -144,9 +144,17 @@ describe('kubernetes emulator: reads', () => {
   });
 
   it('records paths it does not serve as unhandled 404s', async () => {
-    const err = await apiError(api.listNamespacedCustomObject({ ...ref, plural: 'analysisruns' }));
+    const err = await apiError(api.listNamespacedCustomObject({ ...ref, plural: 'experiments' }));
     expect(err.code).toBe(404);
-    expect(emu.unhandled().map((c) => c.path)).toEqual([`/apis/argoproj.io/v1alpha1/namespaces/${NS}/analysisruns`]);
+    expect(emu.unhandled().map((c) => c.path)).toEqual([`/apis/argoproj.io/v1alpha1/namespaces/${NS}/experiments`]);
+  });
+
+  it('serves an AnalysisRun the controller wrote, and 404 for one it did not', async () => {
+    emu.applyAnalysisRun({ metadata: { name: 'web-abc-2', namespace: NS }, status: { phase: 'Failed' } });
+    const got = (await api.getNamespacedCustomObject({ ...ref, plural: 'analysisruns', name: 'web-abc-2' })) as { kind: string; status: { phase: string } };
+    expect([got.kind, got.status.phase]).toEqual(['AnalysisRun', 'Failed']);
+    expect((await apiError(api.getNamespacedCustomObject({ ...ref, plural: 'analysisruns', name: 'nope' }))).code).toBe(404);
+    expect(emu.unhandled()).toEqual([]);
   });
 });
 

@@ -118,11 +118,11 @@ describe('a non-approver cannot change what an approver confirms', () => {
     const { qa } = await qaWaiting();
     await slash('qa', LEAD, 'C0QA');
     const leadCard = await reply('C0QA', qa, 'Promote voting01 qa?');
-    expect(messageText(leadCard).split('\n')[0]).toBe(`🚦 *Promote voting01 qa?* requested by <@${LEAD}>`);
+    expect(messageText(leadCard).split('\n')[0]).toBe(`🚦 Promote voting01 qa? requested by <@${LEAD}>`);
     await slash('qa --full', 'U1', 'C0QA');
     const fullCard = await reply('C0QA', qa, FULL_HEADLINE);
     const text = messageText(fullCard);
-    expect(text.split('\n')[0]).toBe(`🚦 *${FULL_HEADLINE}* requested by <@U1>, who is not an approver: waiting for an approver (<@${LEAD}>)`);
+    expect(text.split('\n')[0]).toBe(`🚦 ${FULL_HEADLINE} requested by <@U1>, who is not an approver: waiting for an approver (<@${LEAD}>)`);
     expect(text).toContain(`Also waiting in this thread: Promote voting01 qa, requested by <@${LEAD}>`);
     const button = (fullCard.blocks as Array<{ type: string; elements?: Array<{ confirm?: { title: { text: string }; text: { text: string } } }> }>).find((b) => b.type === 'actions')!.elements![0]!;
     expect(button.confirm!.title.text).toBe('Promote qa (FULL)?');
@@ -149,7 +149,7 @@ describe('a non-approver cannot change what an approver confirms', () => {
     await slash('qa --full', 'U1', 'C0QA');
     const fullCard = await reply('C0QA', qa, FULL_HEADLINE);
     await press(fullCard, qa, LEAD);
-    await reply('C0QA', qa, `Promoted (full) by <@${LEAD}>`);
+    await reply('C0QA', qa, `Promoted fully by <@${LEAD}>`);
     await h.settled();
     expect(patches('voting01-qa')).toEqual([{ contentType: 'application/merge-patch+json', body: { status: { promoteFull: true } } }]);
   });

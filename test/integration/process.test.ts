@@ -193,6 +193,6 @@ apps:
     const texts = slack.replies('C0DEV', root.ts).map(messageText);
     expect(texts.filter((t) => t.includes('Step 1/7 completed'))).toHaveLength(1);
     expect(texts.filter((t) => t.includes('waiting for promotion'))).toHaveLength(1);
-    expect(messageText(slack.message('C0DEV', root.ts)!)).toContain('Paused, waiting for promotion');
+    expect(messageText(slack.message('C0DEV', root.ts)!)).toContain('Paused at step 2/7 (pause), waiting for promotion');
   });
 });

@@ -27,7 +27,9 @@ async function thread(channel: string): Promise<SlackMessage> {
 }
 
 async function reply(channel: string, root: SlackMessage, text: string, timeoutMs = 5000): Promise<SlackMessage> {
-  return waitFor(() => h.slack.replies(channel, root.ts).find((m) => messageText(m).includes(text)), `reply "${text}" in ${channel}`, timeoutMs).catch((err: Error) => {
+  // A confirmation card also comes to say "Promoted by …" once done: an outcome is looked for in the replies after it.
+  const outcome = /^(Promoted|Aborted|Retried) by/.test(text);
+  return waitFor(() => h.slack.replies(channel, root.ts).find((m) => messageText(m).includes(text) && !(outcome && m.text?.startsWith('🚦'))), `reply "${text}" in ${channel}`, timeoutMs).catch((err: Error) => {
     throw new Error(`${err.message}\n${h.slack.transcript()}`);
   });
 }
@@ -79,14 +81,16 @@ describe('promotion from Slack', () => {
     const card = await reply('C0STAGING', root, 'Promote voting01 staging?');
     const text = messageText(card);
     expect(text).toContain(`Image tag \`${TAG}\` verified in ECR \`voting01-vote\``);
-    expect(text).toMatch(/digest `sha256:[0-9a-f]{64}`/);
-    expect(text).toContain('Paused (BlueGreenPause)');
+    expect(text).toMatch(/digest `sha256:[0-9a-f]{8}…`/);
+    expect(text).not.toMatch(/[0-9a-f]{64}/);
+    expect(text).toContain('Paused: preview ready, waiting for promotion · revision 2');
     expect(text).toContain('Proven: completed in qa');
     await waitFor(() => h.slack.responses.some((r) => String(r.body.text).includes('waiting for confirmation')), 'ephemeral pointer');
     expect(statusPatch('voting01-staging')).toEqual([]);
 
     await sendThreadMessage(h.sender, { channel: 'C0STAGING', threadTs: root.ts, user: LEAD, text: 'promote' });
-    await reply('C0STAGING', root, `Promoted by <@${LEAD}>`);
+    const promoted = await reply('C0STAGING', root, `Promoted by <@${LEAD}>`);
+    expect(promoted.text).toBe(`🚀 Promoted by <@${LEAD}>: switches the active service to the preview.`);
     expect(statusPatch('voting01-staging')).toEqual([{ path: 'vote/status', contentType: 'application/merge-patch+json', body: { status: { pauseConditions: null } } }]);
 
     h.controller.settle('voting01-staging', 'vote');
@@ -116,10 +120,13 @@ describe('promotion from Slack', () => {
     const card = await reply('C0DEV', root, 'Promote voting01 dev?');
     expect(messageText(card)).toContain('dev is the first environment');
     await sendThreadMessage(h.sender, { channel: 'C0DEV', threadTs: root.ts, user: 'U7', text: 'promote' });
-    await reply('C0DEV', root, 'Promoted by <@U7>');
+    const promoted = await reply('C0DEV', root, 'Promoted by <@U7>');
+    expect(promoted.text).toBe('🚀 Promoted by <@U7>: continues from step 2/7 (pause) to step 3/7 (setWeight: 30).');
     expect(statusPatch('voting01-dev')).toEqual([{ path: 'vote/status', contentType: 'application/merge-patch+json', body: { status: { pauseConditions: null } } }]);
-    h.controller.tick('voting01-dev', 'vote');
-    await reply('C0DEV', root, 'Step 2/7 completed (pause)');
+    h.controller.settle('voting01-dev', 'vote');
+    await reply('C0DEV', root, 'Step 3/7 completed (setWeight: 30)');
+    // The step the promotion completed is told by the promotion's reply, not once more.
+    expect(h.replyTexts('C0DEV', root.ts).filter((t) => t.includes('Step 2/7 completed'))).toEqual([]);
   });
 
   it('refuses to promote a canary in the middle of a step, naming --full', async () => {
@@ -252,7 +259,7 @@ describe('promotion from a PR comment', () => {
     expect(res.status).toBe(200);
     const comment = await h.github.waitFor(() => h.github.comments('acme/voting01', 21)[0], 'reply comment');
     expect(comment.body).toContain(`verified in ECR`);
-    expect(comment.body).toMatch(/sha256:[0-9a-f]{64}/);
+    expect(comment.body).toMatch(/sha256:[0-9a-f]{8}…/);
     expect(comment.body).toContain('Promoted by @ada from GitHub');
     expect(statusPatch('voting01-staging')).toEqual([{ path: 'vote/status', contentType: 'application/merge-patch+json', body: { status: { pauseConditions: null } } }]);
     await reply('C0STAGING', root, 'Promoted by @ada from GitHub');

@@ -98,7 +98,7 @@ describe('an entry in doubt after a restart', () => {
     const keys = keysOf([...h.roots('C0DEV'), ...h.slack.replies('C0DEV', root.ts)]);
     expect(new Set(keys).size).toBe(keys.length);
     expect(h.replyTexts('C0DEV', root.ts).filter((t) => t.includes('waiting for promotion'))).toHaveLength(1);
-    expect(messageText(h.slack.message('C0DEV', root.ts)!)).toContain('Paused, waiting for promotion');
+    expect(messageText(h.slack.message('C0DEV', root.ts)!)).toContain('Paused at step 2/7 (pause), waiting for promotion');
   });
 
   it('retries an ok:false read-back with backoff and broadcasts the abort once', async () => {

@@ -63,8 +63,8 @@ describe('how a replaced revision ended', () => {
     await h.settled();
 
     expect(h.replyTexts('C0DEV', r3.ts)).toEqual([
-      '✅ Step 1/3 completed (setWeight: 50) · weight 50%',
-      '⏸️ Paused at step 2/3 (weight 50%), waiting for promotion. To continue: `/promote dev`',
+      '✅ Step 1/3 completed (setWeight: 50) · weight 50%.',
+      '⏸️ Paused at step 2/3 (weight 50%), waiting for promotion. To continue: `/promote dev`.\n⏸️ Paused at step 2/3 (weight 50%), waiting for promotion. To continue: `/promote dev`.\nPromote',
       '🎉 Revision 3 completed while I was offline; revision 4 has started since.',
     ]);
     const card = messageText(h.slack.message('C0DEV', r3.ts)!);
@@ -92,8 +92,8 @@ describe('how a replaced revision ended', () => {
     await h.settled();
 
     expect(h.replyTexts('C0DEV', r2.ts)).toEqual([
-      '✅ Step 1/3 completed (setWeight: 50) · weight 50%',
-      '⏸️ Paused at step 2/3 (weight 50%), waiting for promotion. To continue: `/promote dev`',
+      '✅ Step 1/3 completed (setWeight: 50) · weight 50%.',
+      '⏸️ Paused at step 2/3 (weight 50%), waiting for promotion. To continue: `/promote dev`.\n⏸️ Paused at step 2/3 (weight 50%), waiting for promotion. To continue: `/promote dev`.\nPromote',
       '⏹️ Revision 2 ended while I was offline; revision 3 replaced it.',
     ]);
     expect(messageText(h.slack.message('C0DEV', r2.ts)!)).not.toContain('Completed');

@@ -10,7 +10,7 @@ const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
 const BUDGET_MS = 90_000;
 
 describe.skipIf(process.env.SANDBOX_BROWSER === 'skip')('sandbox page in a browser', () => {
-  it('shows a push reach staging, and completes it after /promote staging and promote typed as Lead', { timeout: BUDGET_MS + 30_000 }, async () => {
+  it('shows a push reach staging, and completes it after /promote staging and Lead pressing Promote on the broadcast, which changes the card', { timeout: BUDGET_MS + 30_000 }, async () => {
     // Faster than `npm run sandbox` (1 s ticks, 5 s pauses, a 30 s soak in qa), same flow.
     await inBrowser({ sandbox: { tickMs: 250, pause: '1s', soak: '1s' }, viewport: { width: 1440, height: 900 }, screenshot: 'sandbox.png' }, async (p, left) => {
       await p.selectOption('#user-select', 'U0LEAD', { timeout: left() });
@@ -26,10 +26,16 @@ describe.skipIf(process.env.SANDBOX_BROWSER === 'skip')('sandbox page in a brows
       await visible(p.locator('#messages article.msg.ephemeral', { hasText: 'waiting for confirmation' }), left());
       await visible(thread.locator('article.msg', { hasText: 'Promote voting01 staging?' }), left());
 
-      await p.fill('#thread-input', 'promote', { timeout: left() });
-      await p.press('#thread-input', 'Enter', { timeout: left() });
-      await visible(thread.locator('article.msg.reply.person', { hasText: 'promote' }), left());
-      await visible(thread.locator('article.msg.reply', { hasText: 'Promoted by' }).locator('.mention', { hasText: '@Lead' }), left());
+      // One press on the broadcast's Promote button plus its confirm dialog promotes (issue 13, point 4).
+      const broadcast = thread.locator('article.msg.reply', { hasText: 'Preview ready', hasNotText: 'Promote voting01' });
+      await visible(broadcast.locator('button.block-button', { hasText: 'Promote' }), left()).then((b) => b.click({ timeout: left() }));
+      await visible(p.locator('#confirm-dialog'), left());
+      await p.click('#confirm-ok', { timeout: left() });
+      await visible(thread.locator('article.msg.reply', { hasText: '🚀 Promoted by' }).locator('.mention', { hasText: '@Lead' }), left());
+      // The confirmation card still waiting changes in place: its buttons give way to who promoted it.
+      const card = thread.locator('article.msg.reply', { hasText: 'Promote voting01 staging?' });
+      await visible(card.filter({ hasText: 'Done: promoted by' }), left());
+      await expect.poll(() => card.first().locator('button.block-button').count(), { timeout: left() }).toBe(0);
       await visible(thread.locator('article.msg.reply', { hasText: /Completed/ }), left());
     });
   });

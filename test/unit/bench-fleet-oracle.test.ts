@@ -25,6 +25,8 @@ describe('strict oracle: what a message shows', () => {
   it('reads a card at a step index as the steps done before it, one more while paused there', () => {
     expect(levelOfText('🔄 app01 · env01 · revision 2 · *Progressing*: more replicas need to be updated · tag abc-2 · step 3/5 (setWeight: 50) · weight 50%', 'card')).toBe(4);
     expect(levelOfText('⏸️ app01 · env01 · revision 2 · *Paused, waiting for promotion* · tag abc-2 · step 2/5 (pause) · weight 20%', 'card')).toBe(3);
+    expect(levelOfText('⏸️ app01 · env01 · revision 2 · Paused at step 2/5 (pause), waiting for promotion · tag abc-2 · step 2/5 (pause) · set weight 20%', 'card')).toBe(3);
+    expect(levelOfText('🛑 app01 · env01 · revision 2 · Aborted, back on the stable version · tag abc-2', 'card')).toBe(LEVEL_ENDED);
     expect(levelOfText('⏸️ app01 · env01 · revision 2 · *Paused* (CanaryPauseStep) · tag abc-2 · step 4/5 (pause: 5s) · weight 50%', 'card')).toBe(7);
   });
 

@@ -19,10 +19,11 @@ const EXAMPLE_SECRET_FILE = 'secret.example.yaml';
 const SECRET_KEYS = ['SLACK_SIGNING_SECRET', 'SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'APP_ID', 'PRIVATE_KEY', 'WEBHOOK_SECRET'];
 const OPTIONAL_SECRET_KEYS = ['SLACK_APP_TOKEN'];
 
-/** Exactly what the bot needs in Kubernetes: watch Rollouts, patch them and their status. */
+/** Exactly what the bot needs in Kubernetes: watch Rollouts, patch them and their status, read a failed AnalysisRun. */
 const EXPECTED_RULES = [
   { apiGroups: ['argoproj.io'], resources: ['rollouts'], verbs: ['get', 'list', 'watch', 'patch'] },
   { apiGroups: ['argoproj.io'], resources: ['rollouts/status'], verbs: ['patch'] },
+  { apiGroups: ['argoproj.io'], resources: ['analysisruns'], verbs: ['get'] },
 ];
 /** Exactly the Slack bot scopes the bot needs (see the comment in slack-app-manifest.yml). */
 const EXPECTED_BOT_SCOPES = ['commands', 'chat:write', 'channels:history', 'groups:history'];

@@ -65,7 +65,7 @@ describe('buildDigest', () => {
     makeCurrent(d, threadOf(canaryState({ namespace: 'voting01-dev', pauseReasons: [], phase: 'Progressing', canary: { ...canaryState().canary!, stepIndex: 0 } }), { key: 'k-dev', env: 'dev' }));
     const { text } = await digestOf(d);
     expect(text).toContain('🛑 aborted: Rollout aborted update to revision 2: Step-based analysis phase failed: boom');
-    expect(text).toContain('🔄 in progress (step 1/4 (setWeight: 20) · weight 20%)');
+    expect(text).toContain('🔄 in progress (step 1/4 (setWeight: 20) · set weight 20%)');
   });
 });
 

@@ -2,8 +2,12 @@ import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } fr
 import type { RolloutCluster, RolloutPatch } from '../../core/ports.js';
 import { ServiceError } from '../../core/ports.js';
 import { readRollout } from '../../core/rollout/read-rollout.js';
+import { readAnalysisRun } from '../../core/rollout/read-analysis-run.js';
+import type { AnalysisRun } from '../../core/rollout/analysis-run.js';
 import type { RolloutState } from '../../core/rollout/rollout-state.js';
 import { ROLLOUT_GROUP, ROLLOUT_PLURAL, ROLLOUT_VERSION } from './rollout-watcher.js';
+
+const ANALYSIS_RUN_PLURAL = 'analysisruns';
 
 /**
  * Reads and patches Rollouts. Patches are JSON merge patches: client-node picks JSON Patch by default, which the API
@@ -22,6 +26,21 @@ export class KubeRolloutCluster implements RolloutCluster {
     } catch (err) {
       if ((err as { code?: number }).code === 404) return undefined;
       throw toServiceError(err, `read rollout ${namespace}/${name}`, 'get');
+    }
+  }
+
+  async analysisRun(namespace: string, name: string): Promise<AnalysisRun | undefined> {
+    let obj: unknown;
+    try {
+      obj = await this.api.getNamespacedCustomObject({ group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, namespace, plural: ANALYSIS_RUN_PLURAL, name });
+    } catch (err) {
+      if ((err as { code?: number }).code === 404) return undefined;
+      throw toServiceError(err, `read analysisrun ${namespace}/${name}`, 'get', 'analysisruns');
+    }
+    try {
+      return readAnalysisRun(obj);
+    } catch (err) {
+      throw new ServiceError('kubernetes', `cannot read analysisrun ${namespace}/${name}: ${(err as Error).message}`, { code: 'unreadable', cause: err });
     }
   }
 
@@ -46,9 +65,10 @@ function toServiceError(err: unknown, what: string, verb: string, target?: strin
   } catch {
     // Not a JSON body (401 has none in client-node 1.4).
   }
+  const resource = target === 'status' ? 'rollouts/status' : target === 'analysisruns' ? 'analysisruns' : 'rollouts';
   const fix =
     code === 403
-      ? ` Fix: grant the bot's ServiceAccount "${verb}" on ${target === 'status' ? 'rollouts/status' : 'rollouts'} (argoproj.io); see deploy/rbac.yaml.`
+      ? ` Fix: grant the bot's ServiceAccount "${verb}" on ${resource} (argoproj.io); see deploy/rbac.yaml.`
       : code === 401
         ? ' Fix: the cluster rejected the credentials; check KUBECONFIG or the ServiceAccount token.'
         : '';

@@ -15,6 +15,8 @@ export interface RolloutWatcherDeps {
   log: Logger;
   /** Called for every added or changed rollout, already read into our model. */
   onRollout: (state: RolloutState) => void;
+  /** Called for every deleted rollout (a watch DELETED event, or gone from a relist). */
+  onDeleted?: (rollout: { namespace: string; name: string; uid?: string }) => void;
   /** Called after each successful list of a namespace, with the names it holds. */
   onListed?: (namespace: string, names: string[]) => void;
   /** Counts watch restarts (after errors). */
@@ -69,7 +71,7 @@ export class RolloutWatcher {
       const relevant = (obj: KubernetesObject) => namespace !== undefined || wanted.has(obj.metadata?.namespace ?? '');
       w.informer.on('add', (obj) => relevant(obj) && this.changed(w, obj));
       w.informer.on('update', (obj) => relevant(obj) && this.changed(w, obj));
-      w.informer.on('delete', (obj) => relevant(obj) && deps.log.info({ namespace: obj.metadata?.namespace, rollout: obj.metadata?.name }, 'rollout deleted'));
+      w.informer.on('delete', (obj) => relevant(obj) && this.deleted(obj));
       w.informer.on('error', (err) => this.failed(w, err));
       this.watches.push(w);
     }
@@ -114,6 +116,13 @@ export class RolloutWatcher {
       return;
     }
     this.deps.onRollout(state);
+  }
+
+  private deleted(obj: KubernetesObject): void {
+    const namespace = obj.metadata?.namespace ?? '';
+    const name = obj.metadata?.name ?? '';
+    this.deps.log.info({ namespace, rollout: name }, 'rollout deleted');
+    this.deps.onDeleted?.({ namespace, name, ...(obj.metadata?.uid ? { uid: obj.metadata.uid } : {}) });
   }
 
   private failed(w: NamespaceWatch, err: unknown): void {

@@ -32,7 +32,7 @@ export function registerSlackListeners(app: App, deps: {
 }): void {
   for (const name of SLASH_COMMANDS) {
     app.command(name, async ({ command, ack, respond }) => {
-      const parsed = parseCommand(name, command.text ?? '');
+      const parsed = parseCommand(name, command.text ?? '', { apps: deps.commands.appNames() });
       if (!parsed.ok) {
         deps.countCommand?.('invalid');
         await ack({ response_type: 'ephemeral', text: `❓ ${parsed.problem.error}\n\n${helpText(parsed.problem.topic)}` });

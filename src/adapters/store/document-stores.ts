@@ -119,8 +119,20 @@ export function createDocumentStores(store: StateStore): Stores {
         data().outbox = data().outbox.filter((e) => !set.has(e.id));
       },
       depth: async () => data().outbox.length,
-      delivered: async ({ ids, root }) => {
+      enqueueEdit: async (entry) => {
+        const d = data();
+        const queued = d.outbox.find((e) => e.id === entry.id && e.kind === 'edit');
+        if (queued) Object.assign(queued, { text: entry.text, blocks: entry.blocks, seq: d.seq++ });
+        else d.outbox.push({ ...entry, kind: 'edit', seq: d.seq++, attempts: 0 });
+      },
+      postedOf: async (id) => data().posted?.[id],
+      editDone: async (id, seq) => {
+        data().outbox = data().outbox.filter((e) => !(e.id === id && e.kind === 'edit' && e.seq === seq));
+      },
+      delivered: async ({ ids, root, ts }) => {
         const set = new Set(ids);
+        const d = data();
+        for (const e of d.outbox) if (set.has(e.id) && e.editable && ts) (d.posted ??= {})[e.id] = { ts, channel: e.channel, threadKey: e.threadKey, at: e.createdAt };
         data().outbox = data().outbox.filter((e) => !set.has(e.id));
         const t = root ? data().threads[root.threadKey] : undefined;
         if (root && t) {
@@ -162,6 +174,13 @@ export function createDocumentStores(store: StateStore): Stores {
       update: async (id, patch) => {
         const c = data().confirmations[id];
         if (c) Object.assign(c, patch);
+      },
+      pending: async () => Object.values(data().confirmations).filter((c) => c.status === 'pending'),
+      settleCard: async (id, outcome) => {
+        const c = data().confirmations[id];
+        if (!c || !c.cardKey || !c.card || c.cardOutcome !== undefined) return undefined;
+        c.cardOutcome = outcome;
+        return c;
       },
     },
     audit: {
@@ -216,6 +235,8 @@ export function createDocumentStores(store: StateStore): Stores {
     },
     installations: keyed(() => data().installations),
     deployments: keyed(() => (data().deployments ??= {})),
+    actionMarks: keyed(() => (data().actionMarks ??= {})),
+    locks: keyed(() => (data().locks ??= {})),
     prune: async (o) => pruneStoreData(data(), o),
     newId: async (prefix, now) => `${prefix}${now.toString(36)}${data().seq++}`,
     flush: () => store.flush(),

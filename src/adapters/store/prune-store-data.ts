@@ -48,6 +48,16 @@ export function pruneStoreData(data: StoreData, o: { now: number; days: number }
     delete data.seen[key];
     counts.seen++;
   }
+  for (const [id, p] of Object.entries(data.posted ?? {})) {
+    if (data.threads[p.threadKey]) continue;
+    delete data.posted![id];
+    counts.other++;
+  }
+  for (const [key, m] of Object.entries(data.actionMarks ?? {})) {
+    if (data.threads[key] && m.at >= cutoff) continue;
+    delete data.actionMarks![key];
+    counts.other++;
+  }
   for (const [key] of Object.entries(data.reminders ?? {})) {
     if (data.threads[key]) continue;
     delete data.reminders![key];

@@ -5,6 +5,7 @@ import { renderChain } from './render-chain.js';
 import type { DispatchRecord, ThreadRecord } from '../store-data.js';
 import type { Stores } from '../store-ports.js';
 import type { Actor, ThreadKernel } from '../threads/thread-kernel.js';
+import type { LockGate } from '../locks/lock-gate.js';
 
 export interface DispatchDeps {
   stores: Pick<Stores, 'dispatches' | 'flush'>;
@@ -13,6 +14,8 @@ export interface DispatchDeps {
   log: Logger;
   /** GitHub; without it nothing can be dispatched (and the thread is told so). */
   repoHost?: RepoHost;
+  /** Locks and freezes: a held environment gets no dispatch unless an approver forces it (the locks feature). */
+  locks?: LockGate;
 }
 
 /** Whether a dispatch of the same tag recorded before stands in the way of this one. */
@@ -34,7 +37,7 @@ export type DispatchOutcome = { kind: 'said'; text: string } | { kind: 'taken'; 
  */
 export async function dispatchDeploy(
   deps: DispatchDeps,
-  o: { target: EnvTarget; tag: string; actor: Actor; thread: ThreadRecord; fromThreadKey?: string; digest?: string; claim: DispatchClaim },
+  o: { target: EnvTarget; tag: string; actor: Actor; thread: ThreadRecord; fromThreadKey?: string; digest?: string; claim: DispatchClaim; force?: boolean },
 ): Promise<DispatchOutcome> {
   const { target, tag, thread, actor } = o;
   const { stores, kernel } = deps;
@@ -48,6 +51,13 @@ export async function dispatchDeploy(
     return { kind: 'said', text };
   }
   const key = `${target.app.name}/${target.env.name}/${tag}`;
+  const lock = await deps.locks?.verdict({ target, what: 'dispatch' });
+  if (lock && !o.force) {
+    await kernel.reply(thread, `dispatch-held:${key}:${lock.hold.kind}`, lock.refusal, 'high', { broadcast: true });
+    await kernel.record({ target, actor, action: 'deploy', result: `refused: ${lock.summary}`, thread, tag });
+    await kernel.commit();
+    return { kind: 'said', text: lock.refusal };
+  }
   const record: DispatchRecord = { app: target.app.name, env: target.env.name, tag, workflow: deploy.workflow, at: now, by, fromThreadKey: o.fromThreadKey ?? thread.key };
   const standing = await claimDispatch(stores.dispatches, { key, record, claim: o.claim });
   if (standing) return { kind: 'taken', by: standing };
@@ -58,7 +68,7 @@ export async function dispatchDeploy(
     await stores.dispatches.delete(key);
     throw err;
   }
-  await kernel.record({ target, actor, action: 'deploy', result: 'dispatching', thread, tag, ...(o.digest !== undefined ? { digest: o.digest } : {}) });
+  await kernel.record({ target, actor, action: 'deploy', result: lock ? `dispatching, --force overriding the ${lock.summary}` : 'dispatching', thread, tag, ...(o.digest !== undefined ? { digest: o.digest } : {}), ...(lock ? { override: true } : {}) });
   let failed: Error | undefined;
   try {
     await deps.repoHost.dispatchWorkflow({ repo: target.app.repo, workflow: deploy.workflow, ref: deploy.ref, inputs: { environment: target.env.name, image_tag: tag } });

@@ -13,12 +13,13 @@ import type { ThreadKernel } from '../threads/thread-kernel.js';
 import type { DeployOffers } from '../promotion/deploy-offers.js';
 import { approverList, isApprover } from '../policy/approvers.js';
 import { renderDeployOffer } from './render-deploy-offer.js';
-import { dispatchDeploy, type DispatchClaim, type DispatchOutcome } from './dispatch-deploy.js';
+import { dispatchDeploy, type DispatchClaim, type DispatchDeps, type DispatchOutcome } from './dispatch-deploy.js';
 import { openConfirmation } from '../promotion/open-confirmation.js';
 import { timeoutFor } from './plan-timeout.js';
+import { timeoutDueAt } from './timeout-due-at.js';
 import { requestLineOf } from '../promotion/request-line-of.js';
 
-export interface PromotionChainDeps {
+export interface PromotionChainDeps extends Pick<DispatchDeps, 'locks'> {
   catalog: Catalog;
   stores: Stores;
   kernel: ThreadKernel;
@@ -28,7 +29,7 @@ export interface PromotionChainDeps {
   /** GitHub; without it no deploy can be dispatched. */
   repoHost?: RepoHost;
   permalink: (channel: string, ts: string) => string;
-  /** How often timeouts are checked (default 15 s). */
+  /** The longest gap between two timeout checks, a backstop for the timer armed at the next timeout (default 15 s). */
   sweepMs?: number;
   /** Counts sweeps. */
   onSweep?: () => void;
@@ -43,14 +44,15 @@ export interface PromotionChainDeps {
  */
 export class PromotionChain implements DeployOffers {
   private timer: Timer | undefined;
+  private armedAt = Infinity;
   private stopped = false;
 
   constructor(private readonly deps: PromotionChainDeps) {}
 
-  /** Starts the timeout sweep. */
+  /** Starts the timeout checks: a sweep now, then one at each deploy's timeout (and at least every `sweepMs`). */
   start(): void {
     this.stopped = false;
-    this.schedule();
+    this.schedule(this.deps.clock.now());
   }
 
   stop(): void {
@@ -58,10 +60,16 @@ export class PromotionChain implements DeployOffers {
     this.timer?.cancel();
   }
 
-  private schedule(): void {
+  /** Arms the next sweep at `dueAt`, or at the backstop interval when that comes first. */
+  private schedule(dueAt = Infinity): void {
     if (this.stopped) return;
-    this.timer = this.deps.clock.setTimer(this.deps.sweepMs ?? 15_000, () => {
-      void this.sweep().finally(() => this.schedule());
+    const now = this.deps.clock.now();
+    const at = Math.min(dueAt, now + (this.deps.sweepMs ?? 15_000));
+    this.timer?.cancel();
+    this.armedAt = at;
+    this.timer = this.deps.clock.setTimer(Math.max(0, at - now), () => {
+      this.armedAt = Infinity;
+      void this.sweep().catch((err: unknown) => this.deps.log.error({ err }, 'timeout sweep failed')).then((next) => this.schedule(next ?? Infinity));
     });
   }
 
@@ -70,6 +78,9 @@ export class PromotionChain implements DeployOffers {
     const { thread, target, state, events } = o;
     const { threads } = this.deps.stores;
     await threads.trackWaiting(thread.key, { waiting: waitsForPromotion(state), now: this.deps.clock.now() });
+    // The wait (or the deploy) may have started or ended: its timeout moves.
+    const current = await threads.byKey(thread.key), due = current ? timeoutDueAt(current, target) : undefined;
+    if (due !== undefined && due < this.armedAt) this.schedule(due);
     if (events.includes('deploy-started') && thread.tag) await this.announceArrival(thread, target);
     if (events.includes('completed') && !state.aborted && (await threads.markOnce(thread.key, 'chainHandled'))) {
       const next = this.deps.catalog.next(target);
@@ -77,15 +88,18 @@ export class PromotionChain implements DeployOffers {
     }
   }
 
-  /** Checks every deploy in progress against its environment's timeout; warns once. */
-  async sweep(): Promise<void> {
+  /** Checks every deploy in progress against its environment's timeout; warns once. Resolves to the next timeout due. */
+  async sweep(): Promise<number | undefined> {
     this.deps.onSweep?.();
     const now = this.deps.clock.now();
     let changed = false;
+    let next: number | undefined;
     for (const thread of await this.deps.stores.threads.open()) {
       if (thread.timeoutWarned || !thread.lastState) continue;
       const target = this.deps.catalog.target(thread.app, thread.env);
       if (!target) continue;
+      const due = timeoutDueAt(thread, target);
+      if (due !== undefined && due > now) next = Math.min(next ?? Infinity, due);
       const limit = timeoutFor(target, thread.lastState);
       const waited = (thread.waitedMs ?? 0) + (thread.waitingSince !== undefined ? now - thread.waitingSince : 0);
       const active = now - thread.startedAt - waited;
@@ -97,6 +111,7 @@ export class PromotionChain implements DeployOffers {
       changed = true;
     }
     if (changed) await this.commit();
+    return next;
   }
 
   /**
@@ -132,7 +147,7 @@ export class PromotionChain implements DeployOffers {
       return { text: renderChain({ kind: 'dry-run-posted', where: this.where(thread) }) };
     }
     if (ctx.source === 'github') {
-      const text = said(await this.dispatch({ target, tag, actor: { who: ctx.user, source: 'github' }, fromThreadKey: prevThread.key, thread, claim: { kind: 'always' } }));
+      const text = said(await this.dispatch({ target, tag, actor: { who: ctx.user, source: 'github' }, fromThreadKey: prevThread.key, thread, claim: { kind: 'always' }, force: o.force }));
       return { text: `${facts.join('\n')}\n${text}` };
     }
     const { confirmation: c, replaced, others } = await openConfirmation(this.deps.stores, {
@@ -198,7 +213,7 @@ export class PromotionChain implements DeployOffers {
       return;
     }
     // The dispatch claim decides: another request for the same tag confirmed after this one was shown wins.
-    const outcome = await this.dispatch({ target, tag: c.tag, actor: { who: user, source: 'slack' }, thread, digest: image.digest, claim: { kind: 'since', since: c.requestedAt } });
+    const outcome = await this.dispatch({ target, tag: c.tag, actor: { who: user, source: 'slack' }, thread, digest: image.digest, claim: { kind: 'since', since: c.requestedAt }, force: c.force });
     if (outcome.kind === 'taken') await this.duplicate({ c, thread, by: outcome.by.by });
   }
 

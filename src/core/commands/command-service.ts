@@ -5,6 +5,7 @@ import type { Stores } from '../store-ports.js';
 import { describePhase, describeProgress, primaryTag } from '../rollout/describe-state.js';
 import { esc, who } from '../text/mrkdwn.js';
 import { relativeTime } from '../text/relative-time.js';
+import { slackToMarkdown } from '../text/to-markdown.js';
 import { helpText, type Command } from './parse-command.js';
 import { resolveTargets } from './resolve-target.js';
 import type { CommandContext, CommandReply } from './command-types.js';
@@ -22,6 +23,8 @@ export interface CommandServiceDeps {
   permalink: (channel: string, ts: string) => string;
   /** Author line of a thread's commit, when known (GitHub pairing). */
   authorOf?: (thread: ThreadRecord) => string | undefined | Promise<string | undefined>;
+  /** What holds an environment (a lock or a freeze window now), as `/rollout status` shows it under its line. */
+  holdLine?: (target: EnvTarget) => Promise<string | undefined>;
 }
 
 /**
@@ -60,6 +63,11 @@ export class CommandService {
     return handler({ command, target, ctx });
   }
 
+  /** The configured app names (the parser needs them: in `lock`, a word after the env is an app only if it names one). */
+  appNames(): string[] {
+    return this.deps.catalog.config.apps.map((a) => a.name);
+  }
+
   /** The current thread of an environment, if any (ThreadKernel.current is the one to use; kept for GitHub comments). */
   currentThread(target: EnvTarget): Promise<ThreadRecord | undefined> {
     return this.deps.stores.threads.current(target.key);
@@ -73,16 +81,23 @@ export class CommandService {
       const thread = await this.currentThread(t);
       const state = thread?.lastState ?? rec.baseline;
       const name = `${t.app.name} · ${t.env.name}`;
+      const hold = await this.deps.holdLine?.(t);
+      const held = () => {
+        if (hold) lines.push(`    ${hold}`);
+        if (hold) md.push(`  ${slackToMarkdown(hold)}`);
+      };
       if (!state) {
         const why = rec.missingNoticed ? `rollout \`${t.env.namespace}/${t.env.rollout}\` not found` : 'not seen yet';
         lines.push(`*${esc(name)}*: ${why}`);
         md.push(`**${name}**: ${why}`);
+        held();
         continue;
       }
       const facts = [describePhase(state), primaryTag(state) ? `tag \`${primaryTag(state)}\`` : undefined, describeProgress(state), `revision ${state.revision}`].filter(Boolean).join(' · ');
       const link = thread?.rootTs ? ` · <${this.deps.permalink(thread.channel, thread.rootTs)}|thread>` : '';
       lines.push(`*${esc(name)}*: ${esc(facts)}${link}`);
       md.push(`**${name}**: ${facts}`);
+      held();
     }
     return { text: lines.join('\n'), markdown: md.join('\n') };
   }

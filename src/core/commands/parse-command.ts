@@ -7,6 +7,8 @@ export type Command =
   | { verb: 'retry'; env?: string; app?: string }
   | { verb: 'drill'; env: string; app?: string }
   | { verb: 'errors'; action: 'on' | 'off' | 'status'; env: string; app?: string }
+  | { verb: 'lock'; env: string; app?: string; reason?: string }
+  | { verb: 'unlock'; env: string; app?: string }
   | { verb: 'help'; topic?: 'promote' | 'rollout' | 'errors' };
 
 /** Parsing failed: what was wrong, and the help to show with it. */
@@ -22,14 +24,23 @@ const PROMOTE_FLAGS = new Set(['--full', '--dry-run', '--force']);
 const ENV_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 
+/** What the parser knows of the config: the app names (in `lock`, a word after the env is an app only if it names one). */
+export interface ParseOptions {
+  apps?: readonly string[];
+}
+
+/** A lock's reason is kept and echoed: at most this many characters. */
+const MAX_REASON = 200;
+
 /**
  * Parses the text after a slash command: `command` is `/promote`, `/rollout` or `/errors`, `text` the rest.
  * Unknown words and flags are errors that come back with the help for that command; no input makes it throw.
  */
-export function parseCommand(command: string, text: string): ParseResult {
+export function parseCommand(command: string, text: string, o: ParseOptions = {}): ParseResult {
   const name = String(command ?? '').replace(/^\//, '').toLowerCase();
   const words = String(text ?? '').trim().split(/\s+/u).filter(Boolean);
   if (name === 'promote') return parsePromote(words);
+  if (name === 'rollout' && words[0]?.toLowerCase() === 'lock') return parseLock(String(text ?? '').trim().replace(/^\S+\s*/u, ''), o);
   if (name === 'rollout') return parseRollout(words);
   if (name === 'errors') return parseErrors(words);
   return fail(`unknown command \`/${shown(name)}\``, 'rollout');
@@ -59,7 +70,7 @@ function parseRollout(words: string[]): ParseResult {
   if (flags.length) return fail(`unknown option ${listed(flags)}`, topic);
   if (rest.length > 2) return fail(`too many words: ${listed(rest.slice(2))}`, topic);
   const verb = sub.toLowerCase();
-  if (verb !== 'status' && verb !== 'history' && verb !== 'abort' && verb !== 'retry' && verb !== 'drill') return fail(`unknown subcommand ${listed([sub])}`, topic);
+  if (verb !== 'status' && verb !== 'history' && verb !== 'abort' && verb !== 'retry' && verb !== 'drill' && verb !== 'unlock') return fail(`unknown subcommand ${listed([sub])}`, topic);
   const names = checkNames(rest[0], rest[1], topic);
   if (!names.ok) return names.result;
   const { env, app } = names;
@@ -72,9 +83,40 @@ function parseRollout(words: string[]): ParseResult {
       // Without an environment, the channel's own environment is meant (resolved by the command service).
       return ok({ verb, env, app });
     case 'drill':
-      if (!env) return fail('which environment? e.g. `/rollout drill qa`', topic);
-      return ok({ verb: 'drill', env, app });
+    case 'unlock':
+      if (!env) return fail(`which environment? e.g. \`/rollout ${verb} qa\``, topic);
+      return ok({ verb, env, app });
   }
+}
+
+/**
+ * `/rollout lock <env> [app] [reason]`: the word after the environment is an app only if it names a configured app;
+ * the rest of the line is the reason, quotes optional (`db migration` and `"db migration"` are the same).
+ */
+function parseLock(rest: string, o: ParseOptions): ParseResult {
+  const topic = 'rollout' as const;
+  const [envWord, afterEnv = ''] = splitFirst(rest);
+  if (!envWord) return fail('which environment? e.g. `/rollout lock staging db migration`', topic);
+  const [maybeApp, afterApp = ''] = splitFirst(afterEnv);
+  const isApp = maybeApp !== undefined && (o.apps ?? []).includes(maybeApp);
+  const names = checkNames(envWord, isApp ? maybeApp : undefined, topic);
+  if (!names.ok) return names.result;
+  const reason = unquote(isApp ? afterApp : afterEnv);
+  if ([...reason].length > MAX_REASON) return fail(`the reason is too long (at most ${MAX_REASON} characters)`, topic);
+  return ok({ verb: 'lock', env: names.env!, ...(names.app ? { app: names.app } : {}), ...(reason ? { reason } : {}) });
+}
+
+/** The first word of a text and the rest after its spaces. */
+function splitFirst(text: string): [string | undefined, string | undefined] {
+  const m = /^(\S+)\s*([^]*)$/u.exec(text.trim());
+  return m ? [m[1], m[2]] : [undefined, undefined];
+}
+
+/** A reason as typed, without one pair of surrounding quotes (straight or curly) and with its spaces folded. */
+function unquote(text: string): string {
+  const t = text.trim().replace(/\s+/gu, ' ');
+  const m = /^(["'“‘])([^]*)(["'”’])$/u.exec(t);
+  return (m ? m[2]! : t).trim();
 }
 
 function parseErrors(words: string[]): ParseResult {
@@ -97,10 +139,10 @@ function parseErrors(words: string[]): ParseResult {
  * code, quotes and HTML comments never get here): the first line that starts with a command (`/promote staging`,
  * `/rollout status qa`, `/errors on qa`). Returns undefined when no line holds a command (ordinary conversation).
  */
-export function parseCommentCommand(lines: readonly string[]): ParseResult | undefined {
+export function parseCommentCommand(lines: readonly string[], o: ParseOptions = {}): ParseResult | undefined {
   for (const raw of lines) {
     const m = /^\/(promote|rollout|errors)(?:\s+([^]*))?$/iu.exec(raw.trim());
-    if (m) return parseCommand(m[1]!, m[2] ?? '');
+    if (m) return parseCommand(m[1]!, m[2] ?? '', o);
   }
   return undefined;
 }
@@ -152,6 +194,8 @@ export function helpText(topic?: 'promote' | 'rollout' | 'errors'): string {
     '*`/rollout abort [env] [app]`*: abort the rollout in progress (back to stable); without env, this channel\'s environment. e.g. `/rollout abort qa`',
     '*`/rollout retry [env] [app]`*: retry an aborted rollout; without env, this channel\'s environment. e.g. `/rollout retry qa`',
     '*`/rollout drill <env> [app]`*: a timed rollback drill on a canary in progress. e.g. `/rollout drill qa`',
+    '*`/rollout lock <env> [app] [reason]`*: (approvers) refuse promotions and chain dispatches until unlocked; `--force` by an approver overrides. e.g. `/rollout lock staging db migration`',
+    '*`/rollout unlock <env> [app]`*: (approvers) lift the lock. e.g. `/rollout unlock staging`',
     '*`/rollout help`*: this help.',
   ];
   const errors = ['*`/errors on|off|status <env> [app]`*: switch the app\'s error simulation for rollback drills. e.g. `/errors on qa` · `/errors status qa`'];

@@ -51,6 +51,47 @@ export const Deploy = z.strictObject({
   auto: z.boolean().default(false),
 });
 
+/** A point in time written as an ISO 8601 date (`2026-12-20T00:00:00Z`; a YAML 1.1 timestamp works too), in ms. */
+const Instant = z.union([z.string(), z.date()], required('an ISO 8601 date like 2026-12-20T00:00:00Z')).transform((v, ctx) => {
+  const ms = v instanceof Date ? v.getTime() : /^\d{4}-\d{2}-\d{2}/.test(v) ? Date.parse(v) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    ctx.addIssue({ code: 'custom', message: `must be an ISO 8601 date like 2026-12-20T00:00:00Z (got "${String(v)}")` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/**
+ * A window in which promotions and chain dispatches are refused (an approver's `--force` overrides, recorded): either
+ * recurring (`cron` + `duration`) or dated (`from` + `to`). `isCron` judges the cron expression (configSchema's deps).
+ */
+const freezeWindow = (isCron?: (expression: string) => boolean) => z.strictObject({
+  /** When a recurring window starts, as a cron expression (`0 16 * * 5`: Fridays 16:00). */
+  cron: (isCron ? Text.refine((c) => isCron(c), 'is not a valid cron expression') : Text).optional(),
+  /** How long a recurring window lasts from each `cron` start (`64h`). */
+  duration: Duration.optional(),
+  /** IANA time zone of `cron` (default UTC). */
+  timezone: Text.optional(),
+  /** Start of a dated window (inclusive). */
+  from: Instant.optional(),
+  /** End of a dated window (exclusive). */
+  to: Instant.optional(),
+  /** Why, as the refusal and `/rollout status` say it (`weekend freeze`). */
+  reason: Text,
+}).superRefine((f, ctx) => {
+  const recurring = f.cron !== undefined || f.duration !== undefined;
+  const dated = f.from !== undefined || f.to !== undefined;
+  if (recurring && dated) ctx.addIssue({ code: 'custom', message: 'give either cron + duration or from + to, not both' });
+  else if (recurring && (f.cron === undefined || f.duration === undefined)) ctx.addIssue({ code: 'custom', path: [f.cron === undefined ? 'cron' : 'duration'], message: 'required with ' + (f.cron === undefined ? 'duration' : 'cron') });
+  else if (dated && (f.from === undefined || f.to === undefined)) ctx.addIssue({ code: 'custom', path: [f.from === undefined ? 'from' : 'to'], message: 'required with ' + (f.from === undefined ? 'to' : 'from') });
+  else if (!recurring && !dated) ctx.addIssue({ code: 'custom', message: 'needs cron + duration or from + to' });
+  else if (dated && f.from! >= f.to!) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
+  if (f.timezone !== undefined && f.cron === undefined) ctx.addIssue({ code: 'custom', path: ['timezone'], message: 'only applies to a cron window' });
+});
+/** A freeze window's shape (configSchema checks its cron expression too). */
+export const FreezeWindow = freezeWindow();
+export type FreezeWindow = z.infer<typeof FreezeWindow>;
+
 /** One environment of an app: a namespace, a Rollout in it, and the Slack channel that gets its threads. */
 export const Environment = z.strictObject({
   /** How people name the environment in commands (`/promote staging`). */
@@ -70,6 +111,8 @@ export const Environment = z.strictObject({
   /** Blue-green active URL shown next to the preview. */
   activeUrl: z.url({ error: 'must be an http(s) URL' }).optional(),
   approvers: Approvers.optional(),
+  /** Windows in which promotions and chain dispatches are refused (`/rollout lock` is the ad-hoc kind). */
+  freezes: z.array(FreezeWindow, required('a list')).optional(),
 });
 
 /** The app's container image in ECR. */
@@ -109,8 +152,11 @@ export interface ConfigSchemaDeps {
  * node-cron's validator and reads the file.
  */
 export function configSchema(deps: ConfigSchemaDeps) {
+  // The same App, with each freeze window's cron expression judged by `isCron`.
+  const Environments = z.array(Environment.extend({ freezes: z.array(freezeWindow(deps.isCron), required('a list')).optional() }), required('a list'));
+  const CheckedApp = App.extend({ environments: Environments.min(1, 'must list at least one environment') });
   return z.strictObject({
-  apps: z.array(App, required('a list')).min(1, 'must list at least one app'),
+  apps: z.array(CheckedApp, required('a list')).min(1, 'must list at least one app'),
   /** One reminder when a rollout waits for promotion this long, one more at 4x (default 30m). */
   reminders: z.strictObject({ after: Duration.default(30 * 60_000) }).default({ after: 30 * 60_000 }),
   /** Optional daily summary. */

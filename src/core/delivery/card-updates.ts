@@ -1,14 +1,16 @@
 import type { ChatContent } from '../ports.js';
-import { RateLimitedError } from '../ports.js';
-import type { ThreadRecord } from '../store-data.js';
+import { RateLimitedError, ServiceError } from '../ports.js';
+import type { OutboxEntry, ThreadRecord } from '../store-data.js';
 import { backoffMs } from './backoff-ms.js';
-import type { DeliveryContext } from './delivery-context.js';
+import type { DeliveryContext, QueueView } from './delivery-context.js';
 import { fixOf } from './fix-of.js';
 import { TokenBucket } from './token-bucket.js';
 
 /**
  * Keeps every status card current with coalesced chat.update calls on one workspace-wide budget: a card changed many
- * times while it waited is updated once, to its latest version.
+ * times while it waited is updated once, to its latest version. Edits of posted replies (outbox entries of kind
+ * `edit`, already coalesced by the store) share that budget and go first: they take the buttons off decided
+ * confirmation cards, which people may otherwise still press.
  */
 export class CardUpdates {
   private readonly bucket: TokenBucket;
@@ -24,8 +26,23 @@ export class CardUpdates {
    * Starts the updates that may start now; returns how long until the next one may (Infinity when none waits).
    * `stale`: the threads whose card changed since Slack last saw it (ThreadStore.staleCards).
    */
-  start(now: number, stale: ThreadRecord[]): number {
+  start(now: number, stale: ThreadRecord[], queue: Pick<QueueView, 'outbox' | 'edits'>): number {
     let wait = Infinity;
+    const queued = new Set(queue.outbox.map((e) => e.id));
+    for (const edit of queue.edits) {
+      // The reply it edits is not in Slack yet: it waits (the post comes first, in its channel's lane).
+      if (this.inFlight.has(edit.id) || queued.has(edit.editOf ?? '')) continue;
+      const failed = this.failures.get(edit.id);
+      if (failed && failed.until > now) {
+        wait = Math.min(wait, failed.until - now);
+        continue;
+      }
+      const budgetWait = Math.max(this.holdUntil - now, this.bucket.waitMs(now));
+      if (budgetWait > 0) return Math.min(wait, budgetWait);
+      this.bucket.take(now);
+      this.inFlight.add(edit.id);
+      this.ctx.run(() => this.edit(edit), () => this.inFlight.delete(edit.id));
+    }
     // The budget goes first to cards showing a final state, then to the newest deploys.
     const dirty = stale.filter((t) => !this.inFlight.has(t.key));
     dirty.sort((a, b) => Number(Boolean(b.outcome)) - Number(Boolean(a.outcome)) || b.createdAt - a.createdAt);
@@ -49,6 +66,46 @@ export class CardUpdates {
       this.ctx.run(() => this.update(thread), () => this.inFlight.delete(thread.key));
     }
     return wait;
+  }
+
+  /** Applies one edit of a posted reply; an edit whose reply Slack never showed (or no longer has) is dropped. */
+  private async edit(edit: OutboxEntry): Promise<void> {
+    const { chat, clock, stores, log, metrics } = this.ctx;
+    const posted = await stores.outbox.postedOf(edit.editOf ?? '');
+    if (!posted) {
+      log.warn({ entry: edit.id, editOf: edit.editOf }, 'edit of a reply whose ts is unknown, dropped');
+      await stores.outbox.editDone(edit.id, edit.seq);
+      return;
+    }
+    try {
+      await chat.updateMessage({ text: edit.text, blocks: edit.blocks, channel: posted.channel, ts: posted.ts, keys: [edit.editOf!] });
+      metrics?.slackCall('chat.update', 'ok');
+      this.failures.delete(edit.id);
+      await stores.outbox.editDone(edit.id, edit.seq);
+      await stores.flush();
+    } catch (err) {
+      this.failed(err, edit.id, clock.now());
+      if (err instanceof RateLimitedError) return;
+      // Slack refusing the same edit again and again (the message was deleted, say) will not change: give up on it.
+      const giveUp = err instanceof ServiceError && err.rejected && (this.failures.get(edit.id)?.count ?? 0) >= 3;
+      log.error({ err, entry: edit.id, fix: fixOf(err) }, giveUp ? 'reply edit refused, dropped' : 'reply edit failed, will retry');
+      if (giveUp) {
+        this.failures.delete(edit.id);
+        await stores.outbox.editDone(edit.id, edit.seq);
+      }
+    }
+  }
+
+  private failed(err: unknown, key: string, now: number): void {
+    if (err instanceof RateLimitedError) {
+      this.holdUntil = now + err.retryAfterMs;
+      this.ctx.metrics?.slackCall('chat.update', 'rate_limited');
+      this.ctx.log.warn({ retryAfterMs: err.retryAfterMs }, 'slack rate limited chat.update, waiting as asked');
+      return;
+    }
+    this.ctx.metrics?.slackCall('chat.update', 'error');
+    const count = (this.failures.get(key)?.count ?? 0) + 1;
+    this.failures.set(key, { count, until: now + backoffMs(count) });
   }
 
   private async update(thread: ThreadRecord): Promise<void> {

@@ -10,7 +10,10 @@ export type DeliveryStores = Pick<Stores, 'outbox' | 'threads' | 'flush'>;
 
 /** The queue as one look at the store found it: the entries in sequence order and the threads they belong to. */
 export interface QueueView {
+  /** What is to be posted (never an edit). */
   outbox: OutboxEntry[];
+  /** Edits of posted replies (`kind: 'edit'`), in sequence order. */
+  edits: OutboxEntry[];
   threads: Record<string, ThreadRecord>;
 }
 

@@ -148,11 +148,11 @@ export class OutboxDispatcher {
     if (this.stopped) return;
     const now = this.deps.clock.now();
     let wait = Infinity;
-    this.deps.metrics?.queueDepth(queue.outbox.length);
+    this.deps.metrics?.queueDepth(queue.outbox.length + queue.edits.length);
 
     wait = Math.min(wait, this.readBacks.start(now, queue));
     wait = Math.min(wait, this.startPosts(now, queue));
-    wait = Math.min(wait, this.cardUpdates.start(now, stale));
+    wait = Math.min(wait, this.cardUpdates.start(now, stale, queue));
 
     if (wait !== Infinity) this.schedule(Math.max(wait, 1));
   }

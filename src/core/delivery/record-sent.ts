@@ -9,6 +9,7 @@ export function recordSent(o: { outbox: OutboxStore; batch: OutboxEntry[]; ts: s
   const head = o.batch[0]!;
   return o.outbox.delivered({
     ids: o.batch.map((e) => e.id),
+    ts: o.ts,
     // Found after a restart: we do not know which version Slack shows, so refresh it.
     root: head.kind === 'root' ? { threadKey: head.threadKey, ts: o.ts, cardSent: o.cardVersion ?? 0 } : undefined,
   });

@@ -70,7 +70,7 @@ export class CommentCommands {
     if (c.userIsBot) return;
     const parsed: ParseResult | undefined = c.tooLong
       ? { ok: false, problem: { error: `this comment is too long for me to read commands from (over ${Math.round(MAX_COMMENT_COMMAND_CHARS / 1024)} KB up to its last command); put the command in a short comment of its own`, topic: 'rollout' } }
-      : parseCommentCommand(c.lines);
+      : parseCommentCommand(c.lines, { apps: this.appNames() });
     if (!parsed) return;
     const { repoHost, log } = this.deps;
     const age = this.deps.clock.now() - c.createdAt;
@@ -139,7 +139,7 @@ export class CommentCommands {
    */
   async failed(c: Pick<IncomingComment, 'deliveryId' | 'repo' | 'issueNumber' | 'commentId' | 'user' | 'lines'>, err: unknown): Promise<void> {
     this.deps.log.error({ err, repo: c.repo, comment: c.commentId, delivery: c.deliveryId }, 'comment command failed');
-    const parsed = parseCommentCommand(c.lines);
+    const parsed = parseCommentCommand(c.lines, { apps: this.appNames() });
     const what = `@${c.user}, ${parsed?.ok ? `\`${commandText(parsed.command)}\`` : 'your command'}`;
     await this.answer(c, slackToMarkdown(renderFailure({ what, error: err })));
   }
@@ -170,6 +170,11 @@ export class CommentCommands {
     return `🚫 @${c.user}, ${what} in ${name} by comment is for ${who} only. Nothing was done.`;
   }
 
+  /** The configured app names: in `lock`, a word after the environment is an app only if it names one. */
+  private appNames(): string[] {
+    return this.deps.catalog.config.apps.map((a) => a.name);
+  }
+
   private async answer(c: Pick<IncomingComment, 'repo' | 'issueNumber'>, body: string): Promise<void> {
     try {
       await this.deps.repoHost.comment(c.repo, c.issueNumber, body);
@@ -188,6 +193,8 @@ export function commandText(c: Command): string {
       return ['/errors', c.action, c.env, c.app].filter(Boolean).join(' ');
     case 'help':
       return '/rollout help';
+    case 'lock':
+      return ['/rollout lock', c.env, c.app, c.reason && `"${c.reason.replace(/[`<>&\p{Cc}]/gu, '')}"`].filter(Boolean).join(' ');
     default:
       return ['/rollout', c.verb, c.env, c.app].filter(Boolean).join(' ');
   }

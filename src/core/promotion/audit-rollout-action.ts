@@ -11,11 +11,11 @@ export function auditRolloutAction(kernel: ThreadKernel, o: { pf: Preflight; act
     target: pf.target,
     actor: o.actor,
     action: pf.action === 'promote' && pf.full ? 'promote --full' : pf.action,
-    result: o.result,
+    result: pf.lockOverride && o.result === 'ok' ? `ok, --force overriding the ${pf.lockOverride}` : o.result,
     thread: pf.thread,
     ...(o.cardLine ? { cardLine: o.cardLine } : {}),
     ...(pf.tag !== undefined ? { tag: pf.tag } : {}),
     ...(pf.image?.digest !== undefined ? { digest: pf.image.digest } : {}),
-    ...(pf.force && pf.proof ? { override: !pf.proof.ok } : {}),
+    ...(pf.force && (pf.proof || pf.lockOverride) ? { override: Boolean(pf.lockOverride) || !pf.proof?.ok } : {}),
   });
 }

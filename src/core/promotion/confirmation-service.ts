@@ -11,12 +11,15 @@ import type { Stores } from '../store-ports.js';
 import type { ThreadKernel } from '../threads/thread-kernel.js';
 import { auditRolloutAction } from './audit-rollout-action.js';
 import { executeRolloutAction } from './execute-rollout-action.js';
+import { againCommand } from './again-command.js';
 import { judgeChanges } from './judge-changes.js';
 import { judgeStaleConfirmation } from './judge-stale-confirmation.js';
 import { pickConfirmation } from './pick-confirmation.js';
 import type { DeployOffers } from './deploy-offers.js';
 import { requestLineOf } from './request-line-of.js';
 import { runPreflight } from './run-preflight.js';
+import type { LockGate } from '../locks/lock-gate.js';
+import type { ConfirmationCards } from './confirmation-cards.js';
 
 export interface ConfirmationDeps {
   catalog: Catalog;
@@ -30,8 +33,12 @@ export interface ConfirmationDeps {
   ephemeral?: (o: { channel: string; user: string; threadTs?: string; text: string }) => Promise<void>;
   /** Runs confirmed deploy offers (the chain, wired in by the composition root). */
   deployOffers?: DeployOffers;
+  /** Locks and freezes: asked again when a promotion is confirmed (the locks feature). */
+  locks?: LockGate;
   /** Who is changing which rollout (`namespace/name`) right now; shared with the requests. */
   busy: Map<string, string>;
+  /** The cards of decided requests lose their buttons and show the outcome. */
+  cards: ConfirmationCards;
 }
 
 /** A message typed in a thread. */
@@ -101,7 +108,8 @@ export class ConfirmationService {
         return;
       }
       if (!(await this.deps.stores.confirmations.cancel(c.id, o.user, this.deps.clock.now()))) return this.lostRace({ id: c.id, user: o.user, answer });
-      await this.deps.kernel.reply(thread, `cancel:${c.id}`, renderPromotion({ kind: 'cancelled', action: c.action, user: o.user, headline: requestLineOf(c, this.deps.catalog).headline }), 'normal');
+      await this.deps.cards.settle(c.id, { kind: 'cancelled', by: o.user, at: this.deps.clock.now() });
+      await this.deps.kernel.reply(thread, `cancel:${c.id}`, renderPromotion({ kind: 'cancelled', action: c.action, user: o.user, headline: requestLineOf(c, this.deps.catalog).headline, again: againCommand(c.action, c.env) }), 'normal');
       await this.commit();
       return;
     }
@@ -190,6 +198,7 @@ export class ConfirmationService {
       await this.run(c, user, key).catch(async (err: unknown) => {
         // Nothing went out (the patches and the dispatch say so themselves once they may have): a fresh request is needed.
         await stores.confirmations.update(c.id, { status: 'failed' });
+        await this.deps.cards.settle(c.id, { kind: 'failed', action: c.action, why: `${(err as Error).message}. Nothing was sent.` }).catch(() => undefined);
         throw err;
       });
     } finally {
@@ -223,10 +232,13 @@ export class ConfirmationService {
       const why = changed ? `the rollout changed since the confirmation was shown: ${changed}` : pf.refusal!;
       await kernel.reply(thread, key('stale'), renderPromotion({ kind: 'changed', action: c.action, env: c.env, why }), 'high');
       await auditRolloutAction(kernel, { pf, actor: { who: user, source: 'slack' }, result: `refused: ${why}` });
+      await this.deps.cards.settle(c.id, { kind: 'refused', why });
       await this.commit();
       return;
     }
-    await executeRolloutAction(this.deps, { pf, user, source: 'slack' });
+    const { ok } = await executeRolloutAction(this.deps, { pf, user, source: 'slack' });
+    const at = this.deps.clock.now();
+    await this.deps.cards.settle(c.id, ok ? { kind: 'done', action: c.action, by: user, at } : { kind: 'failed', action: c.action, why: 'the patch failed (see the thread)' });
   }
 
   private commit(): Promise<void> {

@@ -13,12 +13,16 @@ import type { ThreadRecord } from '../store-data.js';
 import type { Stores } from '../store-ports.js';
 import type { ThreadKernel } from '../threads/thread-kernel.js';
 import type { DeployOffers } from './deploy-offers.js';
+import type { LockGate } from '../locks/lock-gate.js';
 import { ConfirmationService, type PressedButton, type TypedMessage } from './confirmation-service.js';
 import { executeRolloutAction } from './execute-rollout-action.js';
 import { CONFIRMATION_TTL_MS, openConfirmation } from './open-confirmation.js';
 import { runPreflight, type Preflight, type RolloutAction } from './run-preflight.js';
 import { snapshotOf } from './judge-changes.js';
 import { requestLineOf } from './request-line-of.js';
+import { ConfirmationCards } from './confirmation-cards.js';
+import { pressPromote } from './press-promote.js';
+import { PROMOTE_NOW_ACTION } from './promote-button.js';
 
 export { CONFIRMATION_TTL_MS, type RolloutAction };
 
@@ -36,6 +40,8 @@ export interface PromotionServiceDeps {
   ephemeral?: (o: { channel: string; user: string; threadTs?: string; text: string }) => Promise<void>;
   /** The chain between environments (deploy offers when nothing is paused), wired in by the composition root. */
   deployOffers?: DeployOffers;
+  /** Locks and freezes: a held environment refuses promotions unless an approver forces it (the locks feature). */
+  locks?: LockGate;
 }
 
 /**
@@ -49,9 +55,27 @@ export interface PromotionServiceDeps {
 export class PromotionService {
   private readonly busy = new Map<string, string>();
   private readonly confirmations: ConfirmationService;
+  /** The confirmation cards: edited in place once decided, expired on a timer. */
+  readonly cards: ConfirmationCards;
 
   constructor(private readonly deps: PromotionServiceDeps) {
-    this.confirmations = new ConfirmationService({ ...deps, busy: this.busy });
+    this.cards = new ConfirmationCards(deps);
+    this.confirmations = new ConfirmationService({ ...deps, busy: this.busy, cards: this.cards });
+  }
+
+  /** Arms the expiry of the confirmation cards still waiting (start-up). */
+  resume(): Promise<void> {
+    return this.cards.resume();
+  }
+
+  /** Cancels the expiry timers (shutdown). */
+  stop(): void {
+    this.cards.stop();
+  }
+
+  /** Whether somebody is changing this rollout (`namespace/name`) through the bot right now. */
+  changing(rolloutKey: string): boolean {
+    return this.busy.has(rolloutKey);
   }
 
   /** `/promote`, `/rollout abort|retry` from Slack or a GitHub comment. */
@@ -88,18 +112,22 @@ export class PromotionService {
         const view = this.view(pf, ctx, o.dryRun ? 'dry-run' : 'refused');
         await this.post(thread, `pf:${this.deps.clock.now()}:${ctx.user}`, view, 'normal');
         await this.commit();
-        if (ctx.source === 'github') return replyFor(ctx, view.text);
+        if (ctx.source === 'github') return replyFor(ctx, view.mrkdwn);
         return { text: renderPromotion(o.dryRun ? { kind: 'dry-run-posted', where } : { kind: 'refused', refusal: pf.refusal!, where }) };
       }
 
       if (ctx.source === 'github') {
         // The comment is the explicit intent; the preflight just read the rollout fresh.
-        const result = await executeRolloutAction(this.deps, { pf, user: ctx.user, source: 'github' });
-        return { text: result, markdown: slackToMarkdown(`${this.view(pf, ctx, 'executed').text}\n\n${result}`) };
+        const { text: result } = await executeRolloutAction(this.deps, { pf, user: ctx.user, source: 'github' });
+        return { text: result, markdown: slackToMarkdown(`${this.view(pf, ctx, 'executed').mrkdwn}\n\n${result}`) };
       }
 
       const opened = await this.createConfirmation(pf, ctx.user);
-      await this.post(thread, `cf:${opened.confirmation.id}`, this.view(pf, ctx, 'confirm', opened), 'high');
+      const view = this.view(pf, ctx, 'confirm', opened);
+      const eventKey = `cf:${opened.confirmation.id}`;
+      await this.deps.kernel.reply(thread, eventKey, view.text, 'high', { blocks: view.blocks, editable: true });
+      await this.cards.posted(opened.confirmation, this.deps.kernel.replyKey(thread, eventKey), view);
+      for (const old of opened.replaced) await this.cards.settle(old.id, { kind: 'superseded' });
       await this.commit();
       return { text: renderPromotion({ kind: 'waiting', action, name, where }) };
     } finally {
@@ -121,6 +149,7 @@ export class PromotionService {
    * request was posted in; a stale card (superseded, cancelled, expired, done) changes nothing and the presser is told why.
    */
   pressed(o: PressedButton): Promise<void> {
+    if (o.actionId === PROMOTE_NOW_ACTION) return pressPromote({ ...this.deps, busy: this.busy, cards: this.cards }, o);
     return this.confirmations.pressed(o);
   }
 

@@ -3,6 +3,10 @@ import type { RolloutState } from '../rollout/rollout-state.js';
 import type { Proof } from '../deploys/describe-proof.js';
 import { describePhase, describeProgress } from '../rollout/describe-state.js';
 import { context, esc, section, who } from '../text/mrkdwn.js';
+import { plainText } from '../text/plain-text.js';
+import { shortDigest } from '../text/short-digest.js';
+import { describePatch } from './describe-patch.js';
+import { withoutPodHashes } from '../rollout/without-pod-hashes.js';
 import { describeRequest } from './describe-request.js';
 import type { RequestLine } from './render-confirmation-notice.js';
 
@@ -41,24 +45,29 @@ const VERB = { promote: 'Promote', abort: 'Abort', retry: 'Retry' } as const;
  * The preflight card: what was checked (tag in ECR with its digest, phase, proof in the previous environment), what the
  * action will do and the exact patches, and how to confirm. One place decides this wording for Slack and GitHub.
  */
-export function renderPreflight(v: PreflightView): { text: string; blocks: unknown[] } {
+export function renderPreflight(v: PreflightView): { text: string; blocks: unknown[]; mrkdwn: string } {
   const headline = describeRequest({ action: v.action, app: v.app, env: v.env, full: v.full, force: v.force });
   const requester = `requested by ${who(v.requestedBy)}${v.requesterMayConfirm === false ? `, who is not an approver: waiting for an approver (${v.approvers})` : ''}`;
   const title =
     v.mode === 'confirm' ? `🚦 *${headline}?* ${requester}`
     : v.mode === 'dry-run' ? `🧪 *Dry run: ${headline}* requested by ${who(v.requestedBy)}`
-    : v.mode === 'refused' ? `🚫 *Cannot ${v.action} ${esc(v.app)} ${esc(v.env)}*: ${v.refusal ?? ''}`
+    : v.mode === 'refused' ? `🚫 *Cannot ${v.action} ${esc(v.app)} ${esc(v.env)}*: ${withoutPodHashes(v.refusal ?? '', v.state)}`
     : `✅ *${headline}*: checks passed`;
   const facts: string[] = [];
   if (v.tag) {
-    if (v.image) facts.push(`• Image tag \`${esc(v.tag)}\` verified in ECR \`${esc(v.ecrRepository)}\`: digest \`${esc(v.image.digest)}\``);
+    if (v.image) facts.push(`• Image tag \`${esc(v.tag)}\` verified in ECR \`${esc(v.ecrRepository)}\`: digest \`${esc(shortDigest(v.image.digest))}\``);
     else facts.push(`• Image tag \`${esc(v.tag)}\``);
   }
-  const progress = describeProgress(v.state);
-  facts.push(`• Rollout \`${esc(v.namespace)}/${esc(v.rollout)}\`: ${esc(describePhase(v.state))}${progress ? ` · ${esc(progress)}` : ''} · revision ${esc(v.state.revision)}`);
-  if (v.describe) facts.push(`• ${VERB[v.action]} will: ${esc(v.describe)}`);
+  // "Paused at step 2/8 (pause)" already names the step: the progress then adds only the weight.
+  const phase = describePhase(v.state);
+  const progress = phase.includes(' at step ') ? describeProgress(v.state)?.replace(/^step \d+\/\d+ \([^)]*\) · /, '') : describeProgress(v.state);
+  facts.push(`• Rollout \`${esc(v.namespace)}/${esc(v.rollout)}\`: ${esc(phase)}${progress ? ` · ${esc(progress)}` : ''} · revision ${esc(v.state.revision)}`);
+  if (v.describe) facts.push(`• ${v.mode === 'dry-run' ? 'If it were confirmed, it would do this' : v.mode === 'executed' ? 'What it does' : 'If confirmed, it does this'}: ${esc(withoutPodHashes(v.describe, v.state))}.`);
   if (v.proof) facts.push(v.proof.ok ? `• Proven: ${v.proof.text}` : `• ⚠️ Not proven: ${v.proof.text}${v.force ? ' · *override with --force* (recorded)' : ''}`);
-  if (v.patches.length && v.mode !== 'refused') facts.push(`• Patches${v.mode === 'dry-run' ? ' that would be sent' : ''}: ${v.patches.map((p) => `\`PATCH ${p.target === 'status' ? 'rollouts/status' : 'rollouts'} ${JSON.stringify(p.body)}\` (application/merge-patch+json)`).join(', then ')}`);
+  // The exact patches: in the main text of a dry run (that is what it is for), else in a small context line.
+  const patchList = v.patches.map((p) => `\`${esc(describePatch(p))}\``).join(', then ');
+  if (v.patches.length && v.mode === 'dry-run') facts.push(`• Patches that would be sent: ${patchList}`);
+  const patchLine = v.patches.length && v.mode !== 'refused' && v.mode !== 'dry-run' ? `${v.mode === 'executed' ? 'Sent' : 'Sends'}: ${patchList}` : undefined;
   if (v.mode === 'confirm' && v.replacesOwn) facts.push(`• Replaces ${who(v.requestedBy)}'s earlier request: its button no longer does anything.`);
   if (v.mode === 'confirm' && v.others?.length) {
     facts.push(`• Also waiting in this thread: ${v.others.map((o) => `${o.headline}, requested by ${who(o.requestedBy)}${o.requesterMayConfirm ? '' : ' (not an approver)'}`).join('; ')}. Typing \`${v.action}\` asks which one; press the button on the card you mean.`);
@@ -68,9 +77,10 @@ export function renderPreflight(v: PreflightView): { text: string; blocks: unkno
     : v.mode === 'dry-run' ? 'Dry run: nothing was sent.'
     : v.mode === 'refused' ? 'Nothing was sent.'
     : '';
-  const text = [title, ...facts, footer].filter(Boolean).join('\n');
+  const mrkdwn = [title, ...facts, footer, patchLine].filter(Boolean).join('\n');
+  const text = plainText([title, ...facts, footer].filter(Boolean).join('\n'));
   const blocks: unknown[] = [section(title), section(facts.join('\n'))];
-  if (footer) blocks.push(context([footer]));
+  if (footer || patchLine) blocks.push(context([footer, patchLine].filter((l): l is string => Boolean(l))));
   if (v.mode === 'confirm' && v.confirmationId) {
     blocks.push({
       type: 'actions',
@@ -94,5 +104,5 @@ export function renderPreflight(v: PreflightView): { text: string; blocks: unkno
       ],
     });
   }
-  return { text, blocks };
+  return { text, blocks, mrkdwn };
 }

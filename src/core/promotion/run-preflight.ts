@@ -7,6 +7,7 @@ import { primaryTag } from '../rollout/describe-state.js';
 import type { RolloutState } from '../rollout/rollout-state.js';
 import type { ThreadRecord } from '../store-data.js';
 import type { Stores } from '../store-ports.js';
+import type { LockGate } from '../locks/lock-gate.js';
 
 export type RolloutAction = 'promote' | 'abort' | 'retry';
 
@@ -26,6 +27,8 @@ export interface Preflight {
   proof?: Proof;
   /** Set when the action must not happen; says why in a person's words. */
   refusal?: string;
+  /** The lock or freeze an approver's `--force` overrides (recorded with the action). */
+  lockOverride?: string;
 }
 
 /**
@@ -34,11 +37,15 @@ export interface Preflight {
  * verified in ECR, and the tag proven in the previous environment (unless `--force`). Sets `refusal` instead of throwing.
  */
 export async function runPreflight(
-  deps: { cluster: RolloutCluster; registry: ImageRegistry; stores: Pick<Stores, 'threads' | 'envs'>; catalog: Catalog; clock: Clock },
+  deps: { cluster: RolloutCluster; registry: ImageRegistry; stores: Pick<Stores, 'threads' | 'envs'>; catalog: Catalog; clock: Clock; locks?: LockGate },
   o: { target: EnvTarget; thread: ThreadRecord; action: RolloutAction; full: boolean; force: boolean },
 ): Promise<Preflight> {
   const { target, thread, action } = o;
   const base: Preflight = { ...o, state: thread.lastState!, patches: [], describe: '' };
+  // A locked or frozen environment refuses promotions (abort and retry stay open); `--force` overrides, recorded.
+  const lock = action === 'promote' ? await deps.locks?.verdict({ target, what: 'promote' }) : undefined;
+  if (lock && !o.force) return { ...base, refusal: lock.refusal };
+  if (lock) base.lockOverride = lock.summary;
   let state: RolloutState | undefined;
   try {
     state = await deps.cluster.get(target.env.namespace, target.env.rollout);

@@ -10,6 +10,8 @@ export interface ReminderPlan {
   send?: 1 | 2;
   /** How long it has waited. */
   waitedMs?: number;
+  /** When the next reminder of this wait falls due (ms since the epoch); undefined when none is left. */
+  dueAt?: number;
 }
 
 /**
@@ -30,7 +32,8 @@ export function planReminder(o: { thread: ThreadRecord; mark?: ReminderMark; now
     mark.sent = send;
     mark.lastAt = now;
   }
-  return { mark, ...(send ? { send, waitedMs } : {}) };
+  const dueAt = mark.sent === 0 ? mark.since + afterMs : mark.sent === 1 ? mark.since + 4 * afterMs : undefined;
+  return { mark, ...(send ? { send, waitedMs } : {}), ...(dueAt !== undefined ? { dueAt } : {}) };
 }
 
 /** One wait: the revision, abort/retry attempt, pause reason and step. */

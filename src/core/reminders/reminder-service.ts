@@ -1,6 +1,7 @@
 import type { Catalog } from '../catalog.js';
 import { formatDuration } from '../text/duration.js';
-import type { Clock } from '../ports.js';
+import type { Clock, Timer } from '../ports.js';
+import type { Logger } from '../logger.js';
 import type { Stores } from '../store-ports.js';
 import type { ThreadKernel } from '../threads/thread-kernel.js';
 import { approverList } from '../policy/approvers.js';
@@ -15,26 +16,68 @@ export interface ReminderServiceDeps {
   clock: Clock;
   /** `reminders.after` (ms). */
   afterMs: number;
+  /** Where a failed timer sweep is reported. */
+  log?: Logger;
 }
 
 /**
  * Reminds a deploy thread that a rollout waits for promotion: once after `reminders.after`, once more at 4×, never more.
- * Called by the periodic sweep; the marks are in the store, so a restart neither repeats nor forgets a reminder.
+ * Each sweep arms one clock timer for the next reminder due, so it goes out at its moment; a thread change and the
+ * periodic sweep (a backstop) sweep too. The marks are in the store, so a restart neither repeats nor forgets one.
  */
 export class ReminderService {
+  private timer: Timer | undefined;
+  private stopped = true;
+  private last: Promise<number> = Promise.resolve(0);
+
   constructor(private readonly deps: ReminderServiceDeps) {}
 
-  /** Looks at every environment's current thread; returns how many reminders were queued. */
-  async sweep(): Promise<number> {
+  /** Sweeps now (a wait that fell due while the bot was down is reminded of) and keeps the next timer armed. */
+  start(): Promise<number> {
+    this.stopped = false;
+    return this.sweep();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+
+  /** Observer hook: a thread may have started or ended a wait, so the next reminder's moment is worked out again. */
+  onThreadChanged(): Promise<void> {
+    return this.sweep().then(() => undefined);
+  }
+
+  /** Looks at every environment's current thread; returns how many reminders were queued. Sweeps never overlap. */
+  sweep(): Promise<number> {
+    const run = this.last.catch(() => 0).then(() => this.sweepOnce());
+    this.last = run;
+    return run;
+  }
+
+  private arm(dueAt: number | undefined): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+    if (this.stopped || dueAt === undefined) return;
+    this.timer = this.deps.clock.setTimer(Math.max(0, dueAt - this.deps.clock.now()), () => {
+      this.timer = undefined;
+      void this.sweep().catch((err: unknown) => this.deps.log?.error({ err }, 'reminder sweep failed'));
+    });
+  }
+
+  private async sweepOnce(): Promise<number> {
     const { catalog, stores, kernel, clock, afterMs } = this.deps;
     const now = clock.now();
     let sent = 0;
     let changed = false;
+    let next: number | undefined;
     for (const target of catalog.targets) {
       const thread = await kernel.current(target);
       if (!thread) continue;
       const mark = await stores.reminders.get(thread.key);
       const plan = planReminder({ thread, mark, now, afterMs });
+      if (plan.dueAt !== undefined) next = Math.min(next ?? Infinity, plan.dueAt);
       if (plan.mark && JSON.stringify(plan.mark) !== JSON.stringify(mark)) {
         await stores.reminders.set(thread.key, plan.mark);
         changed = true;
@@ -48,6 +91,7 @@ export class ReminderService {
       sent++;
     }
     if (changed || sent) await kernel.commit();
+    this.arm(next);
     return sent;
   }
 }

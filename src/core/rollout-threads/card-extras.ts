@@ -14,6 +14,8 @@ export interface CardInputs {
   catalog: Catalog;
   permalink: (channel: string, ts: string) => string;
   banner?: string;
+  /** The environment's lock, as the card shows it (`🔒 Locked by … since …: reason`). */
+  lock?: string;
 }
 
 /**
@@ -23,6 +25,7 @@ export interface CardInputs {
 export function cardExtras(thread: ThreadRecord, o: CardInputs): CardExtras {
   const extras: CardExtras = { lines: [] };
   if (o.banner) extras.banner = o.banner;
+  if (o.lock) extras.lines!.push(o.lock);
   const commit = thread.commitSha ? o.commit : undefined;
   if (commit) {
     const who = commit.authorLogin ? `${esc(commit.authorName)} (@${esc(commit.authorLogin)})` : esc(commit.authorName);

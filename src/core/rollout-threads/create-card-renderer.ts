@@ -15,12 +15,15 @@ export function createCardRenderer(o: {
   permalink: (channel: string, ts: string) => string;
   /** The banner shown on top of the card, if any (errors on). */
   banner?: (thread: ThreadRecord) => Promise<string | undefined>;
+  /** The line of a locked environment, if it is locked (the locks feature). */
+  lock?: (thread: ThreadRecord) => Promise<string | undefined>;
 }): (thread: ThreadRecord) => Promise<ChatContent> {
   const { stores, catalog, permalink } = o;
   return async (thread) => {
     const commit = thread.commitSha ? await stores.commits.bySha(thread.commitSha) : undefined;
     const tagThreads = thread.tag ? await stores.threads.withTag(thread.app, thread.tag) : [];
     const banner = await o.banner?.(thread);
-    return renderCard(thread, catalog.target(thread.app, thread.env), cardExtras(thread, { commit, tagThreads, catalog, permalink, banner }));
+    const lock = await o.lock?.(thread);
+    return renderCard(thread, catalog.target(thread.app, thread.env), cardExtras(thread, { commit, tagThreads, catalog, permalink, banner, lock }));
   };
 }

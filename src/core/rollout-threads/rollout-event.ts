@@ -11,7 +11,8 @@ export type RolloutEvent =
   | { type: 'paused'; key: string; reason: PauseReason; step?: number; of?: number; weight?: number }
   | { type: 'resumed'; key: string }
   | { type: 'analysis'; key: string; kind: AnalysisKind; name: string; status: string; message?: string }
-  | { type: 'aborted'; key: string; reason: string }
+  /** `measured`: the failing metrics of the analysis behind it, with values and condition (`describeAnalysisFailure`). */
+  | { type: 'aborted'; key: string; reason: string; measured?: string[] }
   | { type: 'retried'; key: string }
   | { type: 'completed'; key: string; revision: string }
   | { type: 'degraded'; key: string; message: string }

@@ -2,10 +2,13 @@ import type { Catalog, EnvTarget } from '../catalog.js';
 import { detectRevisionEnd } from './detect-revision-end.js';
 import { detectRolloutEvents } from './detect-rollout-events.js';
 import type { Logger } from '../logger.js';
-import type { Clock } from '../ports.js';
+import type { Clock, RolloutCluster } from '../ports.js';
 import { renderEvent } from './render-event.js';
 import { primaryTag } from '../rollout/describe-state.js';
 import { asStable } from '../rollout/as-stable.js';
+import { observedFacts } from '../rollout/observed-facts.js';
+import { showUnobserved } from '../rollout/show-unobserved.js';
+import { measureFailedAnalysis } from './measure-failed-analysis.js';
 import type { RolloutState } from '../rollout/rollout-state.js';
 import type { EnvRecord, ThreadRecord } from '../store-data.js';
 import type { Stores } from '../store-ports.js';
@@ -20,14 +23,16 @@ export interface RolloutObserverDeps {
   log: Logger;
   /** Counts events seen, by type. */
   countEvent?: (type: string) => void;
+  /** Reads the AnalysisRun behind an abort, so the reply can say what was measured. */
+  cluster?: Pick<RolloutCluster, 'analysisRun'>;
 }
 
 /**
  * What another feature does when a thread has taken a new state (pairing commits, the chain, drills). The thread is
- * already saved; a hook writes what it changes through the store ports. A returned promise is awaited, in order,
+ * already saved; a hook writes what it changes through the store ports. `previous` is the state the thread showed before. A returned promise is awaited, in order,
  * before the observer commits.
  */
-export type ThreadHook = (o: { thread: ThreadRecord; target: EnvTarget; state: RolloutState; events: string[] }) => void | Promise<void>;
+export type ThreadHook = (o: { thread: ThreadRecord; target: EnvTarget; state: RolloutState; events: string[]; previous?: RolloutState }) => void | Promise<void>;
 
 const STALE_STATUS = new Set(['waiting for rollout spec update to be observed', 'waiting for rollout spec update to be observed for the reference workload']);
 
@@ -62,6 +67,25 @@ export class RolloutObserver {
     const target = this.deps.catalog.forRollout(state.namespace, state.name);
     if (!target) return Promise.resolve();
     return this.serial(target.key, () => this.apply(target, state));
+  }
+
+  /**
+   * A rollout was deleted from the cluster: the card and `/rollout status` stop showing its last state as current.
+   * Nothing is announced; a re-created rollout (new uid) opens its own thread.
+   */
+  deleted(state: Pick<RolloutState, 'namespace' | 'name' | 'uid'>): Promise<void> {
+    const target = this.deps.catalog.forRollout(state.namespace, state.name);
+    if (!target) return Promise.resolve();
+    return this.serial(target.key, async () => {
+      const { stores, kernel } = this.deps;
+      const envRec = await stores.envs.get(target.key);
+      const thread = envRec.threadKey ? await stores.threads.byKey(envRec.threadKey) : undefined;
+      if (thread?.lastState && !thread.lastState.deleted && (!state.uid || thread.uid === state.uid)) {
+        await stores.threads.observed(thread.key, { set: { lastState: { ...thread.lastState, deleted: true } }, bumpCard: true });
+      }
+      if (envRec.baseline && !envRec.baseline.deleted) await stores.envs.update(target.key, { baseline: { ...envRec.baseline, deleted: true } });
+      await kernel.commit();
+    });
   }
 
   /** A configured rollout does not exist: note it once in the environment's channel, not fatal. */
@@ -99,8 +123,9 @@ export class RolloutObserver {
 
   private async apply(target: EnvTarget, state: RolloutState): Promise<void> {
     // Right after a spec change the status still describes the old spec (observedGeneration behind): the controller
-    // has not looked yet. Nothing in it is news, and its revision may be the old one; wait for the controller's write.
-    if (STALE_STATUS.has(state.message)) return;
+    // has not looked yet. Nothing in it is news, and its revision may be the old one, so it opens no thread and
+    // announces nothing; but the card and status show the phase Argo shows.
+    if (STALE_STATUS.has(state.message)) return this.unobserved(target, state);
     const { stores, kernel, clock } = this.deps;
     const now = clock.now();
     // The environment record, the threads' observed fields and their root entries are written by this observer
@@ -114,7 +139,8 @@ export class RolloutObserver {
     if (!thread) {
       const firstSight = !envRec.threadKey && !envRec.baseline;
       const settled = state.fullyPromoted && state.phase === 'Healthy' && !state.aborted;
-      const baselineSameRevision = envRec.baseline && envRec.baseline.revision === state.revision && envRec.baseline.uid === state.uid;
+      const baseline = envRec.baseline && observedFacts(envRec.baseline);
+      const baselineSameRevision = baseline && !envRec.baseline?.deleted && baseline.revision === state.revision && baseline.uid === state.uid;
       if ((firstSight && settled) || (baselineSameRevision && settled)) {
         // A rollout that was already settled when we first saw it: nothing to tell yet.
         await stores.envs.update(target.key, { ...envPatch, baseline: state });
@@ -123,6 +149,10 @@ export class RolloutObserver {
       }
       const previous = envRec.threadKey ? await stores.threads.byKey(envRec.threadKey) : undefined;
       if (previous && !previous.outcome && previous.key !== key) await this.replaced(previous, state, target, now);
+      else if (previous?.lastState && previous.key !== key && (previous.lastState.unobserved || previous.lastState.deleted)) {
+        // A finished thread that showed the "not yet observed" phase goes back to how it ended.
+        await stores.threads.observed(previous.key, { set: { lastState: observedFacts(previous.lastState) }, bumpCard: true });
+      }
       thread = {
         key,
         app: target.app.name,
@@ -139,7 +169,7 @@ export class RolloutObserver {
         attempt: 1,
         announced: [],
         // When the baseline was this same revision (first seen settled, now moving again), diff from it.
-        lastState: baselineSameRevision ? envRec.baseline : undefined,
+        lastState: baselineSameRevision ? baseline : undefined,
         cardVersion: 1,
         cardSent: 0,
         actions: [],
@@ -150,7 +180,8 @@ export class RolloutObserver {
     }
     await stores.envs.update(target.key, { ...envPatch, threadKey: key });
 
-    const events = detectRolloutEvents(thread.lastState, state);
+    const prev = thread.lastState && observedFacts(thread.lastState);
+    const events = detectRolloutEvents(prev, state);
     const announced = new Set(thread.announced);
     const fresh: string[] = [];
     for (const event of events) {
@@ -171,9 +202,18 @@ export class RolloutObserver {
         thread.outcome = undefined;
         thread.finishedAt = undefined;
       }
-      const reply = renderEvent(event, state, target);
+      if (event.type === 'aborted' && this.deps.cluster) {
+        const measured = await measureFailedAnalysis({ cluster: this.deps.cluster, prev, next: state, log: this.deps.log });
+        if (measured.length) event.measured = measured;
+      }
+      // A transition the bot's own action caused gets that action's reply (one reply; see ExpectedReply).
+      const mark = (await stores.actionMarks.get(thread.key))?.reply;
+      const own = mark?.key === scoped ? mark : undefined;
+      const claim = `own-reply/${thread.key}#${scoped}`;
+      if (own ? !(await stores.claims.claim(claim, now)) : await stores.claims.seen(claim)) continue;
+      const reply = own ? { ...own, batchable: false } : renderEvent(event, state, target, thread.key);
       if (!reply) continue;
-      await kernel.reply(thread, scoped, reply.text, reply.priority, { broadcast: reply.broadcast, batchable: reply.batchable });
+      await kernel.reply(thread, scoped, reply.text, reply.priority, { broadcast: reply.broadcast, batchable: reply.batchable, blocks: reply.blocks });
     }
 
     const bumpCard = !thread.lastState || cardFacts(thread.lastState) !== cardFacts(state);
@@ -183,9 +223,29 @@ export class RolloutObserver {
     const { attempt, outcome, finishedAt, lastState, podHash, tag } = thread;
     await stores.threads.observed(key, { set: { attempt, announced: thread.announced, outcome, finishedAt, lastState, podHash, tag }, bumpCard });
     this.watched.add(thread.key);
-    for (const hook of this.hooks) await hook({ thread, target, state, events: fresh });
+    for (const hook of this.hooks) await hook({ thread, target, state, events: fresh, previous: prev });
     // The same tag's threads in other environments show this one's progress in their journey line.
     if ((isNew || fresh.length > 0) && thread.tag !== undefined) await stores.threads.bumpCardsWithTag({ app: thread.app, tag: thread.tag, exceptKey: thread.key });
+    await kernel.commit();
+  }
+
+  /**
+   * A state the controller has not observed yet: the current thread's card (or the baseline) shows Argo's phase over the
+   * last observed facts. The thread it belongs to is not looked up by this state's key: its revision may be stale.
+   */
+  private async unobserved(target: EnvTarget, state: RolloutState): Promise<void> {
+    const { stores, kernel } = this.deps;
+    const envRec = await stores.envs.get(target.key);
+    const thread = envRec.threadKey ? await stores.threads.byKey(envRec.threadKey) : undefined;
+    const sameRollout = (s: RolloutState) => !s.deleted && (!state.uid || !s.uid || s.uid === state.uid);
+    if (thread?.lastState && sameRollout(thread.lastState)) {
+      const shown = showUnobserved(thread.lastState, state);
+      const bumpCard = cardFacts(thread.lastState) !== cardFacts(shown);
+      await stores.threads.observed(thread.key, { set: { lastState: shown }, bumpCard });
+    } else if (!thread && envRec.baseline && sameRollout(envRec.baseline)) {
+      await stores.envs.update(target.key, { baseline: showUnobserved(envRec.baseline, state) });
+    }
+    // With nothing seen before (first sight), nothing is shown until the controller writes.
     await kernel.commit();
   }
 
@@ -198,7 +258,8 @@ export class RolloutObserver {
     this.deps.countEvent?.(event.type);
     previous.outcome = event.ended === 'completed' ? 'completed' : 'superseded';
     previous.finishedAt = now;
-    if (event.ended === 'completed' && previous.lastState) previous.lastState = asStable(previous.lastState);
+    if (event.ended === 'completed' && previous.lastState) previous.lastState = asStable(observedFacts(previous.lastState));
+    else if (previous.lastState) previous.lastState = observedFacts(previous.lastState);
     const scoped = `a${previous.attempt}:${event.key}`;
     if (!previous.announced.includes(scoped)) previous.announced.push(scoped);
     const { outcome, finishedAt, lastState, announced } = previous;
@@ -211,7 +272,7 @@ export class RolloutObserver {
 /** The facts a card shows; the card is re-sent only when these change. */
 function cardFacts(s: RolloutState): string {
   return JSON.stringify([
-    s.phase, s.message, s.aborted, s.abortReason, s.fullyPromoted, s.pauseReasons, s.specPaused,
+    s.phase, s.message, s.deleted, s.aborted, s.abortReason, s.fullyPromoted, s.pauseReasons, s.specPaused,
     s.canary?.stepIndex, s.canary?.setWeight, s.canary?.actualWeight,
     s.blueGreen?.activeSelector, s.blueGreen?.previewSelector, s.images.map((i) => i.image),
   ]);

@@ -97,4 +97,13 @@ export interface RolloutState {
   replicas: { desired: number; updated: number; ready: number; available: number };
   /** Spec uses workloadRef (no spec.template; images come from the referenced workload). */
   workloadRef?: { kind: string; name: string };
+  /**
+   * Set on a state shown while the controller has not yet observed a spec change (observedGeneration, or the
+   * referenced workload's generation, behind): `phase`/`message` then say what Argo shows ("waiting for rollout spec
+   * update to be observed") and this keeps the phase and message the other facts were observed with. Events are
+   * diffed from those (`observedFacts`), never from the shown phase.
+   */
+  unobserved?: { phase: RolloutPhase; message: string };
+  /** The rollout was deleted from the cluster; the other facts are the last ones seen of it. */
+  deleted?: boolean;
 }

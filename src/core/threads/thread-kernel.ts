@@ -57,8 +57,11 @@ export class ThreadKernel {
     return this.deps.stores.threads.byRoot(channel, rootTs);
   }
 
-  /** Queues a reply in a thread, once per `eventKey` (a second call with the same key does nothing). */
-  async reply(thread: Pick<ThreadRecord, 'key' | 'channel'>, eventKey: string, text: string, priority: Priority, o: { broadcast?: boolean; batchable?: boolean; blocks?: unknown[] } = {}): Promise<void> {
+  /**
+   * Queues a reply in a thread, once per `eventKey` (a second call with the same key does nothing). `editable` keeps
+   * where it lands, so it can be edited later by its outbox id (`<threadKey>#<eventKey>`, see replyKey).
+   */
+  async reply(thread: Pick<ThreadRecord, 'key' | 'channel'>, eventKey: string, text: string, priority: Priority, o: { broadcast?: boolean; batchable?: boolean; blocks?: unknown[]; editable?: boolean } = {}): Promise<void> {
     await this.deps.stores.outbox.enqueue({
       id: `${thread.key}#${eventKey}`,
       threadKey: thread.key,
@@ -69,8 +72,14 @@ export class ThreadKernel {
       blocks: o.blocks,
       broadcast: o.broadcast,
       batchable: o.batchable,
+      ...(o.editable ? { editable: true } : {}),
       createdAt: this.deps.clock.now(),
     });
+  }
+
+  /** The outbox id of a thread's reply (what an edit of it names). */
+  replyKey(thread: Pick<ThreadRecord, 'key'>, eventKey: string): string {
+    return `${thread.key}#${eventKey}`;
   }
 
   /** Queues a top-level message in an environment's channel, once per `key`. */
