@@ -92,7 +92,10 @@ export function podTemplateHash(image: string): string {
 
 function templateHash(ro: Rollout): string {
   const containers: Array<{ image?: string }> = ro.spec?.template?.spec?.containers ?? [];
-  return podTemplateHash(containers.map((c) => c.image ?? '').join(','));
+  const images = containers.map((c) => c.image ?? '').join(',');
+  // The pod template's annotations count too (as in the real hash), only when set: hashes of plain templates stay per image.
+  const annotations = ro.spec?.template?.metadata?.annotations;
+  return podTemplateHash(annotations && Object.keys(annotations).length ? `${images}|${JSON.stringify(annotations)}` : images);
 }
 
 function stepsHash(steps: unknown[]): string {
@@ -639,6 +642,19 @@ export class ArgoController {
     this.emulator.mutate(ns, name, (ro) => {
       const containers: Array<{ image: string }> = ro.spec.template.spec.containers;
       for (const c of containers) c.image = image;
+    });
+    this.tick(ns, name);
+  }
+
+  /**
+   * Changes only the pod template's metadata (what an Argo Rollouts upgrade does to every Rollout, or a
+   * `kubectl patch` of a template annotation): generation+1, then the controller observes a new pod-template hash, so
+   * revision+1 with the same images. Two writes, as `deploy`.
+   */
+  annotateTemplate(ns: string, name: string, annotations: Record<string, string>): void {
+    this.emulator.mutate(ns, name, (ro) => {
+      const template = ro.spec.template;
+      template.metadata = { ...template.metadata, annotations: { ...template.metadata?.annotations, ...annotations } };
     });
     this.tick(ns, name);
   }

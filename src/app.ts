@@ -53,9 +53,9 @@ export async function startApp(settings: Settings, overrides: AppOverrides = {})
   const background = createBackgroundWork();
   const track = (work: Promise<unknown>) => background.track(work);
 
-  const clients = await buildClients({ settings, clock, log, githubOctokit: overrides.githubOctokit });
+  const clients = await buildClients({ settings, catalog, clock, log, githubOctokit: overrides.githubOctokit });
   const features = buildFeatures({ settings, catalog, clock, log, metrics, clients, track, pacing: overrides.pacing, timeoutSweepMs: overrides.timeoutSweepMs });
-  const watcher = buildWatcher({ clients, catalog, clock, log, metrics, observer: features.observer, backoff: overrides.watchBackoff, clusterWide: overrides.clusterWideWatch });
+  const watcher = buildWatcher({ clients, catalog, clock, log, metrics, observer: features.observer, clusterNotices: features.clusterNotices, backoff: overrides.watchBackoff, clusterWide: overrides.clusterWideWatch });
   /** Things to stop on shutdown (schedules, timers), run before the store's last flush. */
   const stops = startPeriodicJobs({ settings, clock, log, stores: clients.stores, features, track });
 
@@ -78,7 +78,7 @@ export async function startApp(settings: Settings, overrides: AppOverrides = {})
       await watcher.stop();
       await background.settled();
       for (const stop of stops) await stop();
-      await features.observer.idle();
+      await features.observer.stop();
       await features.dispatcher.stop();
       await clients.store.close();
       storeOpen = false;

@@ -2,6 +2,7 @@ import type { RolloutState } from './rollout/rollout-state.js';
 import type { DeploymentMark } from './deployments/deployment-mark.js';
 import type { Confirmation } from './promotion/confirmation-record.js';
 import type { LockRecord } from './locks/lock-record.js';
+import type { NoOpMark } from './rollout-threads/no-op-mark.js';
 
 /** Delivery priority: high goes ahead of step progress (aborts, waiting for promotion, completions). */
 export type Priority = 'high' | 'normal';
@@ -268,6 +269,8 @@ export interface StoreData {
   actionMarks?: Record<string, ActionMark>;
   /** Environments locked by `/rollout lock`, by `<app>/<env>` (never pruned: an unlock removes one). */
   locks?: Record<string, LockRecord>;
+  /** Revisions that changed no image, by thread key (see NoOpMark). */
+  noOpRevisions?: Record<string, NoOpMark>;
 }
 
 /** An empty store. */

@@ -20,6 +20,7 @@ import type {
   ThreadRecord,
 } from './store-data.js';
 import type { LockRecord } from './locks/lock-record.js';
+import type { NoOpMark } from './rollout-threads/no-op-mark.js';
 
 /** Deploy threads: one per app, environment and rollout revision. */
 export interface ThreadStore {
@@ -214,6 +215,8 @@ export interface Stores {
   actionMarks: KeyedStore<ActionMark>;
   /** Environments locked by `/rollout lock`, by `<app>/<env>`. */
   locks: KeyedStore<LockRecord>;
+  /** Revisions that changed no image (no thread), by thread key, until and after their channel's note. */
+  noOpRevisions: KeyedStore<NoOpMark>;
   /**
    * Retention: drops what is older than `days` before `now` (threads by when they finished or started, audit entries,
    * commits, delivery dedupe marks, decided confirmations, finished drills, digest slots, orphan reminder marks), never

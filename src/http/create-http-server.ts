@@ -20,8 +20,8 @@ export const DEFAULT_BODY_LIMITS: BodyLimits = { slack: 1024 * 1024, github: 25 
 export interface HttpServerDeps {
   log: Logger;
   registry: Registry;
-  /** Readiness: each check names what is not ready yet. */
-  readiness: () => { ready: boolean; checks: Record<string, boolean> };
+  /** Readiness: each check names what is not ready yet; a nested record lists parts (`clusters: { "prod-eu": false }`). */
+  readiness: () => { ready: boolean; checks: Record<string, boolean | Record<string, boolean>> };
   /** The Slack edge in front of Bolt (absent in Socket Mode); gets POST bodies already read. */
   slack?: BufferedHandler;
   /** Probot's node middleware behind the webhook guard (absent when the GitHub App is not configured); reads the body itself. */

@@ -1,6 +1,5 @@
 import { LogLevel } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
-import { KubeConfig } from '@kubernetes/client-node';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { Probot, ProbotOctokit } from 'probot';
 import type { Settings } from '../config/settings.js';
@@ -9,13 +8,15 @@ import type { Clock, ErrorSimulator, ImageRegistry, RepoHost, RolloutCluster } f
 import { EcrImageRegistry } from '../adapters/ecr/ecr-image-registry.js';
 import { HttpErrorSimulator } from '../adapters/errorsim/http-error-simulator.js';
 import { ProbotRepoHost } from '../adapters/github/probot-repo-host.js';
-import { KubeRolloutCluster } from '../adapters/kubernetes/kube-rollout-cluster.js';
+import { ClusterRouter } from '../adapters/kubernetes/cluster-router.js';
 import { pinoChildOf } from '../adapters/logging/create-logger.js';
 import { classifyAuthError } from '../adapters/slack/classify-auth-error.js';
 import { SlackChat } from '../adapters/slack/slack-chat.js';
 import { openJsonStore } from '../adapters/store/open-json-store.js';
 import { createDocumentStores } from '../adapters/store/document-stores.js';
 import type { Stores } from '../core/store-ports.js';
+import type { Catalog } from '../core/catalog.js';
+import { buildKubeClusters, type KubeClusters } from './build-kube-clusters.js';
 import { StartupError } from './startup-error.js';
 
 /** Every outside service, as an SDK client and the port adapter over it. */
@@ -28,7 +29,9 @@ export interface Clients {
   botUserId?: string;
   /** The GitHub App, when one is configured; `repoHost` is set exactly when it is. */
   github?: { probot: Probot; repoHost: RepoHost; webhookSecret: string };
-  kubeConfig: KubeConfig;
+  /** One Kubernetes client per cluster (kubeconfig context) the environments name. */
+  kube: KubeClusters;
+  /** Reads and patches, each sent to its environment's cluster. */
   cluster: RolloutCluster;
   registry: ImageRegistry;
   simulator: ErrorSimulator;
@@ -36,10 +39,14 @@ export interface Clients {
 
 /**
  * Opens the store and builds every SDK client from settings: Slack (its token checked now, so a rejected one stops
- * the start with its fix), the GitHub App, Kubernetes, ECR and the error simulator.
+ * the start with its fix), the GitHub App, Kubernetes (one client per cluster, checked first: an unknown context is a
+ * config error), ECR and the error simulator.
  */
-export async function buildClients(o: { settings: Settings; clock: Clock; log: Logger; githubOctokit?: typeof ProbotOctokit }): Promise<Clients> {
+export async function buildClients(o: { settings: Settings; catalog: Catalog; clock: Clock; log: Logger; githubOctokit?: typeof ProbotOctokit }): Promise<Clients> {
   const { settings, clock, log } = o;
+  // Kubernetes: the kubeconfig named by KUBECONFIG, or in-cluster; one client per context the environments name.
+  const kube = buildKubeClusters(settings);
+  const cluster = new ClusterRouter({ clusters: new Map([...kube.byName].map(([name, c]) => [name, c.cluster])), defaultName: kube.defaultName, catalog: o.catalog, clusterOf: kube.nameOf });
   const store = await openJsonStore(settings.dataDir, { now: () => clock.now() });
   const stores = createDocumentStores(store);
 
@@ -75,15 +82,10 @@ export async function buildClients(o: { settings: Settings; clock: Clock; log: L
     github = { probot, repoHost: new ProbotRepoHost(probot, stores.installations), webhookSecret: settings.github.webhookSecret };
   }
 
-  // Kubernetes: the kubeconfig named by KUBECONFIG, or in-cluster.
-  const kubeConfig = new KubeConfig();
-  if (settings.kubernetes.kubeconfig) kubeConfig.loadFromFile(settings.kubernetes.kubeconfig);
-  else kubeConfig.loadFromCluster();
-
   const registry = new EcrImageRegistry(new ECRClient({
     region: settings.aws.region,
     ...(settings.aws.ecrEndpoint ? { endpoint: settings.aws.ecrEndpoint } : {}),
     ...(settings.aws.credentials ? { credentials: settings.aws.credentials } : {}),
   }));
-  return { store, stores, chat, botUserId, github, kubeConfig, cluster: new KubeRolloutCluster(kubeConfig), registry, simulator: new HttpErrorSimulator() };
+  return { store, stores, chat, botUserId, github, kube, cluster, registry, simulator: new HttpErrorSimulator() };
 }

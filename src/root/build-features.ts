@@ -14,8 +14,10 @@ import { ErrorSimulationService } from '../core/error-simulation/error-simulatio
 import { PromotionChain } from '../core/chain/promotion-chain.js';
 import { PromotionService } from '../core/promotion/promotion-service.js';
 import { OutsideActions } from '../core/promotion/outside-actions.js';
+import { ConfirmationCards } from '../core/promotion/confirmation-cards.js';
 import { ReminderService } from '../core/reminders/reminder-service.js';
 import { RolloutObserver } from '../core/rollout-threads/rollout-observer.js';
+import { ClusterNotices } from '../core/clusters/cluster-notices.js';
 import { DeploymentService } from '../core/deployments/deployment-service.js';
 import type { Metrics } from '../adapters/metrics/create-metrics.js';
 import { createScheduleMetrics } from '../adapters/metrics/schedule-metrics.js';
@@ -67,8 +69,11 @@ export function buildFeatures(o: {
     },
   });
 
-  // Promotion, abort and retry: checked against the cluster and ECR, confirmed in the thread.
+  // Promotion, abort and retry: checked against the cluster and ECR, confirmed in the thread. One set of live
+  // confirmation cards (one expiry timer per request) for promotions and the chain's deploy offers.
+  const confirmationCards = new ConfirmationCards({ stores, kernel, clock, log: log.child({ component: 'promotion' }) });
   const chain = new PromotionChain({
+    cards: confirmationCards,
     catalog,
     stores,
     kernel,
@@ -83,6 +88,7 @@ export function buildFeatures(o: {
   });
   const promotion = new PromotionService({
     deployOffers: chain,
+    cards: confirmationCards,
     catalog,
     stores,
     kernel,
@@ -117,5 +123,6 @@ export function buildFeatures(o: {
     () => reminders.onThreadChanged(),
     (change) => deployments?.onThreadChanged(change),
   ]);
-  return { dispatcher, kernel, observer, commits, commands, chain, promotion, errorSim, drills, reminders, digest, scheduleMetrics, deployments, locks };
+  const clusterNotices = new ClusterNotices({ kernel, clock });
+  return { dispatcher, kernel, observer, clusterNotices, commits, commands, chain, promotion, errorSim, drills, reminders, digest, scheduleMetrics, deployments, locks };
 }

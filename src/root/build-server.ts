@@ -4,7 +4,6 @@ import type { Settings } from '../config/settings.js';
 import type { Catalog } from '../core/catalog.js';
 import type { Logger } from '../core/logger.js';
 import type { Clock } from '../core/ports.js';
-import type { RolloutWatcher } from '../adapters/kubernetes/rollout-watcher.js';
 import { boltLogger } from '../adapters/logging/create-logger.js';
 import type { Metrics } from '../adapters/metrics/create-metrics.js';
 import { claimSlackDelivery } from '../adapters/slack/claim-slack-delivery.js';
@@ -14,6 +13,7 @@ import { createHttpServer } from '../http/create-http-server.js';
 import type { Clients } from './build-clients.js';
 import { buildGithubWebhooks } from './build-github-webhooks.js';
 import type { Features } from './build-features.js';
+import type { ClusterWatchers } from './build-watcher.js';
 
 /** The listening server and Slack's inbound side. */
 export interface Server {
@@ -34,7 +34,7 @@ export async function buildServer(o: {
   metrics: Metrics;
   clients: Clients;
   features: Features;
-  watcher: RolloutWatcher;
+  watcher: ClusterWatchers;
   track: (work: Promise<unknown>) => void;
   /** True once shutdown started. */
   draining: () => boolean;
@@ -79,9 +79,12 @@ export async function buildServer(o: {
     slack: receiver ? createSlackEdge({ signingSecret: settings.slack.signingSecret!, log, claim, bolt: receiver.requestListener }) : undefined,
     github: githubMiddleware,
     draining: o.draining,
+    // Ready once the store is open and every configured rollout was listed once (the contract); a cluster that stops
+    // answering later does not make the bot unready (the other clusters and every command still work): it is listed
+    // under `clusters` for monitoring instead.
     readiness: () => {
-      const checks = { store: o.storeOpen(), rolloutsListed: o.watcher.isReady() };
-      return { ready: Object.values(checks).every(Boolean), checks };
+      const checks = { store: o.storeOpen(), rolloutsListed: o.watcher.isReady(), clusters: o.watcher.reachability() };
+      return { ready: checks.store && checks.rolloutsListed, checks };
     },
   });
   await new Promise<void>((resolve, reject) => {

@@ -1,4 +1,5 @@
 import type { Catalog } from '../core/catalog.js';
+import type { ClusterNotices } from '../core/clusters/cluster-notices.js';
 import type { Logger } from '../core/logger.js';
 import type { Clock } from '../core/ports.js';
 import type { RolloutObserver } from '../core/rollout-threads/rollout-observer.js';
@@ -6,7 +7,21 @@ import { RolloutWatcher } from '../adapters/kubernetes/rollout-watcher.js';
 import type { Metrics } from '../adapters/metrics/create-metrics.js';
 import type { Clients } from './build-clients.js';
 
-/** The cluster's Rollouts into the observer: each change observed, each configured rollout that is not listed noted. */
+/** The watch sets of every cluster, started and stopped together. */
+export interface ClusterWatchers {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** True once every configured namespace of every cluster has been listed at least once (and stays true). */
+  isReady(): boolean;
+  /** Each cluster (kubeconfig context) and whether its API server answers. */
+  reachability(): Record<string, boolean>;
+}
+
+/**
+ * Each cluster's Rollouts into the observer, one watch set per cluster over the namespaces of its environments: each
+ * change of a rollout configured on that cluster observed (the same namespace/rollout elsewhere is not ours), each
+ * configured rollout that is not listed noted, and the cluster going unreachable and back told to its channels.
+ */
 export function buildWatcher(o: {
   clients: Clients;
   catalog: Catalog;
@@ -14,26 +29,50 @@ export function buildWatcher(o: {
   log: Logger;
   metrics: Metrics;
   observer: RolloutObserver;
+  clusterNotices: ClusterNotices;
   backoff?: { initialMs: number; maxMs: number };
   clusterWide?: boolean;
-}): RolloutWatcher {
+}): ClusterWatchers {
   const { catalog, metrics, observer } = o;
-  return new RolloutWatcher({
-    kubeConfig: o.clients.kubeConfig,
-    namespaces: catalog.namespaces(),
-    clock: o.clock,
-    log: o.log.child({ component: 'watch' }),
-    backoff: o.backoff,
-    clusterWide: o.clusterWide,
-    onRollout: (state) => {
-      metrics.rolloutUpdates.inc();
-      void observer.observe(state);
-    },
-    onDeleted: (rollout) => void observer.deleted(rollout),
-    onListed: (namespace, names) => {
-      const present = new Set(names);
-      for (const t of catalog.targets) if (t.env.namespace === namespace && !present.has(t.env.rollout)) void observer.missing(t);
-    },
-    onRestart: (namespace) => metrics.watchRestarts.inc({ namespace }),
-  });
+  const { kube } = o.clients;
+  const watchers = new Map<string, RolloutWatcher>();
+  for (const [name, { kubeConfig }] of kube.byName) {
+    const targets = catalog.targets.filter((t) => kube.nameOf(t.env) === name);
+    if (!targets.length) continue;
+    const ours = (namespace: string, rollout: string) => {
+      const t = catalog.forRollout(namespace, rollout);
+      return t !== undefined && kube.nameOf(t.env) === name;
+    };
+    const watcher = new RolloutWatcher({
+      kubeConfig,
+      namespaces: [...new Set(targets.map((t) => t.env.namespace))],
+      clock: o.clock,
+      log: o.log.child({ component: 'watch', cluster: name }),
+      backoff: o.backoff,
+      clusterWide: o.clusterWide,
+      onRollout: (state) => {
+        if (!ours(state.namespace, state.name)) return;
+        metrics.rolloutUpdates.inc();
+        void observer.observe(state);
+      },
+      onDeleted: (rollout) => ours(rollout.namespace, rollout.name) && void observer.deleted(rollout),
+      onListed: (namespace, names) => {
+        const present = new Set(names);
+        for (const t of targets) if (t.env.namespace === namespace && !present.has(t.env.rollout)) void observer.missing(t);
+      },
+      onRestart: (namespace) => metrics.watchRestarts.inc({ namespace }),
+      onReachability: (reachable, reason) => {
+        o.log[reachable ? 'info' : 'warn']({ cluster: name, reason }, reachable ? 'cluster reachable again' : 'cluster unreachable');
+        void o.clusterNotices.changed({ cluster: name, reachable, reason, targets });
+      },
+    });
+    watchers.set(name, watcher);
+  }
+  const all = [...watchers.values()];
+  return {
+    start: async () => void (await Promise.all(all.map((w) => w.start()))),
+    stop: async () => void (await Promise.all(all.map((w) => w.stop()))),
+    isReady: () => all.every((w) => w.isReady()),
+    reachability: () => Object.fromEntries([...watchers].map(([name, w]) => [name, w.isReachable()])),
+  };
 }

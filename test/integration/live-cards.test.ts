@@ -202,4 +202,39 @@ describe('what happens outside chat shows in chat', () => {
     h.controller.settle('voting01-staging', 'vote');
     await reply(root, 'Aborted outside chat');
   });
+
+  it('shows a kubectl restart as restarted outside chat, once per restart', async () => {
+    const root = await stagingWaiting();
+    // `kubectl argo rollouts restart`: the plugin sets spec.restartAt; the controller restarts the pods later.
+    const restart = (at: string) =>
+      h.k8s.mutate('voting01-staging', 'vote', (ro) => {
+        ro.spec.restartAt = at;
+      }) && h.controller.settle('voting01-staging', 'vote');
+    restart('2026-01-29T13:00:00Z');
+    await reply(root, 'Restarted outside chat');
+    await h.settled();
+    restart('2026-01-29T13:05:00Z');
+    await waitFor(() => h.replyTexts(root.channel, root.ts).filter((t) => t.includes('Restarted outside chat')).length === 2 || undefined, 'second restart');
+    await h.settled();
+    expect(h.replyTexts(root.channel, root.ts).filter((t) => t.includes('outside chat'))).toEqual([
+      '↪️ Restarted outside chat (kubectl, the Argo Rollouts dashboard or Argo CD), not through me.',
+      '↪️ Restarted outside chat (kubectl, the Argo Rollouts dashboard or Argo CD), not through me.',
+    ]);
+    expect(patches('voting01-staging')).toEqual([]);
+  });
+
+  it('does not call a restart the controller already did news', async () => {
+    const root = await stagingWaiting();
+    h.k8s.mutate('voting01-staging', 'vote', (ro) => {
+      ro.spec.restartAt = '2026-01-29T13:00:00Z';
+      ro.status.restartedAt = '2026-01-29T13:00:00Z';
+    });
+    h.k8s.mutate('voting01-staging', 'vote', (ro) => {
+      ro.status.abort = true;
+    });
+    h.controller.settle('voting01-staging', 'vote');
+    await reply(root, 'Aborted outside chat');
+    await h.settled();
+    expect(h.replyTexts(root.channel, root.ts).some((t) => t.includes('Restarted'))).toBe(false);
+  });
 });

@@ -37,6 +37,17 @@ export interface HarnessOptions {
    * Kubernetes path); by default any such call fails the test when the harness closes.
    */
   allowUnexpected?: (call: { emulator: string; what: string }) => boolean;
+  /**
+   * More clusters: one more Kubernetes emulator per name, each a context of that name in the one kubeconfig (the
+   * first emulator stays the current context `emulator`). Default: none, one emulator, as before.
+   */
+  clusters?: string[];
+}
+
+/** A second (third, …) cluster of the harness: its emulator and a controller over it. */
+export interface ExtraCluster {
+  k8s: KubernetesEmulator;
+  controller: ArgoController;
 }
 
 
@@ -46,6 +57,8 @@ export interface HarnessOptions {
 export class Harness {
   app: RunningApp | undefined;
   readonly controller: ArgoController;
+  /** The clusters named in `clusters`, by context name. */
+  readonly clusters = new Map<string, ExtraCluster>();
   private constructor(
     readonly k8s: KubernetesEmulator,
     readonly slack: SlackEmulator,
@@ -67,7 +80,9 @@ export class Harness {
     github.addRepo('acme/voting01');
     const ecr = await startEcrEmulator();
     const dir = await mkdtemp(path.join(tmpdir(), 'rollout-chatops-'));
-    const kubeconfig = await k8s.writeKubeconfig(dir);
+    const extra = new Map<string, KubernetesEmulator>();
+    for (const name of opts.clusters ?? []) extra.set(name, await startKubernetesEmulator());
+    const kubeconfig = extra.size ? await writeClustersKubeconfig(dir, k8s, extra) : await k8s.writeKubeconfig(dir);
     const configFile = path.join(dir, 'rollout-chatops.yml');
     await writeFile(configFile, opts.config ?? DEFAULT_CONFIG);
     const dataDir = opts.dataDir ?? path.join(dir, 'data');
@@ -93,6 +108,7 @@ export class Harness {
       ...opts.env,
     };
     const h = new Harness(k8s, slack, github, ecr, dir, dataDir, env, opts);
+    for (const [name, emulator] of extra) h.clusters.set(name, { k8s: emulator, controller: new ArgoController(emulator) });
     if (!opts.noStart) await h.startBot();
     return h;
   }
@@ -144,6 +160,7 @@ export class Harness {
   unexpectedCalls(): Array<{ emulator: string; what: string }> {
     const all = [
       ...this.k8s.unhandled().map((c) => ({ emulator: 'kubernetes', what: `${c.method} ${c.path}` })),
+      ...[...this.clusters].flatMap(([name, c]) => c.k8s.unhandled().map((call) => ({ emulator: `kubernetes ${name}`, what: `${call.method} ${call.path}` }))),
       ...this.github.unexpectedCalls().map((c) => ({ emulator: 'github', what: `${c.method} ${c.path}` })),
       ...this.ecr.unexpectedCalls().map((c) => ({ emulator: 'ecr', what: c.op || '(no X-Amz-Target)' })),
       ...this.slack.calls.filter((c) => (c.response as { error?: string } | undefined)?.error === 'unknown_method').map((c) => ({ emulator: 'slack', what: c.method })),
@@ -155,10 +172,27 @@ export class Harness {
   async close(): Promise<void> {
     await this.stopBot().catch(() => undefined);
     const unexpected = this.unexpectedCalls();
-    await Promise.all([this.k8s.close(), this.slack.close(), this.github.close(), this.ecr.close()]);
+    await Promise.all([this.k8s.close(), this.slack.close(), this.github.close(), this.ecr.close(), ...[...this.clusters.values()].map((c) => c.k8s.close())]);
     await rm(this.dir, { recursive: true, force: true });
     if (unexpected.length) throw new Error(`emulators saw calls nobody expected: ${unexpected.map((c) => `${c.emulator}: ${c.what}`).join('; ')}`);
   }
+}
+
+/** One kubeconfig over several emulators: context `emulator` (current) for the first, one context per named one. */
+async function writeClustersKubeconfig(dir: string, first: KubernetesEmulator, extra: ReadonlyMap<string, KubernetesEmulator>): Promise<string> {
+  const all: Array<[string, KubernetesEmulator]> = [['emulator', first], ...extra];
+  // JSON is YAML: the client loads it as any kubeconfig.
+  const config = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: all.map(([name, e]) => ({ name, cluster: { server: e.url, 'insecure-skip-tls-verify': true } })),
+    users: [{ name: 'emulator', user: { token: 'emulator-token' } }],
+    contexts: all.map(([name]) => ({ name, context: { cluster: name, user: 'emulator', namespace: 'default' } })),
+    'current-context': 'emulator',
+  };
+  const file = path.join(dir, 'kubeconfig');
+  await writeFile(file, JSON.stringify(config, null, 2));
+  return file;
 }
 
 /** Polls `check` every 10 ms until it is truthy; throws naming `what` after `timeoutMs`. */

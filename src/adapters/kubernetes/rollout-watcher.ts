@@ -21,6 +21,11 @@ export interface RolloutWatcherDeps {
   onListed?: (namespace: string, names: string[]) => void;
   /** Counts watch restarts (after errors). */
   onRestart?: (namespace: string) => void;
+  /**
+   * Called when the cluster stops answering (a watch failed, and restarting it failed too, without an HTTP answer or
+   * with a 5xx) and again when a list succeeds after that; each change once. A 401/403/404 is an answer: reachable, but misconfigured.
+   */
+  onReachability?: (reachable: boolean, reason?: string) => void;
   /** First and largest delay before restarting a failed watch (defaults 500 ms and 30 s). */
   backoff?: { initialMs: number; maxMs: number };
   /**
@@ -47,6 +52,7 @@ interface NamespaceWatch {
 export class RolloutWatcher {
   private readonly watches: NamespaceWatch[] = [];
   private stopping = false;
+  private reachable = true;
 
   constructor(private readonly deps: RolloutWatcherDeps) {
     const api = deps.kubeConfig.makeApiClient(CustomObjectsApi);
@@ -88,6 +94,11 @@ export class RolloutWatcher {
     return this.watches.every((w) => w.listed);
   }
 
+  /** False from a failure without an answer from the API server until the next successful list. */
+  isReachable(): boolean {
+    return this.reachable;
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     for (const w of this.watches) {
@@ -99,6 +110,10 @@ export class RolloutWatcher {
   private listed(w: NamespaceWatch, items: KubernetesObject[]): void {
     w.listed = true;
     w.failures = 0;
+    if (!this.reachable) {
+      this.reachable = true;
+      this.deps.onReachability?.(true);
+    }
     if (w.namespace !== undefined) {
       this.deps.onListed?.(w.namespace, items.map((i) => i.metadata?.name ?? ''));
       return;
@@ -133,6 +148,12 @@ export class RolloutWatcher {
     const status = (err as { code?: number; statusCode?: number })?.code ?? (err as { statusCode?: number })?.statusCode;
     this.deps.log.warn({ err: describeError(err), status, namespace: w.namespace ?? '(all)', retryInMs: delay, fix: fixFor(status) }, 'rollout watch failed, restarting');
     this.deps.onRestart?.(w.namespace ?? '(all)');
+    // A dropped watch connection alone is routine (the relist right after usually works): unreachable is a second
+    // failure in a row of the same watch.
+    if (this.reachable && w.failures >= 2 && (typeof status !== 'number' || status >= 500)) {
+      this.reachable = false;
+      this.deps.onReachability?.(false, describeError(err));
+    }
     w.timer?.cancel();
     w.timer = this.deps.clock.setTimer(delay, () => {
       w.timer = undefined;

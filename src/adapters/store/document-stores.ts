@@ -237,6 +237,7 @@ export function createDocumentStores(store: StateStore): Stores {
     deployments: keyed(() => (data().deployments ??= {})),
     actionMarks: keyed(() => (data().actionMarks ??= {})),
     locks: keyed(() => (data().locks ??= {})),
+    noOpRevisions: keyed(() => (data().noOpRevisions ??= {})),
     prune: async (o) => pruneStoreData(data(), o),
     newId: async (prefix, now) => `${prefix}${now.toString(36)}${data().seq++}`,
     flush: () => store.flush(),

@@ -68,6 +68,11 @@ export function pruneStoreData(data: StoreData, o: { now: number; days: number }
     delete data.drills![id];
     counts.other++;
   }
+  for (const [key, m] of Object.entries(data.noOpRevisions ?? {})) {
+    if (m.notedAt === undefined || m.notedAt >= cutoff) continue;
+    delete data.noOpRevisions![key];
+    counts.other++;
+  }
   for (const [slot, at] of Object.entries(data.digestsSent ?? {})) {
     if (at >= cutoff) continue;
     delete data.digestsSent![slot];

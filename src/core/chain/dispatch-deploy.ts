@@ -6,6 +6,7 @@ import type { DispatchRecord, ThreadRecord } from '../store-data.js';
 import type { Stores } from '../store-ports.js';
 import type { Actor, ThreadKernel } from '../threads/thread-kernel.js';
 import type { LockGate } from '../locks/lock-gate.js';
+import type { OfferEnd } from './render-offer-outcome.js';
 
 export interface DispatchDeps {
   stores: Pick<Stores, 'dispatches' | 'flush'>;
@@ -27,8 +28,11 @@ export type DispatchClaim =
   /** None does (an explicit command dispatches again). */
   | { kind: 'always' };
 
-/** What came of a dispatch: what was said, or `taken` when a dispatch of the tag recorded before stood in the way. */
-export type DispatchOutcome = { kind: 'said'; text: string } | { kind: 'taken'; by: DispatchRecord };
+/**
+ * What came of a dispatch: what was said and how it ended (for a confirmation card), or `taken` when a dispatch of the
+ * tag recorded before stood in the way.
+ */
+export type DispatchOutcome = { kind: 'said'; text: string; end: OfferEnd } | { kind: 'taken'; by: DispatchRecord };
 
 /**
  * Dispatches the environment's deploy workflow for a tag, records it (the claim decides, in one store call, whether
@@ -48,7 +52,7 @@ export async function dispatchDeploy(
     const text = renderChain({ kind: 'no-github', workflow: deploy.workflow });
     await kernel.reply(thread, `dispatch-fail:${target.key}:${tag}:${now}`, text, 'high', { broadcast: true });
     await kernel.commit();
-    return { kind: 'said', text };
+    return { kind: 'said', text, end: { kind: 'no-github' } };
   }
   const key = `${target.app.name}/${target.env.name}/${tag}`;
   const lock = await deps.locks?.verdict({ target, what: 'dispatch' });
@@ -56,7 +60,7 @@ export async function dispatchDeploy(
     await kernel.reply(thread, `dispatch-held:${key}:${lock.hold.kind}`, lock.refusal, 'high', { broadcast: true });
     await kernel.record({ target, actor, action: 'deploy', result: `refused: ${lock.summary}`, thread, tag });
     await kernel.commit();
-    return { kind: 'said', text: lock.refusal };
+    return { kind: 'said', text: lock.refusal, end: { kind: 'held', summary: lock.summary } };
   }
   const record: DispatchRecord = { app: target.app.name, env: target.env.name, tag, workflow: deploy.workflow, at: now, by, fromThreadKey: o.fromThreadKey ?? thread.key };
   const standing = await claimDispatch(stores.dispatches, { key, record, claim: o.claim });
@@ -81,12 +85,12 @@ export async function dispatchDeploy(
     const text = renderChain({ kind: 'dispatch-failed', workflow: deploy.workflow, env: target.env.name, error: failed.message });
     await kernel.reply(thread, `dispatch-fail:${key}:${deps.clock.now()}`, text, 'high', { broadcast: true });
     await commitAfterDispatch(deps, key);
-    return { kind: 'said', text };
+    return { kind: 'said', text, end: { kind: 'dispatch-failed' } };
   }
   const text = renderChain({ kind: 'dispatched', workflow: deploy.workflow, tag, env: target.env.name, by, channel: target.env.slackChannel, here: target.env.slackChannel === thread.channel });
   await kernel.reply(thread, `dispatch:${key}`, text, 'high');
   await commitAfterDispatch(deps, key);
-  return { kind: 'said', text };
+  return { kind: 'said', text, end: { kind: 'dispatched', by, at: now } };
 }
 
 /** Records the dispatch unless an earlier one stands in the way (one store call); returns the one that does. */

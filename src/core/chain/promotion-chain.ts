@@ -1,23 +1,21 @@
 import type { Catalog, EnvTarget } from '../catalog.js';
 import type { CommandContext, CommandReply } from '../commands/command-types.js';
-import { proveTag } from '../deploys/prove-tag.js';
 import type { Logger } from '../logger.js';
 import type { Clock, ImageRegistry, RepoHost, Timer } from '../ports.js';
 import { describePhase, describeProgress, waitsForPromotion } from '../rollout/describe-state.js';
 import { renderChain } from './render-chain.js';
-import { renderOfferFacts } from './render-offer-facts.js';
 import type { RolloutState } from '../rollout/rollout-state.js';
 import type { Confirmation, ThreadRecord } from '../store-data.js';
 import type { Stores } from '../store-ports.js';
 import type { ThreadKernel } from '../threads/thread-kernel.js';
 import type { DeployOffers } from '../promotion/deploy-offers.js';
-import { approverList, isApprover } from '../policy/approvers.js';
-import { renderDeployOffer } from './render-deploy-offer.js';
 import { dispatchDeploy, type DispatchClaim, type DispatchDeps, type DispatchOutcome } from './dispatch-deploy.js';
-import { openConfirmation } from '../promotion/open-confirmation.js';
 import { timeoutFor } from './plan-timeout.js';
 import { timeoutDueAt } from './timeout-due-at.js';
-import { requestLineOf } from '../promotion/request-line-of.js';
+import type { ConfirmationCards } from '../promotion/confirmation-cards.js';
+import type { CardOutcome } from '../promotion/render-card-outcome.js';
+import { offerDeploy } from './offer-deploy.js';
+import { confirmDeploy } from './confirm-deploy.js';
 
 export interface PromotionChainDeps extends Pick<DispatchDeps, 'locks'> {
   catalog: Catalog;
@@ -29,6 +27,8 @@ export interface PromotionChainDeps extends Pick<DispatchDeps, 'locks'> {
   /** GitHub; without it no deploy can be dispatched. */
   repoHost?: RepoHost;
   permalink: (channel: string, ts: string) => string;
+  /** The confirmation cards, shared with promotion: deploy offers change in place once decided, like promotions. */
+  cards: ConfirmationCards;
   /** The longest gap between two timeout checks, a backstop for the timer armed at the next timeout (default 15 s). */
   sweepMs?: number;
   /** Counts sweeps. */
@@ -114,114 +114,14 @@ export class PromotionChain implements DeployOffers {
     return next;
   }
 
-  /**
-   * `/promote <env>` where nothing is paused but the environment has a `deploy` block: offer to bring the previous
-   * environment's proven tag, with the same confirmation, approvers and audit as a promotion.
-   */
-  async offer(o: { target: EnvTarget; ctx: CommandContext; current?: RolloutState; dryRun: boolean; force: boolean }): Promise<CommandReply | undefined> {
-    const { target, ctx } = o;
-    const deploy = target.env.deploy;
-    if (!deploy) return undefined;
-    const prev = this.deps.catalog.previous(target);
-    const name = `${target.app.name} ${target.env.name}`;
-    if (!prev) return { text: renderChain({ kind: 'first-env', name }) };
-    const prevThread = await this.latestCompleted(prev);
-    if (!prevThread?.tag) return { text: renderChain({ kind: 'nothing-proven', name, prevEnv: prev.env.name }) };
-    const tag = prevThread.tag;
-    const running = o.current?.images.map((i) => i.tag);
-    if (running?.includes(tag)) return { text: renderChain({ kind: 'already-runs', name, tag }) };
-    const repository = target.app.image.ecrRepository;
-    let image;
-    try {
-      image = await this.deps.registry.describe(repository, tag);
-    } catch (err) {
-      return { text: renderChain({ kind: 'offer-ecr-error', tag, error: (err as Error).message }) };
-    }
-    if (!image) return { text: renderChain({ kind: 'offer-ecr-missing', tag, repository }) };
-    const proof = await proveTag(this.deps, { target, tag, now: this.deps.clock.now() });
-    const thread = (await this.deps.kernel.current(target)) ?? prevThread;
-    const facts = renderOfferFacts({ tag, repository, digest: image.digest, proof: proof.text, env: target.env.name, running, workflow: deploy.workflow, repo: target.app.repo, ref: deploy.ref });
-    if (o.dryRun) {
-      await this.deps.kernel.reply(thread, `offer-dry:${this.deps.clock.now()}`, renderChain({ kind: 'offer-dry-run', name, tag, facts }), 'normal');
-      await this.commit();
-      return { text: renderChain({ kind: 'dry-run-posted', where: this.where(thread) }) };
-    }
-    if (ctx.source === 'github') {
-      const text = said(await this.dispatch({ target, tag, actor: { who: ctx.user, source: 'github' }, fromThreadKey: prevThread.key, thread, claim: { kind: 'always' }, force: o.force }));
-      return { text: `${facts.join('\n')}\n${text}` };
-    }
-    const { confirmation: c, replaced, others } = await openConfirmation(this.deps.stores, {
-      now: this.deps.clock.now(),
-      request: {
-        threadKey: thread.key,
-        app: target.app.name,
-        env: target.env.name,
-        action: 'deploy',
-        full: false,
-        force: o.force,
-        requestedBy: ctx.user,
-        snapshot: { phase: o.current?.phase ?? 'unknown', pauseReasons: [], aborted: false, specPaused: false, image: o.current?.images[0]?.image, podHash: o.current?.currentPodHash },
-        describe: `dispatch ${deploy.workflow} with image_tag=${tag}`,
-        tag,
-        digest: image.digest,
-        from: prev.env.name,
-      },
-    });
-    const card = renderDeployOffer({
-      confirmationId: c.id,
-      app: target.app.name,
-      env: target.env.name,
-      from: prev.env.name,
-      tag,
-      workflow: deploy.workflow,
-      force: o.force,
-      facts,
-      requestedBy: ctx.user,
-      requesterMayConfirm: isApprover(target, ctx),
-      approvers: approverList(target),
-      others: others.map((x) => requestLineOf(x, this.deps.catalog)),
-      replacesOwn: replaced.length > 0,
-    });
-    await this.deps.kernel.reply(thread, `cf:${c.id}`, card.text, 'high', { blocks: card.blocks });
-    await this.commit();
-    return { text: renderChain({ kind: 'offer-waiting', name, tag, from: prev.env.name, where: this.where(thread) }) };
+  /** `/promote <env>` with nothing paused and a `deploy` block: offers the previous environment's proven tag (offerDeploy). */
+  offer(o: { target: EnvTarget; ctx: CommandContext; current?: RolloutState; dryRun: boolean; force: boolean }): Promise<CommandReply | undefined> {
+    return offerDeploy({ ...this.deps, dispatch: (d) => this.dispatch(d) }, o);
   }
 
-  /** Runs a confirmed deploy offer: the tag checked again, then the workflow dispatched. */
-  async confirmDeploy(c: Confirmation, user: string, current: RolloutState | undefined): Promise<void> {
-    const target = this.deps.catalog.target(c.app, c.env);
-    const thread = await this.deps.kernel.byKey(c.threadKey);
-    if (!target || !thread || !c.tag) return;
-    const sent = await this.deps.stores.dispatches.get(`${target.app.name}/${target.env.name}/${c.tag}`);
-    if (sent && sent.at >= c.requestedAt) return this.duplicate({ c, thread, by: sent.by });
-    if (current?.images.some((i) => i.tag === c.tag)) {
-      await this.deps.kernel.reply(thread, `deploy-noop:${c.id}`, renderChain({ kind: 'deploy-noop', tag: c.tag, env: target.env.name }), 'normal');
-      await this.commit();
-      return;
-    }
-    let image;
-    try {
-      image = await this.deps.registry.describe(target.app.image.ecrRepository, c.tag);
-    } catch (err) {
-      await this.deps.kernel.reply(thread, `deploy-ecr:${c.id}`, renderChain({ kind: 'deploy-ecr-error', tag: c.tag, error: (err as Error).message }), 'high');
-      await this.commit();
-      return;
-    }
-    if (!image || image.digest !== c.digest) {
-      await this.deps.kernel.reply(thread, `deploy-ecr:${c.id}`, renderChain({ kind: 'deploy-ecr-changed', tag: c.tag, exists: Boolean(image) }), 'high');
-      await this.commit();
-      return;
-    }
-    // The dispatch claim decides: another request for the same tag confirmed after this one was shown wins.
-    const outcome = await this.dispatch({ target, tag: c.tag, actor: { who: user, source: 'slack' }, thread, digest: image.digest, claim: { kind: 'since', since: c.requestedAt }, force: c.force });
-    if (outcome.kind === 'taken') await this.duplicate({ c, thread, by: outcome.by.by });
-  }
-
-  /** Another request for the same tag was confirmed after this one was shown: it is done already. */
-  private async duplicate(o: { c: Confirmation; thread: ThreadRecord; by: string }): Promise<void> {
-    const { c, thread, by } = o;
-    await this.deps.kernel.reply(thread, `deploy-dup:${c.id}`, renderChain({ kind: 'deploy-duplicate', tag: c.tag ?? '', env: c.env, by }), 'normal');
-    await this.commit();
+  /** Runs a confirmed deploy offer (confirmDeploy); resolves to what its card shows. */
+  confirmDeploy(c: Confirmation, user: string, current: RolloutState | undefined): Promise<CardOutcome | undefined> {
+    return confirmDeploy({ ...this.deps, dispatch: (d) => this.dispatch(d) }, { c, user, current });
   }
 
   private dispatch(o: Parameters<typeof dispatchDeploy>[1]): Promise<DispatchOutcome> {
@@ -274,16 +174,6 @@ export class PromotionChain implements DeployOffers {
     await this.deps.kernel.reply(thread, 'arrival', text, 'normal');
   }
 
-  private async latestCompleted(t: EnvTarget): Promise<ThreadRecord | undefined> {
-    return (await this.deps.stores.threads.ofEnv(t.key))
-      .filter((th) => th.outcome === 'completed')
-      .sort((a, b) => (b.finishedAt ?? b.startedAt) - (a.finishedAt ?? a.startedAt))[0];
-  }
-
-  private where(thread: ThreadRecord): string {
-    return thread.rootTs ? `<${this.deps.permalink(thread.channel, thread.rootTs)}|the ${thread.env} thread>` : `the ${thread.env} thread`;
-  }
-
   private commit(): Promise<void> {
     return this.deps.kernel.commit();
   }
@@ -294,7 +184,3 @@ const CHAIN = { who: 'chain', source: 'schedule' } as const;
 /** The automatic chain dispatches a tag to an environment once. */
 const ONCE: DispatchClaim = { kind: 'once' };
 
-/** The text of a dispatch that ran (an explicit command is never refused by an earlier one). */
-function said(outcome: DispatchOutcome): string {
-  return outcome.kind === 'said' ? outcome.text : '';
-}

@@ -100,6 +100,11 @@ export const Environment = z.strictObject({
   namespace: Text,
   /** Argo Rollouts Rollout name. */
   rollout: Text,
+  /**
+   * Kubeconfig context of the cluster the Rollout runs in; checked at start against KUBECONFIG. Absent: the current
+   * context (in-cluster config inside a pod). Each distinct cluster gets its own watches.
+   */
+  cluster: Text.optional(),
   /** Slack channel id that gets this environment's threads. */
   slackChannel: z.string(required('a Slack channel id')).regex(/^[CGD][A-Z0-9]+$/, 'must be a Slack channel id like C0123ABCD'),
   /** Warn once when a deploy takes longer (default 5m without steps, 10m canary/blue-green). */

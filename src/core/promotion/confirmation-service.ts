@@ -219,10 +219,12 @@ export class ConfirmationService {
         await stores.confirmations.update(c.id, { status: 'failed' });
         this.deps.log.warn({ err, app: target.app.name, env: target.env.name }, 'rollout read before deploy failed');
         await kernel.reply(thread, key('deploy-read'), renderPromotion({ kind: 'deploy-unreadable', app: target.app.name, env: target.env.name, error: (err as Error).message }), 'high');
+        await this.deps.cards.settle(c.id, { kind: 'failed', action: c.action, why: 'the rollout could not be read (see the thread). Nothing was dispatched' });
         await this.commit();
         return;
       }
-      await this.deps.deployOffers?.confirmDeploy(c, user, current);
+      const outcome = await this.deps.deployOffers?.confirmDeploy(c, user, current);
+      if (outcome) await this.deps.cards.settle(c.id, outcome);
       return;
     }
     const pf = await runPreflight(this.deps, { target, thread, action: c.action, full: c.full, force: c.force });

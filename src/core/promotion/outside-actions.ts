@@ -21,7 +21,7 @@ export interface OutsideActionsDeps {
 }
 
 /**
- * What happens outside chat shows in chat: a promote, abort, retry, pause or resume the observer sees without the bot's
+ * What happens outside chat shows in chat: a promote, abort, retry, pause, resume or restart the observer sees without the bot's
  * mark of the same change (executeRolloutAction sets one before its patch) is said in the thread as done outside chat,
  * and a live confirmation card for it shows "Done outside chat" instead of its buttons. A rollout observer hook.
  */
@@ -40,7 +40,7 @@ export class OutsideActions {
         await stores.actionMarks.delete(o.thread.key);
         continue;
       }
-      await kernel.reply(o.thread, `outside:a${o.thread.attempt}:${change.kind}:${waitMarkOf(o.previous!)}`, renderOutsideAction(change.kind), 'high');
+      await kernel.reply(o.thread, `outside:a${o.thread.attempt}:${change.kind}:${change.mark ?? waitMarkOf(o.previous!)}`, renderOutsideAction(change.kind), 'high');
       if (!change.verb) continue;
       for (const c of await stores.confirmations.ofThread(o.thread.key)) {
         if (c.status !== 'pending' || c.action === 'deploy' || verbOf(c.action) !== change.verb) continue;

@@ -20,7 +20,7 @@ import { CONFIRMATION_TTL_MS, openConfirmation } from './open-confirmation.js';
 import { runPreflight, type Preflight, type RolloutAction } from './run-preflight.js';
 import { snapshotOf } from './judge-changes.js';
 import { requestLineOf } from './request-line-of.js';
-import { ConfirmationCards } from './confirmation-cards.js';
+import type { ConfirmationCards } from './confirmation-cards.js';
 import { pressPromote } from './press-promote.js';
 import { PROMOTE_NOW_ACTION } from './promote-button.js';
 
@@ -42,6 +42,8 @@ export interface PromotionServiceDeps {
   deployOffers?: DeployOffers;
   /** Locks and freezes: a held environment refuses promotions unless an approver forces it (the locks feature). */
   locks?: LockGate;
+  /** The confirmation cards (edited in place once decided, expired on a timer), one set shared with the chain's offers. */
+  cards: ConfirmationCards;
 }
 
 /**
@@ -59,7 +61,7 @@ export class PromotionService {
   readonly cards: ConfirmationCards;
 
   constructor(private readonly deps: PromotionServiceDeps) {
-    this.cards = new ConfirmationCards(deps);
+    this.cards = deps.cards;
     this.confirmations = new ConfirmationService({ ...deps, busy: this.busy, cards: this.cards });
   }
 

@@ -1,6 +1,6 @@
 import type { OutsideChange } from './detect-outside-action.js';
 
-const WORD: Record<OutsideChange['kind'], string> = { promoted: 'Promoted', aborted: 'Aborted', retried: 'Retried', paused: 'Paused', resumed: 'Resumed' };
+const WORD: Record<OutsideChange['kind'], string> = { promoted: 'Promoted', aborted: 'Aborted', retried: 'Retried', paused: 'Paused', resumed: 'Resumed', restarted: 'Restarted' };
 
 /** The thread reply for a change made outside chat (kubectl, the Argo Rollouts dashboard, Argo CD). */
 export function renderOutsideAction(kind: OutsideChange['kind']): string {

@@ -9,6 +9,7 @@ import { asStable } from '../rollout/as-stable.js';
 import { observedFacts } from '../rollout/observed-facts.js';
 import { showUnobserved } from '../rollout/show-unobserved.js';
 import { measureFailedAnalysis } from './measure-failed-analysis.js';
+import { NoOpRevisions } from './no-op-revisions.js';
 import type { RolloutState } from '../rollout/rollout-state.js';
 import type { EnvRecord, ThreadRecord } from '../store-data.js';
 import type { Stores } from '../store-ports.js';
@@ -25,6 +26,8 @@ export interface RolloutObserverDeps {
   countEvent?: (type: string) => void;
   /** Reads the AnalysisRun behind an abort, so the reply can say what was measured. */
   cluster?: Pick<RolloutCluster, 'analysisRun'>;
+  /** How long a channel's note of revisions that changed no image waits for more (default 30 s). */
+  noOpWindowMs?: number;
 }
 
 /**
@@ -51,8 +54,11 @@ export class RolloutObserver {
   /** Threads this process has applied a state to: a thread not in here was last seen before a restart. */
   private readonly watched = new Set<string>();
   private hooks: readonly ThreadHook[] = [];
+  private readonly noOps: NoOpRevisions;
 
-  constructor(private readonly deps: RolloutObserverDeps) {}
+  constructor(private readonly deps: RolloutObserverDeps) {
+    this.noOps = new NoOpRevisions(deps);
+  }
 
   /**
    * Sets, once at start-up, the hooks run in this order after each applied state. Separate from the constructor
@@ -111,6 +117,12 @@ export class RolloutObserver {
     await Promise.all([...this.chains.values()]);
   }
 
+  /** Shutdown: every queued observation applied, the no-op note timers cancelled (a restart re-arms them). */
+  async stop(): Promise<void> {
+    await this.idle();
+    await this.noOps.stop();
+  }
+
   private serial(key: string, fn: () => Promise<void>): Promise<void> {
     const prev = this.chains.get(key) ?? Promise.resolve();
     const next = prev.then(fn).catch((err: unknown) => this.deps.log.error({ err, env: key }, 'applying a rollout change failed'));
@@ -148,6 +160,8 @@ export class RolloutObserver {
         return;
       }
       const previous = envRec.threadKey ? await stores.threads.byKey(envRec.threadKey) : undefined;
+      // Only the pod template's metadata changed (the images are the stable ones): no thread, one note per channel.
+      if (await this.noOps.absorb({ target, state, key, envRec, previous })) return kernel.commit();
       if (previous && !previous.outcome && previous.key !== key) await this.replaced(previous, state, target, now);
       else if (previous?.lastState && previous.key !== key && (previous.lastState.unobserved || previous.lastState.deleted)) {
         // A finished thread that showed the "not yet observed" phase goes back to how it ended.

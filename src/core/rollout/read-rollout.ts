@@ -62,6 +62,9 @@ export function readRollout(obj: unknown): RolloutState {
   if (ro.metadata.resourceVersion) state.resourceVersion = ro.metadata.resourceVersion;
   if (currentPodHash) state.currentPodHash = currentPodHash;
   if (stableRS) state.stableRS = stableRS;
+  const initContainers = workloadRef ? [] : spec?.template?.spec?.initContainers ?? [];
+  if (initContainers.length) state.initImages = readImages(initContainers);
+  if (spec?.restartAt && Date.parse(spec.restartAt) !== Date.parse(status?.restartedAt ?? '')) state.restartAt = spec.restartAt;
   const pausedSince = pauseConditions[0]?.startTime;
   if (pausedSince) state.pausedSince = pausedSince;
   if (aborted) {

@@ -81,7 +81,7 @@ export const RolloutObject = z.looseObject({
     restartAt: z.string().nullish(),
     /** Absent when `workloadRef` is used. */
     template: z.looseObject({
-      spec: z.looseObject({ containers: z.array(Container).nullish() }).nullish(),
+      spec: z.looseObject({ containers: z.array(Container).nullish(), initContainers: z.array(Container).nullish() }).nullish(),
     }).nullish(),
     /** The referenced Deployment / ReplicaSet / PodTemplate holding the pod template. */
     workloadRef: z.looseObject({

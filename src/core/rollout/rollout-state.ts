@@ -80,8 +80,15 @@ export interface RolloutState {
   /** stableRS set and equal to currentPodHash (IsFullyPromoted). */
   fullyPromoted: boolean;
   images: ContainerImage[];
+  /** The pod template's init containers' images, when it has any (compared, not shown: a no-op revision keeps them too). */
+  initImages?: ContainerImage[];
   /** spec.paused (manual pause). */
   specPaused: boolean;
+  /**
+   * spec.restartAt while the controller has not done that restart yet (status.restartedAt is another instant):
+   * `kubectl argo rollouts restart` sets it. Undefined once done, so a restart long ago is not news.
+   */
+  restartAt?: string;
   pauseReasons: PauseReason[];
   /** startTime of the first pause condition (ISO) if any. */
   pausedSince?: string;

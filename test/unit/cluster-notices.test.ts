@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { Catalog } from '../../src/core/catalog.js';
+import { ClusterNotices } from '../../src/core/clusters/cluster-notices.js';
+import { configSchema } from '../../src/core/config/config-schema.js';
+import type { ThreadKernel } from '../../src/core/threads/thread-kernel.js';
+import { parse } from 'yaml';
+import { voting01Config } from '../../emulators/world/voting01-config.js';
+
+function setup() {
+  const sent: Array<{ channel: string; text: string }> = [];
+  const kernel = {
+    notice: async (t: { env: { slackChannel: string } }, _key: string, text: string) => void sent.push({ channel: t.env.slackChannel, text }),
+    commit: async () => undefined,
+  } as unknown as ThreadKernel;
+  const catalog = new Catalog(configSchema({ isCron: () => true }).parse(parse(voting01Config())));
+  return { sent, notices: new ClusterNotices({ kernel, clock: { now: () => 1 } as never }), targets: catalog.targets };
+}
+
+describe('cluster notices', () => {
+  it('says nothing while a cluster stays reachable, once when it goes, once when it is back', async () => {
+    const { sent, notices, targets } = setup();
+    await notices.changed({ cluster: 'prod-eu', reachable: true, targets });
+    expect(sent).toEqual([]);
+    await notices.changed({ cluster: 'prod-eu', reachable: false, reason: 'connect ECONNREFUSED', targets });
+    await notices.changed({ cluster: 'prod-eu', reachable: false, targets });
+    expect(sent.map((s) => s.channel)).toEqual(['C0DEV', 'C0QA', 'C0STAGING']);
+    expect(sent[0]!.text).toContain('Cluster `prod-eu` is unreachable (connect ECONNREFUSED)');
+    await notices.changed({ cluster: 'prod-eu', reachable: true, targets });
+    await notices.changed({ cluster: 'prod-eu', reachable: true, targets });
+    expect(sent).toHaveLength(6);
+    expect(sent[3]!.text).toContain('Cluster `prod-eu` answers again');
+  });
+});
