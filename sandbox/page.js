@@ -304,6 +304,33 @@ function openThread(channel, ts) {
 // ---------------------------------------------------------------------------------------------------------------
 // Talking to the sandbox
 
+/** The GitHub panel: each environment's latest deployment and `rollout-chatops/<env>` commit status. */
+function renderGitHub(view) {
+  const short = (sha) => escapeHtml(String(sha).slice(0, 7));
+  setHtml('github', $('github-list'), view.environments.map((e) => {
+    const d = e.deployment;
+    const s = e.commitStatus;
+    const head = `<div><b>${escapeHtml(e.env)}</b> <span class="state">${escapeHtml(d ? d.state : 'no deployment')}</span></div>`;
+    const deployment = d
+      ? `<div class="muted small"><code>${escapeHtml(d.tag || short(d.sha))}</code> · ${formatTime(new Date(d.at))}</div>
+        <div class="muted small detail" title="${escapeHtml(d.description)}">${escapeHtml(d.description)}</div>`
+      : '';
+    const status = s
+      ? `<div class="muted small commit-status" title="${escapeHtml(s.description)}">rollout-chatops/${escapeHtml(e.env)}: <span class="commit-state">${escapeHtml(s.state)}</span> on <code>${short(s.sha)}</code></div>`
+      : '';
+    return `<li class="gh-env state-${escapeHtml(d ? d.state : 'none')}" data-env="${escapeHtml(e.env)}">${head}${deployment}${status}</li>`;
+  }).join(''));
+}
+
+let githubJson = '';
+async function pollGitHub() {
+  const res = await fetch('/api/github', { cache: 'no-store' });
+  const text = await res.text();
+  if (text === githubJson) return;
+  githubJson = text;
+  renderGitHub(JSON.parse(text));
+}
+
 let polling = false;
 async function poll() {
   if (polling) return;
@@ -318,6 +345,7 @@ async function poll() {
       follow(ui.data);
       render();
     }
+    await pollGitHub();
     document.body.classList.remove('offline');
   } catch {
     document.body.classList.add('offline');

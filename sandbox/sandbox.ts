@@ -16,12 +16,13 @@ import { ArgoController } from '../emulators/argo-controller.js';
 import { startKubernetesEmulator, type KubernetesEmulator } from '../emulators/kubernetes-emulator.js';
 import { startSlackEmulator, type SlackEmulator, type SlackMessage } from '../emulators/slack-emulator.js';
 import { startGitHubEmulator } from '../emulators/github-emulator.js';
+import { buildGitHubView } from './github-view.js';
 import { startEcrEmulator } from '../emulators/ecr-emulator.js';
 import { startErrorSimEmulator, type ErrorSimEmulator } from '../emulators/errorsim-emulator.js';
 import { FAST_PACING, TEST_OCTOKIT } from '../emulators/world/loopback-bot.js';
 import { sendBlockAction, sendSlashCommand, sendThreadMessage, type SlackSender } from '../emulators/clients/slack-requests.js';
 import {
-  DeployConductor, FIRST_COMMIT, IMAGE, ROLLOUT, SANDBOX_ENVS, SANDBOX_USERS, nextCommit, pushCommit, sandboxConfig, seedWorld,
+  DeployConductor, FIRST_COMMIT, IMAGE, REPO, ROLLOUT, SANDBOX_ENVS, SANDBOX_USERS, nextCommit, pushCommit, sandboxConfig, seedWorld,
 } from './scenario.js';
 
 /** Options of {@link startSandbox}. */
@@ -192,6 +193,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
       if (req.method === 'GET' && url.pathname === '/api/state') {
         ephemerals.stamp();
         return sendJson(res, 200, buildState({ slack, k8s, errorSims, ephemerals, notes, user: url.searchParams.get('user') ?? '' }));
+      }
+      if (req.method === 'GET' && url.pathname === '/api/github') {
+        return sendJson(res, 200, buildGitHubView({ github, repo: REPO, envs: SANDBOX_ENVS.map((e) => e.name) }));
       }
       if (req.method !== 'POST' || !url.pathname.startsWith('/api/')) return sendJson(res, 404, { ok: false, error: 'not found' });
       // JSON only: a cross-site form cannot post it without a CORS preflight, which this server never grants.

@@ -4,6 +4,7 @@
  * (what must be decided atomically, such as claiming a delivery or a confirmation, is one call that says who won).
  * The embedded store (lowdb) implements them in src/adapters/store; a PostgreSQL store can implement the same.
  */
+import type { Approval } from './promotion/confirmation-record.js';
 import type {
   ActionMark,
   AuditEntry,
@@ -125,8 +126,13 @@ export interface ConfirmationStore {
   claim(id: string, by: string, at: number): Promise<boolean>;
   /** Pending → cancelled by `by` at `at`; true for exactly one caller, false when it was no longer pending. */
   cancel(id: string, by: string, at: number): Promise<boolean>;
+  /**
+   * Adds `user`'s approval to pending `id` (once per user). `complete` is true for exactly the one call whose approval
+   * made it reach `required`; `added` is false when the user had approved already. Undefined when it is not pending.
+   */
+  approve(id: string, user: string, at: number, required: number): Promise<{ added: boolean; complete: boolean; approvals: Approval[] } | undefined>;
   /** Sets the outcome of a confirmation (failed, cancelled, back to pending after a failed claim, …). */
-  update(id: string, patch: Partial<Pick<Confirmation, 'status' | 'doneBy' | 'doneAt' | 'supersededBy' | 'card' | 'cardKey'>>): Promise<void>;
+  update(id: string, patch: Partial<Pick<Confirmation, 'status' | 'doneBy' | 'doneAt' | 'supersededBy' | 'card' | 'cardKey' | 'approvals'>>): Promise<void>;
   /** Every pending confirmation (their expiry timers are armed at start-up). */
   pending(): Promise<Confirmation[]>;
   /**

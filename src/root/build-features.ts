@@ -22,6 +22,7 @@ import { DeploymentService } from '../core/deployments/deployment-service.js';
 import type { Metrics } from '../adapters/metrics/create-metrics.js';
 import { createScheduleMetrics } from '../adapters/metrics/schedule-metrics.js';
 import type { Clients } from './build-clients.js';
+import { ReportService } from '../core/reports/report-service.js';
 import { registerFeatureVerbs } from './register-feature-verbs.js';
 import { LockService } from '../core/locks/lock-service.js';
 import { createCronFreezeCalendar } from '../adapters/scheduler/cron-freeze-calendar.js';
@@ -114,7 +115,8 @@ export function buildFeatures(o: {
 
   // Changes made with kubectl, the Argo dashboard or Argo CD show in the thread (issue 13).
   const outside = new OutsideActions({ stores, kernel, clock, cards: promotion.cards });
-  registerFeatureVerbs(commands, { promotion, errorSim, drills, locks, countDrill: () => scheduleMetrics.drills.inc() });
+  const reports = new ReportService({ kernel, clock, permalink });
+  registerFeatureVerbs(commands, { promotion, errorSim, drills, locks, reports, countDrill: () => scheduleMetrics.drills.inc() });
   observer.setHooks([
     ({ thread, target }) => commits.pair(thread, target).then(() => undefined),
     (change) => chain.onThreadChanged(change),

@@ -5,17 +5,20 @@ import type { DrillService } from '../core/drills/drill-service.js';
 import type { ErrorSimulationService } from '../core/error-simulation/error-simulation-service.js';
 import type { PromotionService } from '../core/promotion/promotion-service.js';
 import type { LockService } from '../core/locks/lock-service.js';
+import type { ReportService } from '../core/reports/report-service.js';
 
 type CommandOf<V extends Command['verb']> = Extract<Command, { verb: V }>;
 
-/** Hands the verbs the features own to them: promote, abort and retry to promotion; errors; drill; lock and unlock. */
-export function registerFeatureVerbs(commands: CommandService, f: { promotion: PromotionService; errorSim: ErrorSimulationService; drills: DrillService; locks: LockService; countDrill: () => void }): void {
+/** Hands the verbs the features own to them: promote, abort, retry and reject to promotion; errors; drill; lock and unlock; report. */
+export function registerFeatureVerbs(commands: CommandService, f: { promotion: PromotionService; errorSim: ErrorSimulationService; drills: DrillService; locks: LockService; reports: ReportService; countDrill: () => void }): void {
   commands.register('promote', handlerFor('promote', ({ command, target, ctx }) => f.promotion.request({ action: 'promote', target, ctx, full: command.full, dryRun: command.dryRun, force: command.force })));
   commands.register('abort', handlerFor('abort', ({ target, ctx }) => f.promotion.request({ action: 'abort', target, ctx })));
   commands.register('retry', handlerFor('retry', ({ target, ctx }) => f.promotion.request({ action: 'retry', target, ctx })));
   commands.register('errors', handlerFor('errors', ({ command, target, ctx }) => f.errorSim.command({ action: command.action, target, ctx })));
   commands.register('lock', handlerFor('lock', ({ command, target, ctx }) => f.locks.lock({ target, ctx, ...(command.reason ? { reason: command.reason } : {}) })));
+  commands.register('reject', handlerFor('reject', ({ command, target, ctx }) => f.promotion.reject({ target, ctx, ...(command.reason ? { reason: command.reason } : {}) })));
   commands.register('unlock', handlerFor('unlock', ({ target, ctx }) => f.locks.unlock({ target, ctx })));
+  commands.register('report', handlerFor('report', ({ target, ctx }) => f.reports.command({ target, ctx })));
   commands.register('drill', handlerFor('drill', ({ target, ctx }) => {
     f.countDrill();
     return f.drills.command({ target, ctx });

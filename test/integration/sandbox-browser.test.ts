@@ -37,6 +37,13 @@ describe.skipIf(process.env.SANDBOX_BROWSER === 'skip')('sandbox page in a brows
       await visible(card.filter({ hasText: 'Done: promoted by' }), left());
       await expect.poll(() => card.first().locator('button.block-button').count(), { timeout: left() }).toBe(0);
       await visible(thread.locator('article.msg.reply', { hasText: /Completed/ }), left());
+      // The GitHub panel shows what the bot told GitHub: each environment's deployment of the push, and its commit status.
+      for (const env of ['dev', 'qa', 'staging']) {
+        const panel = p.locator(`#github-list li[data-env="${env}"]`);
+        await expect.poll(() => panel.locator('.state').innerText({ timeout: left() }), { timeout: left() }).toBe('success');
+        await expect.poll(() => panel.locator('.commit-state').innerText({ timeout: left() }), { timeout: left() }).toBe('success');
+        expect(await panel.locator('code').first().innerText({ timeout: left() }), `${env} deployment tag`).toMatch(/^[0-9a-f]{7}-\d{14}$/);
+      }
     });
   });
 

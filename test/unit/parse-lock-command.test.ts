@@ -49,3 +49,29 @@ describe('parsing /rollout lock and unlock', () => {
     expect(helpText('rollout')).toContain('`/rollout unlock staging`');
   });
 });
+
+describe('parsing /rollout reject', () => {
+  it.each([
+    ['prod', { verb: 'reject', env: 'prod' }],
+    ['prod not before the release notes', { verb: 'reject', env: 'prod', reason: 'not before the release notes' }],
+    ['prod "not before the release notes"', { verb: 'reject', env: 'prod', reason: 'not before the release notes' }],
+    ['prod shop wrong tag', { verb: 'reject', env: 'prod', app: 'shop', reason: 'wrong tag' }],
+    ['prod shopping list', { verb: 'reject', env: 'prod', reason: 'shopping list' }],
+  ])('reject %s', (text, expected) => {
+    expect(parseCommand('/rollout', `reject ${text}`, { apps })).toEqual({ ok: true, command: expected });
+  });
+
+  it('reads the same command from a PR comment', () => {
+    expect(parseCommentCommand(['/rollout reject qa voting01 "flaky tests"'], { apps })).toEqual({ ok: true, command: { verb: 'reject', env: 'qa', app: 'voting01', reason: 'flaky tests' } });
+  });
+
+  it('asks which environment when none is given', () => {
+    const r = parseCommand('/rollout', 'reject', { apps });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.problem.error).toMatch(/which environment\? e\.g\. `\/rollout reject/);
+  });
+
+  it('is in the help', () => {
+    expect(helpText('rollout')).toContain('/rollout reject <env> [app] [reason]');
+  });
+});

@@ -171,6 +171,14 @@ export function createDocumentStores(store: StateStore): Stores {
         c.doneAt = at;
         return true;
       },
+      approve: async (id, user, at, required) => {
+        const c: Confirmation | undefined = data().confirmations[id];
+        if (!c || c.status !== 'pending') return undefined;
+        const approvals = (c.approvals ??= []);
+        if (approvals.some((a) => a.by === user)) return { added: false, complete: false, approvals: [...approvals] };
+        approvals.push({ by: user, at });
+        return { added: true, complete: approvals.length === required, approvals: [...approvals] };
+      },
       update: async (id, patch) => {
         const c = data().confirmations[id];
         if (c) Object.assign(c, patch);

@@ -9,6 +9,8 @@ export type Command =
   | { verb: 'errors'; action: 'on' | 'off' | 'status'; env: string; app?: string }
   | { verb: 'lock'; env: string; app?: string; reason?: string }
   | { verb: 'unlock'; env: string; app?: string }
+  | { verb: 'report'; env: string; app?: string }
+  | { verb: 'reject'; env: string; app?: string; reason?: string }
   | { verb: 'help'; topic?: 'promote' | 'rollout' | 'errors' };
 
 /** Parsing failed: what was wrong, and the help to show with it. */
@@ -29,7 +31,7 @@ export interface ParseOptions {
   apps?: readonly string[];
 }
 
-/** A lock's reason is kept and echoed: at most this many characters. */
+/** A lock's or rejection's reason is kept and echoed: at most this many characters. */
 const MAX_REASON = 200;
 
 /**
@@ -40,7 +42,8 @@ export function parseCommand(command: string, text: string, o: ParseOptions = {}
   const name = String(command ?? '').replace(/^\//, '').toLowerCase();
   const words = String(text ?? '').trim().split(/\s+/u).filter(Boolean);
   if (name === 'promote') return parsePromote(words);
-  if (name === 'rollout' && words[0]?.toLowerCase() === 'lock') return parseLock(String(text ?? '').trim().replace(/^\S+\s*/u, ''), o);
+  const sub = words[0]?.toLowerCase();
+  if (name === 'rollout' && (sub === 'lock' || sub === 'reject')) return parseReasoned(sub, String(text ?? '').trim().replace(/^\S+\s*/u, ''), o);
   if (name === 'rollout') return parseRollout(words);
   if (name === 'errors') return parseErrors(words);
   return fail(`unknown command \`/${shown(name)}\``, 'rollout');
@@ -70,7 +73,7 @@ function parseRollout(words: string[]): ParseResult {
   if (flags.length) return fail(`unknown option ${listed(flags)}`, topic);
   if (rest.length > 2) return fail(`too many words: ${listed(rest.slice(2))}`, topic);
   const verb = sub.toLowerCase();
-  if (verb !== 'status' && verb !== 'history' && verb !== 'abort' && verb !== 'retry' && verb !== 'drill' && verb !== 'unlock') return fail(`unknown subcommand ${listed([sub])}`, topic);
+  if (verb !== 'status' && verb !== 'history' && verb !== 'abort' && verb !== 'retry' && verb !== 'drill' && verb !== 'unlock' && verb !== 'report') return fail(`unknown subcommand ${listed([sub])}`, topic);
   const names = checkNames(rest[0], rest[1], topic);
   if (!names.ok) return names.result;
   const { env, app } = names;
@@ -84,26 +87,27 @@ function parseRollout(words: string[]): ParseResult {
       return ok({ verb, env, app });
     case 'drill':
     case 'unlock':
+    case 'report':
       if (!env) return fail(`which environment? e.g. \`/rollout ${verb} qa\``, topic);
       return ok({ verb, env, app });
   }
 }
 
 /**
- * `/rollout lock <env> [app] [reason]`: the word after the environment is an app only if it names a configured app;
- * the rest of the line is the reason, quotes optional (`db migration` and `"db migration"` are the same).
+ * `/rollout lock|reject <env> [app] [reason]`: the word after the environment is an app only if it names a configured
+ * app; the rest of the line is the reason, quotes optional (`db migration` and `"db migration"` are the same).
  */
-function parseLock(rest: string, o: ParseOptions): ParseResult {
+function parseReasoned(verb: 'lock' | 'reject', rest: string, o: ParseOptions): ParseResult {
   const topic = 'rollout' as const;
   const [envWord, afterEnv = ''] = splitFirst(rest);
-  if (!envWord) return fail('which environment? e.g. `/rollout lock staging db migration`', topic);
+  if (!envWord) return fail(`which environment? e.g. \`/rollout ${verb} staging ${verb === 'lock' ? 'db migration' : 'not before the release notes'}\``, topic);
   const [maybeApp, afterApp = ''] = splitFirst(afterEnv);
   const isApp = maybeApp !== undefined && (o.apps ?? []).includes(maybeApp);
   const names = checkNames(envWord, isApp ? maybeApp : undefined, topic);
   if (!names.ok) return names.result;
   const reason = unquote(isApp ? afterApp : afterEnv);
   if ([...reason].length > MAX_REASON) return fail(`the reason is too long (at most ${MAX_REASON} characters)`, topic);
-  return ok({ verb: 'lock', env: names.env!, ...(names.app ? { app: names.app } : {}), ...(reason ? { reason } : {}) });
+  return ok({ verb, env: names.env!, ...(names.app ? { app: names.app } : {}), ...(reason ? { reason } : {}) });
 }
 
 /** The first word of a text and the rest after its spaces. */
@@ -196,6 +200,8 @@ export function helpText(topic?: 'promote' | 'rollout' | 'errors'): string {
     '*`/rollout drill <env> [app]`*: a timed rollback drill on a canary in progress. e.g. `/rollout drill qa`',
     '*`/rollout lock <env> [app] [reason]`*: (approvers) refuse promotions and chain dispatches until unlocked; `--force` by an approver overrides. e.g. `/rollout lock staging db migration`',
     '*`/rollout unlock <env> [app]`*: (approvers) lift the lock. e.g. `/rollout unlock staging`',
+    '*`/rollout reject <env> [app] [reason]`*: (approvers) refuse the requests waiting in the environment\'s deploy thread. e.g. `/rollout reject prod not before the release notes`',
+    '*`/rollout report <env> [app]`*: a report of the environment\'s current or last deploy (timeline, how long it took and waited), in its thread. e.g. `/rollout report staging`',
     '*`/rollout help`*: this help.',
   ];
   const errors = ['*`/errors on|off|status <env> [app]`*: switch the app\'s error simulation for rollback drills. e.g. `/errors on qa` · `/errors status qa`'];

@@ -32,6 +32,16 @@ export const Approvers = z.strictObject({
   githubUsers: z.array(z.string(required('a GitHub login')).regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, 'must be a GitHub login like octocat')).optional(),
   /** `org/team` slugs whose active members may act here by PR comment (checked with GitHub's team membership API). */
   githubTeams: z.array(z.string(required('org/team')).regex(/^[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be org/team-slug like acme/sre')).optional(),
+  /**
+   * How many different approvers must confirm one promotion, abort or retry (default 1: today's rule, an approver may
+   * confirm their own request). 2 or more needs `slackUsers` listing at least that many people.
+   */
+  required: z.number(required('a whole number')).int('must be a whole number').min(1, 'must be at least 1').default(1),
+  /** With `required` ≥ 2: whether the requester's own confirmation counts toward it (default false). */
+  requesterCounts: z.boolean(required('true or false')).default(false),
+}).superRefine((a, ctx) => {
+  const listed = new Set(a.slackUsers ?? []).size;
+  if (a.required >= 2 && listed < a.required) ctx.addIssue({ code: 'custom', path: ['required'], message: `needs slackUsers with at least ${a.required} users (${listed} listed)` });
 });
 
 /** The app's error-simulation endpoint: GET → {"enabled":bool}; POST toggles. */

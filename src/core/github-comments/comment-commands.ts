@@ -194,7 +194,8 @@ export function commandText(c: Command): string {
     case 'help':
       return '/rollout help';
     case 'lock':
-      return ['/rollout lock', c.env, c.app, c.reason && `"${c.reason.replace(/[`<>&\p{Cc}]/gu, '')}"`].filter(Boolean).join(' ');
+    case 'reject':
+      return [`/rollout ${c.verb}`, c.env, c.app, c.reason && `"${c.reason.replace(/[`<>&\p{Cc}]/gu, '')}"`].filter(Boolean).join(' ');
     default:
       return ['/rollout', c.verb, c.env, c.app].filter(Boolean).join(' ');
   }

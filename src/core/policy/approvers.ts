@@ -15,3 +15,9 @@ export function approverList(target: EnvTarget): string {
   const users = target.env.approvers?.slackUsers;
   return users && users.length ? users.map((u) => `<@${u}>`).join(', ') : 'anyone in the channel';
 }
+
+/** The two-person rule of an environment: how many different approvers confirm a request, and whether the requester counts. */
+export function approvalRule(target: EnvTarget): { required: number; requesterCounts: boolean } {
+  const a = target.env.approvers;
+  return { required: a?.required ?? 1, requesterCounts: a?.requesterCounts ?? false };
+}

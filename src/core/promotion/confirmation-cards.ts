@@ -4,7 +4,7 @@ import type { Confirmation } from '../store-data.js';
 import type { Stores } from '../store-ports.js';
 import type { ThreadKernel } from '../threads/thread-kernel.js';
 import { CONFIRMATION_TTL_MS } from './open-confirmation.js';
-import { renderCardOutcome, settledCard, type CardOutcome } from './render-card-outcome.js';
+import { progressCard, renderCardOutcome, settledCard, type CardOutcome } from './render-card-outcome.js';
 
 export interface ConfirmationCardsDeps {
   stores: Pick<Stores, 'confirmations' | 'outbox' | 'flush'>;
@@ -38,6 +38,19 @@ export class ConfirmationCards {
     const c = await stores.confirmations.settleCard(id, line);
     if (!c?.card || !c.cardKey) return;
     const content = settledCard(c.card, line);
+    await stores.outbox.enqueueEdit({ id: `edit:${c.cardKey}`, editOf: c.cardKey, threadKey: c.threadKey, channel: '', priority: 'high', text: content.text, blocks: content.blocks, createdAt: clock.now() });
+    await this.deps.kernel.commit();
+  }
+
+  /**
+   * Shows `line` (the approvals so far) on the still-pending card of `id`, in place, buttons kept; a later progress
+   * line or the outcome replaces it (edits of one card coalesce in the outbox).
+   */
+  async progress(id: string, line: string): Promise<void> {
+    const { stores, clock } = this.deps;
+    const c = await stores.confirmations.get(id);
+    if (!c?.card || !c.cardKey || c.cardOutcome !== undefined) return;
+    const content = progressCard(c.card, line);
     await stores.outbox.enqueueEdit({ id: `edit:${c.cardKey}`, editOf: c.cardKey, threadKey: c.threadKey, channel: '', priority: 'high', text: content.text, blocks: content.blocks, createdAt: clock.now() });
     await this.deps.kernel.commit();
   }

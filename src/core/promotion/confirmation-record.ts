@@ -43,6 +43,14 @@ export interface Confirmation {
   cardKey?: string;
   /** The card as posted: the base its outcome version is made from. */
   card?: { text: string; blocks: unknown[] };
+  /** With `approvers.required` ≥ 2: the different approvers who confirmed so far, in order (kept across restarts). */
+  approvals?: Approval[];
   /** The outcome the card shows instead of its buttons, once decided (set once: the card is edited once). */
   cardOutcome?: string;
+}
+
+/** One approver's confirmation of a request that needs several. */
+export interface Approval {
+  by: string;
+  at: number;
 }

@@ -1,6 +1,6 @@
 import type { Catalog } from '../catalog.js';
 import type { Logger } from '../logger.js';
-import { approverList, isApprover } from '../policy/approvers.js';
+import { approvalRule, approverList, isApprover } from '../policy/approvers.js';
 import type { Clock, ImageRegistry, RolloutCluster } from '../ports.js';
 import { renderConfirmationNotice, type ConfirmationNotice } from './render-confirmation-notice.js';
 import { renderFailure } from '../commands/render-failure.js';
@@ -20,6 +20,7 @@ import { requestLineOf } from './request-line-of.js';
 import { runPreflight } from './run-preflight.js';
 import type { LockGate } from '../locks/lock-gate.js';
 import type { ConfirmationCards } from './confirmation-cards.js';
+import { collectApproval } from './collect-approval.js';
 
 export interface ConfirmationDeps {
   catalog: Catalog;
@@ -186,13 +187,21 @@ export class ConfirmationService {
     }
     busy.set(rk, user);
     try {
+      const lost = () => this.lostRace({ id: c.id, user, answer: (n) => this.answer(to, n) });
+      // The two-person rule: this approval is recorded (and shown on the card); only the last one needed goes on.
+      const rule = approvalRule(target);
+      const step = rule.required >= 2 ? await collectApproval({ stores, cards: this.deps.cards, clock }, { c, user, rule }) : undefined;
+      if (step?.kind === 'notice') return this.answer(to, step.notice);
+      if (step?.kind === 'gone') return lost();
+      if (step?.kind === 'waiting') return this.commit();
       // Claim it durably first: exactly one click, word or Slack retry wins, the others find it taken. If that write
-      // fails, it still waits.
-      if (!(await stores.confirmations.claim(c.id, user, clock.now()))) return this.lostRace({ id: c.id, user, answer: (n) => this.answer(to, n) });
+      // fails, it still waits (without the approval that completed it).
+      if (!(await stores.confirmations.claim(c.id, user, clock.now()))) return lost();
       try {
         await stores.flush();
       } catch (err) {
-        await stores.confirmations.update(c.id, { status: 'pending', doneBy: undefined, doneAt: undefined });
+        const approvals = step ? { approvals: step.approvals.filter((a) => a.by !== user) } : {};
+        await stores.confirmations.update(c.id, { status: 'pending', doneBy: undefined, doneAt: undefined, ...approvals });
         throw err;
       }
       await this.run(c, user, key).catch(async (err: unknown) => {

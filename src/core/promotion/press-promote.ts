@@ -1,6 +1,6 @@
 import type { Catalog } from '../catalog.js';
 import type { Logger } from '../logger.js';
-import { approverList, isApprover } from '../policy/approvers.js';
+import { approvalRule, approverList, isApprover } from '../policy/approvers.js';
 import type { Clock, ImageRegistry, RolloutCluster } from '../ports.js';
 import type { Stores } from '../store-ports.js';
 import type { ThreadKernel } from '../threads/thread-kernel.js';
@@ -51,6 +51,8 @@ export async function pressPromote(deps: PressPromoteDeps, o: PressedButton): Pr
   if (thread.channel !== o.channel) return say(renderConfirmationNotice({ kind: 'elsewhere', user: o.user }));
   const name = `${target.app.name} ${target.env.name}`;
   if (!isApprover(target, { source: 'slack', user: o.user })) return say(renderConfirmationNotice({ kind: 'not-approver', user: o.user, name, approvers: approverList(target) }));
+  const { required } = approvalRule(target);
+  if (required >= 2) return say(renderConfirmationNotice({ kind: 'needs-request', user: o.user, required, env: target.env.name }));
   const changed = (why: string) => say(renderPromotion({ kind: 'changed', action: 'promote', env: target.env.name, why }));
   if ((await kernel.current(target))?.key !== thread.key) return changed('this button belongs to an earlier deploy of this environment.');
   const rk = `${target.env.namespace}/${target.env.rollout}`;

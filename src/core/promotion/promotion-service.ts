@@ -3,7 +3,7 @@ import type { CommandContext, CommandReply } from '../commands/command-types.js'
 import type { Logger } from '../logger.js';
 import { planPromotion } from './plan-rollout-action.js';
 import type { Clock, ImageRegistry, RolloutCluster } from '../ports.js';
-import { approverList, isApprover } from '../policy/approvers.js';
+import { approvalRule, approverList, isApprover } from '../policy/approvers.js';
 import { renderPreflight, type PreflightView } from './render-preflight.js';
 import { renderPromotion } from './render-promotion.js';
 import { replyFor } from '../commands/reply-for.js';
@@ -21,6 +21,7 @@ import { runPreflight, type Preflight, type RolloutAction } from './run-prefligh
 import { snapshotOf } from './judge-changes.js';
 import { requestLineOf } from './request-line-of.js';
 import type { ConfirmationCards } from './confirmation-cards.js';
+import { rejectRequests } from './reject-requests.js';
 import { pressPromote } from './press-promote.js';
 import { PROMOTE_NOW_ACTION } from './promote-button.js';
 
@@ -118,8 +119,8 @@ export class PromotionService {
         return { text: renderPromotion(o.dryRun ? { kind: 'dry-run-posted', where } : { kind: 'refused', refusal: pf.refusal!, where }) };
       }
 
-      if (ctx.source === 'github') {
-        // The comment is the explicit intent; the preflight just read the rollout fresh.
+      if (ctx.source === 'github' && approvalRule(target).required < 2) {
+        // The comment is the explicit intent (with the two-person rule it opens a request like any other); the preflight just read the rollout fresh.
         const { text: result } = await executeRolloutAction(this.deps, { pf, user: ctx.user, source: 'github' });
         return { text: result, markdown: slackToMarkdown(`${this.view(pf, ctx, 'executed').mrkdwn}\n\n${result}`) };
       }
@@ -135,6 +136,11 @@ export class PromotionService {
     } finally {
       this.busy.delete(this.rolloutKey(target));
     }
+  }
+
+  /** `/rollout reject <env> [app] [reason]`: an approver refuses the requests waiting in the environment's thread. */
+  reject(o: { target: EnvTarget; ctx: CommandContext; reason?: string }): Promise<CommandReply> {
+    return rejectRequests({ ...this.deps, cards: this.cards }, o);
   }
 
   /**

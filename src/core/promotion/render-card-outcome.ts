@@ -6,6 +6,7 @@ export type CardOutcome =
   | { kind: 'failed'; action: string; why: string }
   | { kind: 'refused'; why: string }
   | { kind: 'cancelled'; by: string; at: number }
+  | { kind: 'rejected'; by: string; reason?: string }
   | { kind: 'expired'; afterMin: number }
   | { kind: 'superseded' }
   | { kind: 'outside'; done: string };
@@ -24,6 +25,8 @@ export function renderCardOutcome(o: CardOutcome): string {
       return `🛑 Refused: ${o.why}`;
     case 'cancelled':
       return `✖️ Cancelled by ${who(o.by)} at ${time(o.at)}`;
+    case 'rejected':
+      return `⛔ Rejected by ${who(o.by)}${o.reason ? `: ${esc(o.reason)}` : ''}. Nothing was sent`;
     case 'expired':
       return `⌛ Expired after ${o.afterMin} min: nothing was sent`;
     case 'superseded':
@@ -44,6 +47,20 @@ export function settledCard(card: { text: string; blocks: unknown[] }, line: str
   const lines = card.text.split('\n');
   if (lines.length > 1) lines.pop();
   return { text: [...lines, line].join('\n'), blocks: [...blocks, context([line])] };
+}
+
+/** The approvals line of a request that needs several (`1 of 2 approvals: @Lead`). */
+export function renderApprovals(o: { approvals: ReadonlyArray<{ by: string }>; required: number }): string {
+  return `👥 ${o.approvals.length} of ${o.required} approvals: ${o.approvals.map((a) => who(a.by)).join(', ')}`;
+}
+
+/** The card as posted, still with its buttons, with `line` shown just above them (approvals as they arrive). */
+export function progressCard(card: { text: string; blocks: unknown[] }, line: string): { text: string; blocks: unknown[] } {
+  const at = card.blocks.findIndex((b) => (b as { type?: string }).type === 'actions');
+  const blocks = at < 0 ? [...card.blocks, context([line])] : [...card.blocks.slice(0, at), context([line]), ...card.blocks.slice(at)];
+  const lines = card.text.split('\n');
+  const footer = lines.length > 1 ? lines.pop()! : undefined;
+  return { text: [...lines, line, ...(footer === undefined ? [] : [footer])].join('\n'), blocks };
 }
 
 function time(at: number): string {

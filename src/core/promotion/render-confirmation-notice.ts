@@ -17,7 +17,13 @@ export type ConfirmationNotice =
   /** The button's request belongs to another thread or channel. */
   | { kind: 'elsewhere'; user: string }
   /** The button's request is not (or no longer) in the store. */
-  | { kind: 'unknown'; user: string };
+  | { kind: 'unknown'; user: string }
+  /** Several approvers are needed and the requester's own confirmation does not count. */
+  | { kind: 'own-request'; user: string; required: number }
+  /** Several approvers are needed and this one has approved already. */
+  | { kind: 'already-approved'; user: string; count: number; required: number }
+  /** A one-press Promote button where several approvers are needed. */
+  | { kind: 'needs-request'; user: string; required: number; env: string };
 
 /** The words for every "nothing was confirmed" answer; all of them say that nothing was done. */
 export function renderConfirmationNotice(n: ConfirmationNotice): string {
@@ -46,6 +52,12 @@ export function renderConfirmationNotice(n: ConfirmationNotice): string {
       return `🙏 Sorry <@${n.user}>, only approvers of ${n.name} can confirm this: ${n.approvers}. Nothing was sent.`;
     case 'elsewhere':
       return `🚫 <@${n.user}>, this button belongs to a request of another thread, so it confirms nothing here. Nothing was sent.`;
+    case 'own-request':
+      return `✋ <@${n.user}>, this request needs ${n.required} approvers other than you, the requester. Nothing was sent.`;
+    case 'already-approved':
+      return `ℹ️ <@${n.user}>, you approved this already (${n.count} of ${n.required}); it needs another approver. Nothing was sent.`;
+    case 'needs-request':
+      return `👥 <@${n.user}>, a promotion here needs ${n.required} approvers, so this button does not promote. Run \`/promote ${n.env}\` and approvers confirm on its card. Nothing was sent.`;
     case 'unknown':
       return `🤷 <@${n.user}>, I no longer know the request behind this button. Nothing was sent; run the command again for a fresh card.`;
   }
