@@ -3,6 +3,7 @@ import { STANDARD_CANARY_STEPS } from '../../emulators/argo-controller.js';
 import type { SlackMessage } from '../../emulators/slack-emulator.js';
 import { Harness, messageText, waitFor } from '../support/harness.js';
 import { SkewClock } from '../support/skew-clock.js';
+import * as scenarios from '../support/scenarios.js';
 import { sendBlockAction, sendSlashCommand, sendThreadMessage } from '../../emulators/clients/slack-requests.js';
 import { STAGING_BLUE_GREEN, voting01Config } from '../../emulators/world/voting01-config.js';
 
@@ -69,20 +70,7 @@ function press(card: SlackMessage, r: SlackMessage, user: string, o: { actionId?
 /** dev (a one-step canary) completed TAG, so it is proven; qa runs the standard canary to its first (indefinite) pause. */
 async function qaWaiting(o: { clock?: SkewClock } = {}): Promise<{ qa: SlackMessage; dev: SlackMessage }> {
   h = await Harness.start({ noStart: true, config: CONFIG, overrides: o.clock ? { clock: o.clock } : {} });
-  h.controller.createCanary({ namespace: 'voting01-dev', name: 'vote', image: `${IMG}:0000000-1`, steps: [{ setWeight: 50 }] });
-  h.controller.createCanary({ namespace: 'voting01-qa', name: 'vote', image: `${IMG}:0000000-1`, steps: STANDARD_CANARY_STEPS });
-  h.ecr.addImage('voting01-vote', TAG);
-  await h.startBot();
-  await h.ready();
-  h.controller.deploy('voting01-dev', 'vote', `${IMG}:${TAG}`);
-  h.controller.settle('voting01-dev', 'vote');
-  const dev = await root('C0DEV');
-  await reply('C0DEV', dev, 'Completed');
-  h.controller.deploy('voting01-qa', 'vote', `${IMG}:${TAG}`);
-  h.controller.settle('voting01-qa', 'vote');
-  const qa = await root('C0QA');
-  await reply('C0QA', qa, 'waiting for promotion');
-  return { qa, dev };
+  return scenarios.qaWaiting(h);
 }
 
 /** dev (open to anyone) runs the standard canary to its first pause. */

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/adapters/logging/create-logger.js';
 import type { SlackMessage } from '../../emulators/slack-emulator.js';
 import { Harness, WEBHOOK_SECRET, messageText, waitFor } from '../support/harness.js';
+import * as scenarios from '../support/scenarios.js';
 import { sendWebhook } from '../../emulators/clients/github-webhooks.js';
 import { blockActionBody, sendSigned, sendSlashCommand, sendThreadMessage, sendUrlVerification, slashCommandBody } from '../../emulators/clients/slack-requests.js';
 
@@ -20,18 +21,7 @@ afterEach(async () => {
 /** qa completes the tag, staging's blue-green pauses with its preview ready: a promotion is possible. */
 async function stagingWaiting(opts: { log?: ReturnType<typeof createLogger> } = {}): Promise<SlackMessage> {
   h = await Harness.start({ noStart: true, overrides: opts.log ? { log: opts.log } : {} });
-  h.controller.createCanary({ namespace: 'voting01-qa', name: 'vote', image: `${IMG}:0000000-1`, steps: [{ setWeight: 50 }] });
-  h.controller.createBlueGreen({ namespace: 'voting01-staging', name: 'vote', image: `${IMG}:0000000-1`, autoPromotionEnabled: false });
-  h.ecr.addImage('voting01-vote', TAG);
-  await h.startBot();
-  await h.ready();
-  h.controller.deploy('voting01-qa', 'vote', `${IMG}:${TAG}`);
-  h.controller.settle('voting01-qa', 'vote');
-  await reply('C0QA', await root('C0QA'), 'Completed');
-  h.controller.deploy('voting01-staging', 'vote', `${IMG}:${TAG}`);
-  h.controller.settle('voting01-staging', 'vote');
-  const r = await root('C0STAGING');
-  await reply('C0STAGING', r, 'Preview ready, waiting for promotion');
+  const { staging: r } = await scenarios.stagingWaiting(h, { waitText: 'Preview ready, waiting for promotion' });
   await h.settled();
   return r;
 }

@@ -9,6 +9,7 @@ import { STAGING_BLUE_GREEN, voting01Config } from '../../emulators/world/voting
 import { STORE_FILE } from '../../src/adapters/store/open-json-store.js';
 import type { AuditEntry } from '../../src/core/store-data.js';
 import { Harness, messageText, waitFor } from '../support/harness.js';
+import * as scenarios from '../support/scenarios.js';
 import { SkewClock } from '../support/skew-clock.js';
 
 const IMG = '123456789012.dkr.ecr.us-east-1.amazonaws.com/voting01-vote';
@@ -48,19 +49,7 @@ async function slash(command: string, text: string, user = 'U1', channel = 'C0ST
 /** qa completes the tag (so it is proven), staging (approver U0LEAD) pauses with its preview ready. */
 async function stagingWaiting(config = voting01Config({ staging: [...STAGING_BLUE_GREEN, 'approvers:', '  slackUsers: [U0LEAD]'] }), clock = new SkewClock()) {
   h = await Harness.start({ noStart: true, config, overrides: { clock } });
-  h.controller.createCanary({ namespace: 'voting01-qa', name: 'vote', image: `${IMG}:0000000-1`, steps: [{ setWeight: 50 }] });
-  h.controller.createBlueGreen({ namespace: 'voting01-staging', name: 'vote', image: `${IMG}:0000000-1`, autoPromotionEnabled: false });
-  h.ecr.addImage('voting01-vote', TAG);
-  await h.startBot();
-  await h.ready();
-  h.controller.deploy('voting01-qa', 'vote', `${IMG}:${TAG}`);
-  h.controller.settle('voting01-qa', 'vote');
-  await reply('C0QA', await root('C0QA'), 'Completed');
-  h.controller.deploy('voting01-staging', 'vote', `${IMG}:${TAG}`);
-  h.controller.settle('voting01-staging', 'vote');
-  const r = await root('C0STAGING');
-  await reply('C0STAGING', r, 'Preview ready, waiting for promotion');
-  return r;
+  return (await scenarios.stagingWaiting(h, { waitText: 'Preview ready, waiting for promotion' })).staging;
 }
 
 async function auditOf(): Promise<AuditEntry[]> {

@@ -3,6 +3,7 @@ import type { Clock } from '../../src/core/ports.js';
 import { STANDARD_CANARY_STEPS } from '../../emulators/argo-controller.js';
 import type { SlackMessage } from '../../emulators/slack-emulator.js';
 import { Harness, messageText, waitFor } from '../support/harness.js';
+import * as scenarios from '../support/scenarios.js';
 import { SkewClock } from '../support/skew-clock.js';
 import { issueCommentPayload } from '../../emulators/clients/github-webhooks.js';
 import { STAGING_BLUE_GREEN, voting01Config } from '../../emulators/world/voting01-config.js';
@@ -54,19 +55,7 @@ async function devCanary(o: { images?: string[]; midStep?: boolean } = {}): Prom
 /** qa completes the tag (so it is proven), staging pauses with its preview ready. */
 async function stagingWaitingWithProvenTag(opts: { clock?: Clock; config?: string } = {}) {
   h = await Harness.start({ noStart: true, config: opts.config, overrides: opts.clock ? { clock: opts.clock } : {} });
-  h.controller.createCanary({ namespace: 'voting01-qa', name: 'vote', image: `${IMG}:0000000-1`, steps: [{ setWeight: 50 }] });
-  h.controller.createBlueGreen({ namespace: 'voting01-staging', name: 'vote', image: `${IMG}:0000000-1`, autoPromotionEnabled: false });
-  h.ecr.addImage('voting01-vote', TAG);
-  await h.startBot();
-  await h.ready();
-  h.controller.deploy('voting01-qa', 'vote', `${IMG}:${TAG}`);
-  h.controller.settle('voting01-qa', 'vote');
-  await reply('C0QA', await thread('C0QA'), 'Completed');
-  h.controller.deploy('voting01-staging', 'vote', `${IMG}:${TAG}`);
-  h.controller.settle('voting01-staging', 'vote');
-  const root = await thread('C0STAGING');
-  await reply('C0STAGING', root, 'Preview ready, waiting for promotion');
-  return root;
+  return (await scenarios.stagingWaiting(h, { waitText: 'Preview ready, waiting for promotion' })).staging;
 }
 
 async function slash(command: string, text: string, user = 'U1', channel = 'C0STAGING') {

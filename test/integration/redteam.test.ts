@@ -4,6 +4,7 @@ import { createLogger } from '../../src/adapters/logging/create-logger.js';
 import { STANDARD_CANARY_STEPS } from '../../emulators/argo-controller.js';
 import type { SlackMessage } from '../../emulators/slack-emulator.js';
 import { Harness, messageText, waitFor } from '../support/harness.js';
+import * as scenarios from '../support/scenarios.js';
 import { issueCommentPayload, pushPayload } from '../../emulators/clients/github-webhooks.js';
 import { blockActionBody, sendBlockAction, sendSigned, sendSlashCommand, sendThreadMessage, signSlackRequest, slashCommandBody } from '../../emulators/clients/slack-requests.js';
 import { STAGING_BLUE_GREEN, voting01Config } from '../../emulators/world/voting01-config.js';
@@ -105,19 +106,7 @@ async function devWaiting(o: { log?: ReturnType<typeof createLogger> } = {}): Pr
 /** qa completed TAG (so it is proven); staging's blue-green preview waits for promotion. */
 async function stagingWaiting(o: { config?: string; log?: ReturnType<typeof createLogger> } = {}): Promise<SlackMessage> {
   h = await Harness.start({ noStart: true, config: o.config ?? CONFIG, overrides: o.log ? { log: o.log } : {} });
-  h.controller.createCanary({ namespace: 'voting01-qa', name: 'vote', image: `${IMG}:0000000-1`, steps: [{ setWeight: 50 }] });
-  h.controller.createBlueGreen({ namespace: 'voting01-staging', name: 'vote', image: `${IMG}:0000000-1`, autoPromotionEnabled: false });
-  h.ecr.addImage('voting01-vote', TAG);
-  await h.startBot();
-  await h.ready();
-  h.controller.deploy('voting01-qa', 'vote', `${IMG}:${TAG}`);
-  h.controller.settle('voting01-qa', 'vote');
-  const qa = await root('C0QA');
-  await reply('C0QA', qa, 'Completed');
-  h.controller.deploy('voting01-staging', 'vote', `${IMG}:${TAG}`);
-  h.controller.settle('voting01-staging', 'vote');
-  const r = await root('C0STAGING');
-  await reply('C0STAGING', r, 'waiting for promotion');
+  const { staging: r } = await scenarios.stagingWaiting(h);
   for (const user of ['ada', 'bob']) h.github.setPermission(REPO, user, 'write');
   await h.settled();
   return r;
