@@ -68,8 +68,8 @@ export class CommandService {
     return this.deps.catalog.config.apps.map((a) => a.name);
   }
 
-  /** The current thread of an environment, if any (ThreadKernel.current is the one to use; kept for GitHub comments). */
-  currentThread(target: EnvTarget): Promise<ThreadRecord | undefined> {
+  /** The current thread of an environment, if any (for `/rollout status`). */
+  private currentThread(target: EnvTarget): Promise<ThreadRecord | undefined> {
     return this.deps.stores.threads.current(target.key);
   }
 
