@@ -160,10 +160,11 @@ export interface DeliveryClaims {
 /** Commits of the apps' repos, by full sha. */
 export interface CommitStore {
   put(commit: CommitRecord): Promise<void>;
-  /** By full sha, or by a unique prefix of 7 or more characters. */
-  bySha(sha: string): Promise<CommitRecord | undefined>;
-  /** Every commit (the commit tracker's in-memory index is built from them once). */
-  all(): Promise<CommitRecord[]>;
+  /**
+   * By full sha, or by a unique prefix of 7 or more characters; with `repo` (lower case `owner/name`), only that repo's.
+   * Answered from an index: nothing keeps every commit in memory.
+   */
+  bySha(sha: string, repo?: string): Promise<CommitRecord | undefined>;
 }
 
 /** Deploy dispatches by `<app>/<env>/<tag>`. */

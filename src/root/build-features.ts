@@ -64,8 +64,8 @@ export function buildFeatures(o: {
     holdLine: (t) => locks.statusLine(t),
     clock,
     permalink,
-    authorOf: (thread) => {
-      const c = commits.commitOf(thread);
+    authorOf: async (thread) => {
+      const c = await commits.commitOf(thread);
       return c ? (c.authorLogin ? `${c.authorName} (@${c.authorLogin})` : c.authorName) : undefined;
     },
   });

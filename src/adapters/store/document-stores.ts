@@ -214,13 +214,13 @@ export function createDocumentStores(store: StateStore): Stores {
       put: async (commit) => {
         data().commits[commit.sha] = commit;
       },
-      bySha: async (sha) => {
+      bySha: async (sha, repo) => {
         const exact = data().commits[sha];
-        if (exact || sha.length >= 40) return exact;
-        const found = Object.values(data().commits).filter((c) => c.sha.startsWith(sha));
+        if (exact && (repo === undefined || exact.repo === repo)) return exact;
+        if (sha.length >= 40 || sha.length < 7) return undefined;
+        const found = Object.values(data().commits).filter((c) => c.sha.startsWith(sha) && (repo === undefined || c.repo === repo));
         return found.length === 1 ? found[0] : undefined;
       },
-      all: async () => Object.values(data().commits),
     },
     errorSims: keyed(() => (data().errorSims ??= {})),
     drills: keyed(() => (data().drills ??= {})),

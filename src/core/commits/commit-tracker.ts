@@ -32,55 +32,17 @@ export interface PushedCommit {
  */
 export class CommitTracker {
   private readonly lookups = new Set<string>();
-  /**
-   * An index of the commit store, so pairing inside an observer hook needs no wait: every commit by full sha and by
-   * its first 7 characters, loaded from the store once and fed with every commit this tracker puts there.
-   */
-  private commits: Map<string, CommitRecord> | undefined;
-  private readonly byPrefix = new Map<string, CommitRecord[]>();
-  private loading: Promise<void> | undefined;
 
-  constructor(private readonly deps: CommitTrackerDeps) {
-    void this.ready().catch((err: unknown) => deps.log.warn({ err }, 'loading the commit index failed, retrying when needed'));
-  }
+  constructor(private readonly deps: CommitTrackerDeps) {}
 
-  /** Loads the index once (again after a failed load). */
-  private ready(): Promise<void> {
-    this.loading ??= this.deps.stores.commits.all().then(
-      (all) => {
-        this.commits = new Map();
-        for (const c of all) this.indexCommit(c);
-      },
-      (err: unknown) => {
-        this.loading = undefined;
-        throw err;
-      },
-    );
-    return this.loading;
-  }
-
-  private indexCommit(c: CommitRecord): void {
-    if (!this.commits) return;
-    this.commits.set(c.sha, c);
-    const key = c.sha.slice(0, 7);
-    const list = this.byPrefix.get(key);
-    if (!list) this.byPrefix.set(key, [c]);
-    else {
-      const i = list.findIndex((x) => x.sha === c.sha);
-      if (i >= 0) list[i] = c;
-      else list.push(c);
-    }
-  }
-
-  private async put(c: CommitRecord): Promise<void> {
-    await this.deps.stores.commits.put(c);
-    this.indexCommit(c);
+  /** Commits live in the store (its history, with an index by sha prefix): the tracker keeps none in memory. */
+  private put(c: CommitRecord): Promise<void> {
+    return this.deps.stores.commits.put(c);
   }
 
   /** A push to a configured repo: records the default branch's commits and pairs waiting threads. */
   async recordPush(o: { repo: string; ref: string; defaultBranch: string; commits: PushedCommit[] }): Promise<number> {
     if (o.ref !== `refs/heads/${o.defaultBranch}`) return 0;
-    await this.ready();
     const { stores } = this.deps;
     let recorded = 0;
     const shas: string[] = [];
@@ -113,12 +75,7 @@ export class CommitTracker {
   async pair(thread: ThreadRecord, target: EnvTarget): Promise<boolean> {
     const sha = wantedSha(thread, target);
     if (!sha) return false;
-    if (!this.commits) {
-      // The index is still loading (just after start): pair through the store once it is there.
-      void this.pairLater(thread.key, target);
-      return false;
-    }
-    const commit = this.find(target.app.repo, sha);
+    const commit = await this.find(target.app.repo, sha);
     // Through the port, so a database store gets the pairing too (the observer commits after its hooks).
     if (commit) return this.deps.stores.threads.setCommit(thread.key, { sha: commit.sha });
     if (!thread.commitLookedUp) void this.lookUp(thread, target, sha);
@@ -126,37 +83,22 @@ export class CommitTracker {
   }
 
   /** The commit a thread carries, if paired. */
-  commitOf(thread: ThreadRecord): CommitRecord | undefined {
-    return thread.commitSha ? this.commits?.get(thread.commitSha) : undefined;
+  async commitOf(thread: ThreadRecord): Promise<CommitRecord | undefined> {
+    return thread.commitSha ? this.deps.stores.commits.bySha(thread.commitSha) : undefined;
   }
 
-  private find(repo: string, sha: string): CommitRecord | undefined {
-    const r = repo.toLowerCase();
-    const exact = this.commits?.get(sha);
-    if (exact && exact.repo === r) return exact;
-    return this.byPrefix.get(sha.slice(0, 7))?.find((c) => c.repo === r && c.sha.startsWith(sha));
+  private find(repo: string, sha: string): Promise<CommitRecord | undefined> {
+    return this.deps.stores.commits.bySha(sha, repo.toLowerCase());
   }
 
   /** Pairs a stored thread through the store (not one an observer hook holds); true when this paired it. */
-  private pairStored(thread: ThreadRecord, target: EnvTarget): Promise<boolean> {
+  private async pairStored(thread: ThreadRecord, target: EnvTarget): Promise<boolean> {
     const sha = wantedSha(thread, target);
-    if (!sha) return Promise.resolve(false);
-    const commit = this.find(target.app.repo, sha);
+    if (!sha) return false;
+    const commit = await this.find(target.app.repo, sha);
     if (commit) return this.deps.stores.threads.setCommit(thread.key, { sha: commit.sha });
     if (!thread.commitLookedUp) void this.lookUp(thread, target, sha);
-    return Promise.resolve(false);
-  }
-
-  private async pairLater(key: string, target: EnvTarget): Promise<void> {
-    try {
-      await this.ready();
-      const thread = await this.deps.stores.threads.byKey(key);
-      if (!thread || !(await this.pairStored(thread, target))) return;
-      await this.deps.stores.flush();
-      this.deps.onChange();
-    } catch (err) {
-      this.deps.log.warn({ err, thread: key }, 'commit pairing failed');
-    }
+    return false;
   }
 
   /** Pairs threads still waiting for their commit; with `shas`, only those whose tag names one of them. */
@@ -181,7 +123,6 @@ export class CommitTracker {
       const commit = await host.getCommit(target.app.repo, sha);
       await this.deps.stores.threads.setCommit(thread.key, { lookedUp: true });
       if (commit) {
-        await this.ready();
         await this.put({ ...commit, repo: commit.repo.toLowerCase() });
         await this.pairAll([commit.sha]);
       } else {
