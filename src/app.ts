@@ -64,6 +64,8 @@ export async function startApp(settings: Settings, overrides: AppOverrides = {})
   const server = await buildServer({ settings, catalog, clock, log, metrics, clients, features, watcher, track, draining: () => draining, storeOpen: () => storeOpen });
   log.info({ port: server.port, host: settings.host, namespaces: catalog.namespaces() }, 'rollout-chatops listening');
 
+  // The embedded store has one writer: this replica leads from the start.
+  metrics.leader.set(1);
   // Messages left in the outbox by a previous run go out first (attempted ones are looked up in Slack before posting).
   features.dispatcher.kick();
   void watcher.start();

@@ -1,6 +1,6 @@
 import { loadSettings } from './config/load-settings.js';
 import { StartupError, startApp } from './app.js';
-import { StoreOpenError } from './adapters/store/open-json-store.js';
+import { StoreOpenError } from './adapters/store/store-files.js';
 import { createLogger } from './adapters/logging/create-logger.js';
 import type { Logger } from './core/logger.js';
 

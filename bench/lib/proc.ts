@@ -158,3 +158,15 @@ export function startNode(args: string[], env: Record<string, string>, cwd: stri
     },
   };
 }
+
+/** Bytes of every file under `dir` (the bot's DATA_DIR: hot file, journal and history segments). */
+export async function dirBytes(dir: string): Promise<number> {
+  const { readdir, stat } = await import('node:fs/promises');
+  const path = await import('node:path');
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    total += entry.isDirectory() ? await dirBytes(p) : (await stat(p)).size;
+  }
+  return total;
+}

@@ -6,7 +6,7 @@ import { channelOf, fleetConfig, repoOf, type FleetShape } from '../lib/fleet-co
 import { FleetDriver, type DriveStats } from '../lib/fleet-driver.js';
 import { showsPriority } from '../lib/fleet-oracle.js';
 import { prng } from '../lib/prng.js';
-import { readCpuMs, readMemory, readWriteBytes, RssSampler, startNode } from '../lib/proc.js';
+import { dirBytes, readCpuMs, readMemory, readWriteBytes, RssSampler, startNode } from '../lib/proc.js';
 import { simulatePacingFloor, SLACK_LIMITS, type SlackLimits } from '../lib/pacing-floor.js';
 import { SlackIndex } from '../lib/slack-index.js';
 import { finalShownAt, judgeChanges, PRIORITY_KINDS, summarizeByKind, summarizeLatencies, type ChangeKind, type FleetChange, type LatencySummary } from '../lib/strict-oracle.js';
@@ -86,8 +86,10 @@ export interface FleetResult {
   rss: { peakMb: number; peakDuringLoadMb: number; idleMb: number; goalMb: number; met: boolean };
   bot: {
     cpuPercentDuringLoad: number; warnLines: number; sampleWarn: string[]; queueDepthAtStop: number | null; storeMbAtEnd: number;
-    /** What the bot wrote to disk during the load (every flush rewrites the whole store file). */
+    /** What the bot wrote to disk during the load (/proc/<pid>/io write_bytes). */
     diskWriteMbDuringLoad: number | null;
+    /** The same per rollout change the driver made (goal ≤ 10 KB). */
+    diskWriteKbPerChange: number | null;
   };
   /** Every 5 s from the start of the load: RSS and heap of the bot, final states shown so far, outbox depth. */
   timeline: Array<{ t: number; rssMb: number; heapMb: number | null; shown: number; cards: number; queue: number | null }>;
@@ -275,7 +277,7 @@ export async function measureFleet(root: string, o: FleetOptions): Promise<Fleet
     const hwm = readMemory(bot.pid)?.hwmMb ?? Number.NaN;
     let storeMb = Number.NaN;
     try {
-      storeMb = (await stat(path.join(world.botEnv.DATA_DIR!, 'rollout-chatops.json'))).size / 2 ** 20;
+      storeMb = (await dirBytes(world.botEnv.DATA_DIR!)) / 2 ** 20;
     } catch {
       // no store file yet
     }
@@ -406,7 +408,8 @@ export async function measureFleet(root: string, o: FleetOptions): Promise<Fleet
       },
       rss: { peakMb: round(hwm), peakDuringLoadMb: round(rss.peakBetween(loadStart, Date.now())), idleMb: round(idleRssMb), goalMb: 200, met: hwm < 200 },
       bot: { cpuPercentDuringLoad: round(((cpu1 - cpu0) / (stop - loadStart)) * 100), warnLines: botWarn, sampleWarn: bot.problems.slice(0, 5), queueDepthAtStop, storeMbAtEnd: round(storeMb),
-        diskWriteMbDuringLoad: io0 === undefined || io1 === undefined ? null : round((io1 - io0) / 2 ** 20) },
+        diskWriteMbDuringLoad: io0 === undefined || io1 === undefined ? null : round((io1 - io0) / 2 ** 20),
+        diskWriteKbPerChange: io0 === undefined || io1 === undefined || driver.recs.length === 0 ? null : round((io1 - io0) / 1024 / driver.recs.length) },
       strict,
       timeline,
     };

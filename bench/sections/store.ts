@@ -11,15 +11,19 @@ const rounded = (s: Summary): Summary => ({ n: s.n, p50: round(s.p50), p95: roun
 
 export interface StoreSizeResult {
   records: number;
-  /** The hot file (deploys in progress, outbox, marks) and the archive of finished deploys, after the run. */
+  /** The hot file (deploys in progress, outbox, marks) and the history segments (finished deploys, audit, commits), after the run. */
   hotFileMb: number;
   archiveFileMb: number;
+  /** Journal bytes per one-record change. */
+  bytesPerChange: number;
+  /** Flushes that rewrote the hot file (a compaction). */
+  compactionMs: number[];
   writeSamples: number;
-  /** store.flush() after a one-record change, with no write in progress (the store spaces writes 100 ms apart). */
+  /** store.flush() after a one-record change, with no write in progress. */
   write: Summary;
   /** The same, back to back: what a caller waits while writes are spaced. */
   backToBack: Summary;
-  /** A flush that also rewrites the archive (at most once a minute, when deploys finished): every flush queued behind it waits. */
+  /** A flush that also moves a finished deploy to the history (one segment append). */
   archiveRewriteMs: number[];
   /** The first flush of a freshly filled store (archive and hot file written). */
   firstFlushMs: number;
@@ -40,7 +44,7 @@ export async function measureStore(root: string, o: { records: number; writeSamp
     run(process.execPath, ['--max-old-space-size=6144', '--import', 'tsx', worker, ...args], { cwd: root, maxBuffer: 64 * 2 ** 20, env: { ...process.env } });
   try {
     const filled = JSON.parse((await node(['fill', dir, String(o.records), String(o.writeSamples)])).stdout) as {
-      writes: number[]; backToBack: number[]; archive: number[]; hotMb: number; archiveMb: number; firstFlushMs: number;
+      writes: number[]; backToBack: number[]; archive: number[]; compactions: number[]; bytesPerChange: number; hotMb: number; archiveMb: number; firstFlushMs: number;
       alternatives: { journal: number[]; journalSync: number[] };
     };
     const loads: Array<{ ms: number; heapMb: number }> = [];
@@ -51,6 +55,8 @@ export async function measureStore(root: string, o: { records: number; writeSamp
       records: o.records,
       hotFileMb: round(filled.hotMb),
       archiveFileMb: round(filled.archiveMb),
+      bytesPerChange: Math.round(filled.bytesPerChange),
+      compactionMs: filled.compactions.map(round),
       writeSamples: o.writeSamples,
       write: rounded(write),
       backToBack: rounded(summarize(filled.backToBack)),

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pushPayload, signGitHubPayload } from '../../emulators/clients/github-webhooks.js';
 import { LoopbackClient, closedLoop, type RequestSpec } from '../lib/http-load.js';
 import { median, round, summarize, type Summary } from '../lib/stats.js';
-import { readCpuMs } from '../lib/proc.js';
+import { dirBytes, readCpuMs } from '../lib/proc.js';
 import { WEBHOOK_SECRET } from '../lib/world.js';
 import type { Inbound } from './inbound-setup.js';
 
@@ -90,7 +90,7 @@ export async function measureWebhooks(inb: Inbound, o: { concurrency: number; bl
   const ratio = botPerSec / floorPerSec;
   let botStoreMb = Number.NaN;
   try {
-    botStoreMb = (await stat(path.join(inb.world.botEnv.DATA_DIR!, 'rollout-chatops.json'))).size / 2 ** 20;
+    botStoreMb = (await dirBytes(inb.world.botEnv.DATA_DIR!)) / 2 ** 20;
   } catch {
     // no store file: leave NaN
   }

@@ -12,8 +12,7 @@ import { ClusterRouter } from '../adapters/kubernetes/cluster-router.js';
 import { pinoChildOf } from '../adapters/logging/create-logger.js';
 import { classifyAuthError } from '../adapters/slack/classify-auth-error.js';
 import { SlackChat } from '../adapters/slack/slack-chat.js';
-import { openJsonStore } from '../adapters/store/open-json-store.js';
-import { createDocumentStores } from '../adapters/store/document-stores.js';
+import { openEmbeddedStore, type EmbeddedStore } from '../adapters/store/open-embedded-store.js';
 import type { Stores } from '../core/store-ports.js';
 import type { Catalog } from '../core/catalog.js';
 import { buildKubeClusters, type KubeClusters } from './build-kube-clusters.js';
@@ -21,7 +20,7 @@ import { StartupError } from './startup-error.js';
 
 /** Every outside service, as an SDK client and the port adapter over it. */
 export interface Clients {
-  store: Awaited<ReturnType<typeof openJsonStore>>;
+  store: EmbeddedStore;
   /** The store ports over `store`, created once: what the features are given. */
   stores: Stores;
   chat: SlackChat;
@@ -47,8 +46,8 @@ export async function buildClients(o: { settings: Settings; catalog: Catalog; cl
   // Kubernetes: the kubeconfig named by KUBECONFIG, or in-cluster; one client per context the environments name.
   const kube = buildKubeClusters(settings);
   const cluster = new ClusterRouter({ clusters: new Map([...kube.byName].map(([name, c]) => [name, c.cluster])), defaultName: kube.defaultName, catalog: o.catalog, clusterOf: kube.nameOf });
-  const store = await openJsonStore(settings.dataDir, { now: () => clock.now() });
-  const stores = createDocumentStores(store);
+  const store = await openEmbeddedStore(settings.dataDir, { now: () => clock.now(), log: log.child({ component: 'store' }) });
+  const stores = store.stores;
 
   // Slack Web API: no retries and 429s surfaced, so the outbox paces, retries and reorders itself.
   const web = new WebClient(settings.slack.botToken, {

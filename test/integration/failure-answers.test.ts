@@ -1,4 +1,4 @@
-import { mkdir, rmdir } from 'node:fs/promises';
+import { mkdir, rename, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { STANDARD_CANARY_STEPS } from '../../emulators/argo-controller.js';
@@ -7,6 +7,7 @@ import { sendSlashCommand, sendThreadMessage } from '../../emulators/clients/sla
 import type { SlackMessage } from '../../emulators/slack-emulator.js';
 import { Harness, messageText, waitFor } from '../support/harness.js';
 import { captureLogger } from '../support/capture-logger.js';
+import { JOURNAL_FILE } from '../../src/adapters/store/store-files.js';
 import { sendBlockAction } from '../../emulators/clients/slack-requests.js';
 
 const IMG = '123456789012.dkr.ecr.us-east-1.amazonaws.com/voting01-vote';
@@ -19,15 +20,19 @@ afterEach(async () => {
 });
 
 /**
- * The disk refuses every store write from now on: lowdb writes the store to `.rollout-chatops.json.tmp` first, and a
- * directory in its place makes that write fail (EISDIR), as a full or read-only volume would.
+ * The disk refuses every store write from now on: the store appends each batch of changes to its journal, and a
+ * directory in the journal's place makes that append fail (EISDIR), as a full or read-only volume would.
  */
-function breakStore(): Promise<void> {
-  return mkdir(path.join(h.dataDir, '.rollout-chatops.json.tmp'));
+async function breakStore(): Promise<void> {
+  const journal = path.join(h.dataDir, JOURNAL_FILE);
+  await rename(journal, `${journal}.held`).catch(() => undefined);
+  await mkdir(journal);
 }
 
-function heal(): Promise<void> {
-  return rmdir(path.join(h.dataDir, '.rollout-chatops.json.tmp'));
+async function heal(): Promise<void> {
+  const journal = path.join(h.dataDir, JOURNAL_FILE);
+  await rmdir(journal);
+  await rename(`${journal}.held`, journal).catch(() => undefined);
 }
 
 async function reply(root: SlackMessage, text: string): Promise<SlackMessage> {

@@ -6,7 +6,7 @@ import type { SlackMessage } from '../../emulators/slack-emulator.js';
 import { issueCommentPayload } from '../../emulators/clients/github-webhooks.js';
 import { sendSlashCommand, sendThreadMessage } from '../../emulators/clients/slack-requests.js';
 import { STAGING_BLUE_GREEN, voting01Config } from '../../emulators/world/voting01-config.js';
-import { STORE_FILE } from '../../src/adapters/store/open-json-store.js';
+import { openEmbeddedStore } from '../../src/adapters/store/open-embedded-store.js';
 import type { AuditEntry } from '../../src/core/store-data.js';
 import { Harness, messageText, waitFor } from '../support/harness.js';
 import * as scenarios from '../support/scenarios.js';
@@ -54,7 +54,12 @@ async function stagingWaiting(config = voting01Config({ staging: [...STAGING_BLU
 
 async function auditOf(): Promise<AuditEntry[]> {
   await h.stopBot();
-  return (JSON.parse(await readFile(path.join(h.dataDir, STORE_FILE), 'utf8')) as { audit: AuditEntry[] }).audit;
+  const store = await openEmbeddedStore(h.dataDir);
+  try {
+    return (await store.stores.audit.recent()).reverse();
+  } finally {
+    await store.close();
+  }
 }
 
 describe('locks', () => {

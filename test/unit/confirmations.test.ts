@@ -29,9 +29,11 @@ describe('openConfirmation', () => {
     const data = emptyStoreData();
     const first = (await open(data, NOW, { requestedBy: 'U0LEAD', full: true })).confirmation;
     const second = await open(data, NOW + 1, { requestedBy: 'U0LEAD' });
-    expect(first.status).toBe('superseded');
-    expect(first.supersededBy).toBe(second.confirmation.id);
-    expect(second.replaced).toEqual([first]);
+    // What the store holds now (a read is a copy, as a database answers).
+    const stored = data.confirmations[first.id]!;
+    expect(stored.status).toBe('superseded');
+    expect(stored.supersededBy).toBe(second.confirmation.id);
+    expect(second.replaced).toEqual([stored]);
   });
 
   it("keeps the same person's request of another verb, environment or thread", async () => {
@@ -42,14 +44,14 @@ describe('openConfirmation', () => {
       (await open(data, NOW, { requestedBy: 'U5', threadKey: 't2' })).confirmation,
     ];
     await open(data, NOW + 1, { requestedBy: 'U5' });
-    expect(kept.map((c) => c.status)).toEqual(['pending', 'pending', 'pending']);
+    expect(kept.map((c) => data.confirmations[c.id]!.status)).toEqual(['pending', 'pending', 'pending']);
   });
 
   it('treats a deploy offer and a promotion of one environment as the same verb (both are typed `promote`)', async () => {
     const data = emptyStoreData();
     const offer = (await open(data, NOW, { requestedBy: 'U5', action: 'deploy', tag: 'abc' })).confirmation;
     await open(data, NOW + 1, { requestedBy: 'U5' });
-    expect(offer.status).toBe('superseded');
+    expect(data.confirmations[offer.id]!.status).toBe('superseded');
   });
 });
 
@@ -81,7 +83,7 @@ describe('pickConfirmation', () => {
     const data = emptyStoreData();
     await open(data, NOW - 11 * 60_000, { requestedBy: 'U5' });
     const done = (await open(data, NOW, { requestedBy: 'U6' })).confirmation;
-    done.status = 'done';
+    data.confirmations[done.id]!.status = 'done';
     const live = (await open(data, NOW + 1, { requestedBy: 'U7' })).confirmation;
     expect(pick(data, 'U8')).toEqual({ kind: 'confirm', confirmation: live });
   });

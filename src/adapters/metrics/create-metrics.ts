@@ -20,6 +20,11 @@ export function createMetrics() {
   });
   const commands = new Counter({ name: 'rollout_chatops_commands_total', help: 'Commands received, by source and verb', labelNames: ['source', 'verb'], registers: [registry] });
   const timeoutChecks = new Counter({ name: 'rollout_chatops_timeout_checks_total', help: 'Sweeps over deploys in progress for environment timeouts', registers: [registry] });
+  // 1 on the replica that leads (watches, delivers, runs timers); the embedded store's one replica always leads.
+  const leader = new Gauge({ name: 'rollout_chatops_leader', help: 'Whether this replica is the leader (1) or not (0)', registers: [registry] });
+  const leaderEpoch = new Gauge({ name: 'rollout_chatops_leader_epoch', help: 'Epoch of the leader lease this replica last held (only grows; 0 with the embedded store)', registers: [registry] });
+  leader.set(0);
+  leaderEpoch.set(0);
   const webhooks = new Counter({ name: 'rollout_chatops_github_webhooks_total', help: 'GitHub webhook deliveries, by event and outcome', labelNames: ['event', 'outcome'], registers: [registry] });
 
   const delivery: DeliveryMetrics = {
@@ -34,7 +39,7 @@ export function createMetrics() {
       deliveryLatency.observe({ priority }, ms / 1000);
     },
   };
-  return { registry, timeoutChecks, rolloutEvents, rolloutUpdates, watchRestarts, commands, webhooks, delivery };
+  return { registry, leader, leaderEpoch, timeoutChecks, rolloutEvents, rolloutUpdates, watchRestarts, commands, webhooks, delivery };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

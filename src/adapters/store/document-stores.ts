@@ -1,6 +1,8 @@
-import type { StateStore } from './state-store.js';
+import type { HotCollection, StateStore } from './state-store.js';
 import type { KeyedStore, Stores } from '../../core/store-ports.js';
 import { pruneStoreData } from './prune-store-data.js';
+import { documentOutbox } from './document-outbox.js';
+import { copyingStores } from './copying-stores.js';
 import type { Confirmation, EnvRecord, StoreData, ThreadRecord } from '../../core/store-data.js';
 
 /**
@@ -9,7 +11,13 @@ import type { Confirmation, EnvRecord, StoreData, ThreadRecord } from '../../cor
  * calls changed durable, in one batched write.
  */
 export function createDocumentStores(store: StateStore): Stores {
+  return copyingStores(documentStoresOver(store));
+}
+
+/** The same ports without the copies: they hand out the document's own objects (for the embedded store's layer). */
+export function documentStoresOver(store: StateStore): Stores {
   const data = (): StoreData => store.data;
+  const touch = (c: HotCollection, key: string): void => store.touch?.(c, key);
   const threadsOf = () => Object.values(data().threads);
   const newestFirst = (a: ThreadRecord, b: ThreadRecord) => b.startedAt - a.startedAt;
   return {
@@ -30,12 +38,14 @@ export function createDocumentStores(store: StateStore): Stores {
       staleCards: async () => threadsOf().filter((t) => t.rootTs && t.cardSent < t.cardVersion),
       save: async (thread) => {
         data().threads[thread.key] = thread;
+        touch('threads', thread.key);
       },
       recordAction: async (key, action) => {
         const t = data().threads[key];
         if (!t) return;
         t.actions.push(action);
         t.cardVersion++;
+        touch('threads', key);
       },
       trackWaiting: async (key, { waiting, now }) => {
         const t = data().threads[key];
@@ -45,15 +55,21 @@ export function createDocumentStores(store: StateStore): Stores {
           t.waitedMs = (t.waitedMs ?? 0) + (now - t.waitingSince);
           t.waitingSince = undefined;
         }
+        touch('threads', key);
       },
       markOnce: async (key, mark) => {
         const t = data().threads[key];
         if (!t || t[mark]) return false;
         t[mark] = true;
+        touch('threads', key);
         return true;
       },
       bumpCardsWithTag: async ({ app, tag, exceptKey }) => {
-        for (const t of threadsOf()) if (t.key !== exceptKey && t.app === app && t.tag === tag) t.cardVersion++;
+        for (const t of threadsOf()) {
+          if (t.key === exceptKey || t.app !== app || t.tag !== tag) continue;
+          t.cardVersion++;
+          touch('threads', t.key);
+        }
       },
       byKeys: async (keys) => {
         const found: Record<string, ThreadRecord> = {};
@@ -64,24 +80,35 @@ export function createDocumentStores(store: StateStore): Stores {
         const t = data().threads[key];
         if (!t) return;
         Object.assign(t, o.set);
+        for (const [k, v] of Object.entries(o.set)) if (v === undefined) delete (t as unknown as Record<string, unknown>)[k];
         if (o.bumpCard) t.cardVersion++;
+        touch('threads', key);
       },
       markCardSent: async (key, version) => {
         const t = data().threads[key];
-        if (t && t.cardSent < version) t.cardSent = version;
+        if (t && t.cardSent < version) {
+          t.cardSent = version;
+          touch('threads', key);
+        }
       },
       bumpCard: async (key) => {
         const t = data().threads[key];
-        if (t) t.cardVersion++;
+        if (!t) return;
+        t.cardVersion++;
+        touch('threads', key);
       },
       unpaired: async () => threadsOf().filter((t) => !t.commitSha && t.tag),
       setCommit: async (key, o) => {
         const t = data().threads[key];
         if (!t) return false;
-        if (o.lookedUp) t.commitLookedUp = true;
+        if (o.lookedUp) {
+          t.commitLookedUp = true;
+          touch('threads', key);
+        }
         if (!o.sha || t.commitSha) return false;
         t.commitSha = o.sha;
         t.cardVersion++;
+        touch('threads', key);
         return true;
       },
     },
@@ -93,54 +120,10 @@ export function createDocumentStores(store: StateStore): Stores {
           if (v === undefined) delete rec[k];
           else (rec as Record<string, unknown>)[k] = v;
         }
+        touch('envs', envKey);
       },
     },
-    outbox: {
-      enqueue: async (entry) => {
-        const d = data();
-        if (d.outbox.some((e) => e.id === entry.id)) return false;
-        d.outbox.push({ ...entry, seq: d.seq++, attempts: 0 });
-        return true;
-      },
-      all: async () => [...data().outbox].sort((a, b) => a.seq - b.seq),
-      markAttempted: async (ids, at) => {
-        const set = new Set(ids);
-        for (const e of data().outbox) if (set.has(e.id)) {
-          e.attemptedAt = at;
-          e.attempts++;
-        }
-      },
-      clearAttempted: async (ids) => {
-        const set = new Set(ids);
-        for (const e of data().outbox) if (set.has(e.id)) e.attemptedAt = undefined;
-      },
-      remove: async (ids) => {
-        const set = new Set(ids);
-        data().outbox = data().outbox.filter((e) => !set.has(e.id));
-      },
-      depth: async () => data().outbox.length,
-      enqueueEdit: async (entry) => {
-        const d = data();
-        const queued = d.outbox.find((e) => e.id === entry.id && e.kind === 'edit');
-        if (queued) Object.assign(queued, { text: entry.text, blocks: entry.blocks, seq: d.seq++ });
-        else d.outbox.push({ ...entry, kind: 'edit', seq: d.seq++, attempts: 0 });
-      },
-      postedOf: async (id) => data().posted?.[id],
-      editDone: async (id, seq) => {
-        data().outbox = data().outbox.filter((e) => !(e.id === id && e.kind === 'edit' && e.seq === seq));
-      },
-      delivered: async ({ ids, root, ts }) => {
-        const set = new Set(ids);
-        const d = data();
-        for (const e of d.outbox) if (set.has(e.id) && e.editable && ts) (d.posted ??= {})[e.id] = { ts, channel: e.channel, threadKey: e.threadKey, at: e.createdAt };
-        data().outbox = data().outbox.filter((e) => !set.has(e.id));
-        const t = root ? data().threads[root.threadKey] : undefined;
-        if (root && t) {
-          t.rootTs = root.ts;
-          t.cardSent = root.cardSent;
-        }
-      },
-    },
+    outbox: documentOutbox(data, touch),
     confirmations: {
       get: async (id) => data().confirmations[id],
       ofThread: async (threadKey) => Object.values(data().confirmations).filter((c) => c.threadKey === threadKey).sort((a, b) => b.requestedAt - a.requestedAt),
@@ -151,8 +134,10 @@ export function createDocumentStores(store: StateStore): Stores {
           other.status = 'superseded';
           other.supersededBy = c.id;
           superseded.push(other.id);
+          touch('confirmations', other.id);
         }
         data().confirmations[c.id] = c;
+        touch('confirmations', c.id);
         return superseded;
       },
       claim: async (id, by, at) => {
@@ -161,6 +146,7 @@ export function createDocumentStores(store: StateStore): Stores {
         c.status = 'done';
         c.doneBy = by;
         c.doneAt = at;
+        touch('confirmations', id);
         return true;
       },
       cancel: async (id, by, at) => {
@@ -169,6 +155,7 @@ export function createDocumentStores(store: StateStore): Stores {
         c.status = 'cancelled';
         c.doneBy = by;
         c.doneAt = at;
+        touch('confirmations', id);
         return true;
       },
       approve: async (id, user, at, required) => {
@@ -177,17 +164,21 @@ export function createDocumentStores(store: StateStore): Stores {
         const approvals = (c.approvals ??= []);
         if (approvals.some((a) => a.by === user)) return { added: false, complete: false, approvals: [...approvals] };
         approvals.push({ by: user, at });
+        touch('confirmations', id);
         return { added: true, complete: approvals.length === required, approvals: [...approvals] };
       },
       update: async (id, patch) => {
         const c = data().confirmations[id];
-        if (c) Object.assign(c, patch);
+        if (!c) return;
+        Object.assign(c, patch);
+        touch('confirmations', id);
       },
       pending: async () => Object.values(data().confirmations).filter((c) => c.status === 'pending'),
       settleCard: async (id, outcome) => {
         const c = data().confirmations[id];
         if (!c || !c.cardKey || !c.card || c.cardOutcome !== undefined) return undefined;
         c.cardOutcome = outcome;
+        touch('confirmations', id);
         return c;
       },
     },
@@ -205,6 +196,7 @@ export function createDocumentStores(store: StateStore): Stores {
       claim: async (key, at) => {
         if (data().seen[key] !== undefined) return false;
         data().seen[key] = at;
+        touch('seen', key);
         await store.flush();
         return true;
       },
@@ -222,50 +214,58 @@ export function createDocumentStores(store: StateStore): Stores {
         return found.length === 1 ? found[0] : undefined;
       },
     },
-    errorSims: keyed(() => (data().errorSims ??= {})),
-    drills: keyed(() => (data().drills ??= {})),
-    reminders: keyed(() => (data().reminders ??= {})),
-    digests: keyed(() => (data().digestsSent ??= {})),
+    errorSims: keyed(() => (data().errorSims ??= {}), (k) => touch('errorSims', k)),
+    drills: keyed(() => (data().drills ??= {}), (k) => touch('drills', k)),
+    reminders: keyed(() => (data().reminders ??= {}), (k) => touch('reminders', k)),
+    digests: keyed(() => (data().digestsSent ??= {}), (k) => touch('digestsSent', k)),
     dispatches: {
-      ...keyed(() => data().dispatches),
+      ...keyed(() => data().dispatches, (k) => touch('dispatches', k)),
       claim: async (key, record, since) => {
         const standing = data().dispatches[key];
         if (standing && standing.at >= since) return standing;
         data().dispatches[key] = record;
+        touch('dispatches', key);
         return undefined;
       },
       markAnnounced: async (key) => {
         const rec = data().dispatches[key];
         if (!rec || rec.announced) return undefined;
         rec.announced = true;
+        touch('dispatches', key);
         return rec;
       },
     },
-    installations: keyed(() => data().installations),
-    deployments: keyed(() => (data().deployments ??= {})),
-    actionMarks: keyed(() => (data().actionMarks ??= {})),
-    locks: keyed(() => (data().locks ??= {})),
-    noOpRevisions: keyed(() => (data().noOpRevisions ??= {})),
+    installations: keyed(() => data().installations, (k) => touch('installations', k)),
+    deployments: keyed(() => (data().deployments ??= {}), (k) => touch('deployments', k)),
+    actionMarks: keyed(() => (data().actionMarks ??= {}), (k) => touch('actionMarks', k)),
+    locks: keyed(() => (data().locks ??= {}), (k) => touch('locks', k)),
+    noOpRevisions: keyed(() => (data().noOpRevisions ??= {}), (k) => touch('noOpRevisions', k)),
     prune: async (o) => pruneStoreData(data(), o),
-    newId: async (prefix, now) => `${prefix}${now.toString(36)}${data().seq++}`,
+    newId: async (prefix, now) => {
+      touch('seq', 'seq');
+      return `${prefix}${now.toString(36)}${data().seq++}`;
+    },
     flush: () => store.flush(),
   };
 }
 
-function keyed<T>(map: () => Record<string, T>): KeyedStore<T> {
+function keyed<T>(map: () => Record<string, T>, touch: (key: string) => void): KeyedStore<T> {
   return {
     get: async (key) => map()[key],
     all: async () => Object.entries(map()),
     set: async (key, value) => {
       map()[key] = value;
+      touch(key);
     },
     setIfAbsent: async (key, value) => {
       if (map()[key] !== undefined) return false;
       map()[key] = value;
+      touch(key);
       return true;
     },
     delete: async (key) => {
       delete map()[key];
+      touch(key);
     },
   };
 }

@@ -10,8 +10,10 @@ const DAY_MS = 86_400_000;
  * belongs to, one a running drill or the errors banner is on. Commits a kept thread points at stay. Mutates `data`;
  * returns the counts.
  */
-export function pruneStoreData(data: StoreData, o: { now: number; days: number }): PruneCounts {
+export function pruneStoreData(data: StoreData, o: { now: number; days: number; alsoKnown?: Set<string> }): PruneCounts {
   const cutoff = o.now - o.days * DAY_MS;
+  /** The thread is kept: in this document or, for the embedded store, in its history. */
+  const known = (key: string): boolean => Boolean(data.threads[key]) || Boolean(o.alsoKnown?.has(key));
   const counts: PruneCounts = { threads: 0, audit: 0, commits: 0, seen: 0, confirmations: 0, other: 0 };
   const inUse = new Set<string>();
   for (const rec of Object.values(data.envs)) if (rec.threadKey) inUse.add(rec.threadKey);
@@ -26,7 +28,7 @@ export function pruneStoreData(data: StoreData, o: { now: number; days: number }
     counts.threads++;
   }
   for (const [id, c] of Object.entries(data.confirmations)) {
-    const gone = !data.threads[c.threadKey];
+    const gone = !known(c.threadKey);
     const old = c.status === 'pending' ? c.expiresAt < cutoff : (c.doneAt ?? c.requestedAt) < cutoff;
     if (gone || old) {
       delete data.confirmations[id];
@@ -49,17 +51,17 @@ export function pruneStoreData(data: StoreData, o: { now: number; days: number }
     counts.seen++;
   }
   for (const [id, p] of Object.entries(data.posted ?? {})) {
-    if (data.threads[p.threadKey]) continue;
+    if (known(p.threadKey)) continue;
     delete data.posted![id];
     counts.other++;
   }
   for (const [key, m] of Object.entries(data.actionMarks ?? {})) {
-    if (data.threads[key] && m.at >= cutoff) continue;
+    if (known(key) && m.at >= cutoff) continue;
     delete data.actionMarks![key];
     counts.other++;
   }
   for (const [key] of Object.entries(data.reminders ?? {})) {
-    if (data.threads[key]) continue;
+    if (known(key)) continue;
     delete data.reminders![key];
     counts.other++;
   }

@@ -71,6 +71,8 @@ export class CardUpdates {
   /** Applies one edit of a posted reply; an edit whose reply Slack never showed (or no longer has) is dropped. */
   private async edit(edit: OutboxEntry): Promise<void> {
     const { chat, clock, stores, log, metrics } = this.ctx;
+    // The seq of the edit applied now: a newer edit coalesced meanwhile gets another and stays queued.
+    edit = { ...edit };
     const posted = await stores.outbox.postedOf(edit.editOf ?? '');
     if (!posted) {
       log.warn({ entry: edit.id, editOf: edit.editOf }, 'edit of a reply whose ts is unknown, dropped');
