@@ -22,6 +22,8 @@ export interface AppOverrides {
   pacing?: Partial<Pacing>;
   log?: Logger;
   watchBackoff?: { initialMs: number; maxMs: number };
+  /** The leader lease's duration and renewal period (PostgreSQL mode). */
+  lease?: { ttlMs?: number; everyMs?: number };
   /** One cluster-wide watch instead of one per namespace (default: when more than 20 namespaces are configured). */
   clusterWideWatch?: boolean;
   /** How often deploy timeouts are checked (default 15 s). */
@@ -53,22 +55,47 @@ export async function startApp(settings: Settings, overrides: AppOverrides = {})
   const background = createBackgroundWork();
   const track = (work: Promise<unknown>) => background.track(work);
 
-  const clients = await buildClients({ settings, catalog, clock, log, githubOctokit: overrides.githubOctokit });
+  const clients = await buildClients({
+    settings,
+    catalog,
+    clock,
+    log,
+    githubOctokit: overrides.githubOctokit,
+    lease: overrides.lease,
+    onLeaderChange: ({ leader, epoch }) => {
+      metrics.leader.set(leader ? 1 : 0);
+      if (leader) metrics.leaderEpoch.set(epoch);
+    },
+  });
   const features = buildFeatures({ settings, catalog, clock, log, metrics, clients, track, pacing: overrides.pacing, timeoutSweepMs: overrides.timeoutSweepMs });
   const watcher = buildWatcher({ clients, catalog, clock, log, metrics, observer: features.observer, clusterNotices: features.clusterNotices, backoff: overrides.watchBackoff, clusterWide: overrides.clusterWideWatch });
-  /** Things to stop on shutdown (schedules, timers), run before the store's last flush. */
-  const stops = startPeriodicJobs({ settings, clock, log, stores: clients.stores, features, track });
 
   let draining = false;
   let storeOpen = true;
-  const server = await buildServer({ settings, catalog, clock, log, metrics, clients, features, watcher, track, draining: () => draining, storeOpen: () => storeOpen });
+  const leadership = clients.store.leadership;
+  const server = await buildServer({ settings, catalog, clock, log, metrics, clients, features, watcher, track, draining: () => draining, storeOpen: () => storeOpen, leading: () => leadership.isLeader() });
   log.info({ port: server.port, host: settings.host, namespaces: catalog.namespaces() }, 'rollout-chatops listening');
 
-  // The embedded store has one writer: this replica leads from the start.
-  metrics.leader.set(1);
-  // Messages left in the outbox by a previous run go out first (attempted ones are looked up in Slack before posting).
-  features.dispatcher.kick();
-  void watcher.start();
+  // The leader (with the embedded store, this one replica, from the start) watches, delivers and runs the timers and
+  // cron; with PostgreSQL another replica takes over when it stops renewing its lease.
+  /** Things to stop on stepping down or shutdown (schedules, timers), run before the store's last flush. */
+  let stops: Array<() => Promise<void> | void> = [];
+  leadership.start({
+    lead: () => {
+      if (draining) return;
+      if (clients.store.kind === 'embedded') metrics.leader.set(1);
+      // Messages left in the outbox by a previous run go out first (attempted ones are looked up in Slack before posting).
+      features.dispatcher.resume();
+      void watcher.start();
+      stops = startPeriodicJobs({ settings, clock, log, stores: clients.leaderStores, features, track });
+    },
+    stepDown: async () => {
+      await watcher.stop();
+      for (const stop of stops) await stop();
+      stops = [];
+      await features.dispatcher.stop();
+    },
+  });
 
   return {
     url: `http://${settings.host === '0.0.0.0' ? '127.0.0.1' : settings.host}:${server.port}`,
@@ -79,7 +106,8 @@ export async function startApp(settings: Settings, overrides: AppOverrides = {})
       draining = true;
       await watcher.stop();
       await background.settled();
-      for (const stop of stops) await stop();
+      // Stops the leader-only work (its timers and schedules) and hands the lease over.
+      await leadership.stop();
       await features.observer.stop();
       await features.dispatcher.stop();
       await clients.store.close();

@@ -409,7 +409,7 @@ export async function measureFleet(root: string, o: FleetOptions): Promise<Fleet
       rss: { peakMb: round(hwm), peakDuringLoadMb: round(rss.peakBetween(loadStart, Date.now())), idleMb: round(idleRssMb), goalMb: 200, met: hwm < 200 },
       bot: { cpuPercentDuringLoad: round(((cpu1 - cpu0) / (stop - loadStart)) * 100), warnLines: botWarn, sampleWarn: bot.problems.slice(0, 5), queueDepthAtStop, storeMbAtEnd: round(storeMb),
         diskWriteMbDuringLoad: io0 === undefined || io1 === undefined ? null : round((io1 - io0) / 2 ** 20),
-        diskWriteKbPerChange: io0 === undefined || io1 === undefined || driver.recs.length === 0 ? null : round((io1 - io0) / 1024 / driver.recs.length) },
+        diskWriteKbPerChange: io0 === undefined || io1 === undefined || drive.writes === 0 ? null : round((io1 - io0) / 1024 / drive.writes) },
       strict,
       timeline,
     };

@@ -9,6 +9,10 @@ const opt = z.string().trim().min(1).optional().catch(undefined);
 export const EnvVars = z.object({
   /** Path of the YAML config file. */
   ROLLOUT_CHATOPS_CONFIG: z.string().trim().min(1).default('./rollout-chatops.yml').catch('./rollout-chatops.yml'),
+  /** `postgres://…`: the shared PostgreSQL store (several replicas); absent: the embedded store under DATA_DIR. */
+  DATABASE_URL: opt,
+  /** This replica's name, as the leader lease records its holder (the pod name, from the downward API). */
+  POD_NAME: opt,
   /** Folder of the embedded store. */
   DATA_DIR: z.string().trim().min(1).default('./data').catch('./data'),
   PORT: z.string().trim().optional().transform((v, ctx) => {

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { Config } from './config-schema.js';
@@ -80,6 +80,18 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
   }
   const credentials = e.AWS_ACCESS_KEY_ID && e.AWS_SECRET_ACCESS_KEY ? { accessKeyId: e.AWS_ACCESS_KEY_ID, secretAccessKey: e.AWS_SECRET_ACCESS_KEY, sessionToken: e.AWS_SESSION_TOKEN } : undefined;
 
+  let database: Settings['database'];
+  if (e.DATABASE_URL) {
+    let url: URL | undefined;
+    try {
+      url = new URL(e.DATABASE_URL);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !['postgres:', 'postgresql:'].includes(url.protocol) || !url.hostname) problems.push('DATABASE_URL: must be postgres://user:password@host:port/database');
+    else database = { url: e.DATABASE_URL, holder: e.POD_NAME ?? `${hostname()}-${process.pid}` };
+  }
+
   const config = readConfigFile(e.ROLLOUT_CHATOPS_CONFIG, problems);
   if (problems.length > 0 || !config) return { ok: false, problems };
 
@@ -88,6 +100,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     settings: {
       configPath: e.ROLLOUT_CHATOPS_CONFIG,
       dataDir: e.DATA_DIR,
+      database,
       port: e.PORT,
       host: e.HOST,
       logLevel: e.LOG_LEVEL,

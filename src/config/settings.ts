@@ -5,6 +5,8 @@ import type { Config } from './config-schema.js';
 export interface Settings {
   configPath: string;
   dataDir: string;
+  /** With DATABASE_URL: the shared PostgreSQL store, and this replica's name as a leader. */
+  database?: { url: string; holder: string };
   port: number;
   host: string;
   logLevel: LogLevel;

@@ -12,7 +12,7 @@ import { ClusterRouter } from '../adapters/kubernetes/cluster-router.js';
 import { pinoChildOf } from '../adapters/logging/create-logger.js';
 import { classifyAuthError } from '../adapters/slack/classify-auth-error.js';
 import { SlackChat } from '../adapters/slack/slack-chat.js';
-import { openEmbeddedStore, type EmbeddedStore } from '../adapters/store/open-embedded-store.js';
+import { openStore, type OpenedStore } from './open-store.js';
 import type { Stores } from '../core/store-ports.js';
 import type { Catalog } from '../core/catalog.js';
 import { buildKubeClusters, type KubeClusters } from './build-kube-clusters.js';
@@ -20,9 +20,11 @@ import { StartupError } from './startup-error.js';
 
 /** Every outside service, as an SDK client and the port adapter over it. */
 export interface Clients {
-  store: EmbeddedStore;
+  store: OpenedStore;
   /** The store ports over `store`, created once: what the features are given. */
   stores: Stores;
+  /** The fenced ports for the leader-only work (the same as `stores` with the embedded store). */
+  leaderStores: Stores;
   chat: SlackChat;
   /** The bot's own Slack user, when auth.test answered. */
   botUserId?: string;
@@ -41,12 +43,20 @@ export interface Clients {
  * the start with its fix), the GitHub App, Kubernetes (one client per cluster, checked first: an unknown context is a
  * config error), ECR and the error simulator.
  */
-export async function buildClients(o: { settings: Settings; catalog: Catalog; clock: Clock; log: Logger; githubOctokit?: typeof ProbotOctokit }): Promise<Clients> {
+export async function buildClients(o: {
+  settings: Settings;
+  catalog: Catalog;
+  clock: Clock;
+  log: Logger;
+  githubOctokit?: typeof ProbotOctokit;
+  onLeaderChange?: (x: { leader: boolean; epoch: number }) => void;
+  lease?: { ttlMs?: number; everyMs?: number };
+}): Promise<Clients> {
   const { settings, clock, log } = o;
   // Kubernetes: the kubeconfig named by KUBECONFIG, or in-cluster; one client per context the environments name.
   const kube = buildKubeClusters(settings);
   const cluster = new ClusterRouter({ clusters: new Map([...kube.byName].map(([name, c]) => [name, c.cluster])), defaultName: kube.defaultName, catalog: o.catalog, clusterOf: kube.nameOf });
-  const store = await openEmbeddedStore(settings.dataDir, { now: () => clock.now(), log: log.child({ component: 'store' }) });
+  const store = await openStore({ settings, clock, log, onLeaderChange: o.onLeaderChange, lease: o.lease });
   const stores = store.stores;
 
   // Slack Web API: no retries and 429s surfaced, so the outbox paces, retries and reorders itself.
@@ -86,5 +96,5 @@ export async function buildClients(o: { settings: Settings; catalog: Catalog; cl
     ...(settings.aws.ecrEndpoint ? { endpoint: settings.aws.ecrEndpoint } : {}),
     ...(settings.aws.credentials ? { credentials: settings.aws.credentials } : {}),
   }));
-  return { store, stores, chat, botUserId, github, kube, cluster, registry, simulator: new HttpErrorSimulator() };
+  return { store, stores, leaderStores: store.leadership.stores, chat, botUserId, github, kube, cluster, registry, simulator: new HttpErrorSimulator() };
 }

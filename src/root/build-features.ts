@@ -46,18 +46,20 @@ export function buildFeatures(o: {
   timeoutSweepMs?: number;
 }) {
   const { settings, catalog, clock, log, metrics, track } = o;
-  const { stores, chat, cluster, registry, simulator } = o.clients;
+  const { stores, leaderStores, chat, cluster, registry, simulator } = o.clients;
   const repoHost = o.clients.github?.repoHost;
   const permalink = (c: string, ts: string) => chat.permalink(c, ts);
   const cards = createCardRenderer({ stores, catalog, permalink, banner: (thread) => readErrorSimBanner(stores, thread), lock: (thread) => locks.cardLine(thread) });
 
-  const dispatcher = new OutboxDispatcher({ chat, stores, clock, log: log.child({ component: 'outbox' }), renderCard: cards, pacing: o.pacing, metrics: metrics.delivery });
+  // Delivery and the watches' observer are leader-only: their changes go through the lease (fenced with PostgreSQL).
+  const dispatcher = new OutboxDispatcher({ chat, stores: leaderStores, clock, log: log.child({ component: 'outbox' }), renderCard: cards, pacing: o.pacing, metrics: metrics.delivery });
   const onChange = () => dispatcher.kick();
   const kernel = new ThreadKernel({ stores, clock, onChange });
   // Locks and freezes (issue 17): promotions and chain dispatches ask them; the card and /rollout status show them.
   const locks = new LockService({ stores, kernel, clock, calendar: createCronFreezeCalendar() });
   const commits = new CommitTracker({ catalog, stores, clock, log: log.child({ component: 'commits' }), repoHost, onChange });
-  const observer = new RolloutObserver({ catalog, stores, kernel, clock, log: log.child({ component: 'threads' }), countEvent: (type) => metrics.rolloutEvents.inc({ type }), cluster });
+  const leaderKernel = leaderStores === stores ? kernel : new ThreadKernel({ stores: leaderStores, clock, onChange });
+  const observer = new RolloutObserver({ catalog, stores: leaderStores, kernel: leaderKernel, clock, log: log.child({ component: 'threads' }), countEvent: (type) => metrics.rolloutEvents.inc({ type }), cluster });
   const commands = new CommandService({
     catalog,
     stores,
@@ -122,7 +124,7 @@ export function buildFeatures(o: {
     (change) => chain.onThreadChanged(change),
     (change) => drills.onThreadChanged(change),
     (change) => outside.onThreadChanged(change),
-    () => reminders.onThreadChanged(),
+    (change) => reminders.onThreadChanged(change),
     (change) => deployments?.onThreadChanged(change),
   ]);
   const clusterNotices = new ClusterNotices({ kernel, clock });

@@ -40,6 +40,8 @@ export async function buildServer(o: {
   draining: () => boolean;
   /** False once the store is closed. */
   storeOpen: () => boolean;
+  /** Whether this replica leads (watches): only the leader waits for the first listing to be ready. */
+  leading: () => boolean;
 }): Promise<Server> {
   const { settings, log, metrics, clients, features } = o;
   const { commands, promotion } = features;
@@ -83,8 +85,10 @@ export async function buildServer(o: {
     // answering later does not make the bot unready (the other clusters and every command still work): it is listed
     // under `clusters` for monitoring instead.
     readiness: () => {
-      const checks = { store: o.storeOpen(), rolloutsListed: o.watcher.isReady(), clusters: o.watcher.reachability() };
-      return { ready: checks.store && checks.rolloutsListed, checks };
+      const leader = o.leading();
+      const checks = { store: o.storeOpen(), leader, rolloutsListed: o.watcher.isReady(), clusters: o.watcher.reachability() };
+      // A replica that does not lead serves commands and webhooks without watching: it is ready once its store is open.
+      return { ready: checks.store && (!leader || checks.rolloutsListed), checks };
     },
   });
   await new Promise<void>((resolve, reject) => {

@@ -1,5 +1,3 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, statSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,43 +6,7 @@ import { startKubernetesEmulator, type KubernetesEmulator } from '../../emulator
 import { startSlackEmulator, messageText, type SlackEmulator } from '../../emulators/slack-emulator.js';
 import { ArgoController, STANDARD_CANARY_STEPS } from '../../emulators/argo-controller.js';
 import { DEFAULT_CONFIG, SIGNING_SECRET, waitFor } from '../support/harness.js';
-
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const MAIN = path.join(ROOT, 'dist/main.js');
-
-/** Builds dist/ when it is missing or older than src/ (npm test builds first, so this is usually a no-op). */
-function ensureBuilt(): void {
-  const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => Math.max(m, e.isDirectory() ? newest(path.join(dir, e.name)) : statSync(path.join(dir, e.name)).mtimeMs), 0);
-  if (!existsSync(MAIN) || statSync(MAIN).mtimeMs < newest(path.join(ROOT, 'src'))) {
-    execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
-  }
-}
-
-interface Bot {
-  child: ChildProcess;
-  url: Promise<string>;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stderr: () => string;
-  stdout: () => string;
-}
-
-/** Runs the bot as operators do: `node dist/main.js` with an environment. */
-function runBot(env: Record<string, string>): Bot {
-  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  let resolveUrl: (u: string) => void;
-  const url = new Promise<string>((r) => (resolveUrl = r));
-  child.stdout!.on('data', (d: Buffer) => {
-    out += d.toString();
-    const m = /"port":(\d+).*"msg":"rollout-chatops listening"/.exec(out);
-    if (m) resolveUrl(`http://127.0.0.1:${m[1]}`);
-  });
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
-  return { child, url, exit, stderr: () => err, stdout: () => out };
-}
+import { ensureBuilt, runBot, type Bot } from '../support/bot-process.js';
 
 let k8s: KubernetesEmulator;
 let slack: SlackEmulator;

@@ -58,6 +58,34 @@ describe('the embedded store', () => {
     expect(grown).toBeLessThan(2_000);
   });
 
+  it('journals a change as the fields that changed, and replays the same document', async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'store-'));
+    const s = await fresh();
+    const big = { note: 'x'.repeat(5_000) };
+    await s.stores.threads.save(thread('t', big));
+    await s.stores.envs.update('a/e', { threadKey: 't', missingNoticed: true });
+    await s.stores.outbox.enqueue({ id: 't#1', threadKey: 't', channel: 'C1', kind: 'reply', priority: 'normal', text: 'y'.repeat(3_000), createdAt: T0 });
+    await s.stores.flush();
+    const before = (await stat(path.join(dir, JOURNAL_FILE))).size;
+    await s.stores.threads.observed('t', { set: { outcome: 'completed', finishedAt: T0 + 1 }, bumpCard: true });
+    await s.stores.threads.recordAction('t', { at: T0 + 2, who: 'U1', what: 'promoted' });
+    await s.stores.threads.observed('t', { set: { finishedAt: undefined }, bumpCard: false });
+    await s.stores.envs.update('a/e', { missingNoticed: undefined });
+    await s.stores.outbox.markAttempted(['t#1'], T0 + 3);
+    await s.stores.outbox.clearAttempted(['t#1']);
+    await s.stores.threads.markCardSent('t', 3);
+    await s.stores.flush();
+    // The big fields did not change: they are not written again.
+    expect((await stat(path.join(dir, JOURNAL_FILE))).size - before).toBeLessThan(1_000);
+    const again = await fresh();
+    expect(again.hot.data.threads).toEqual(JSON.parse(JSON.stringify(s.hot.data.threads)));
+    expect(again.hot.data.envs).toEqual(JSON.parse(JSON.stringify(s.hot.data.envs)));
+    expect(again.hot.data.outbox).toEqual(JSON.parse(JSON.stringify(s.hot.data.outbox)));
+    expect(again.hot.data.threads.t).toMatchObject({ outcome: 'completed', cardVersion: 3, cardSent: 3, actions: [{ what: 'promoted' }] });
+    expect(again.hot.data.threads.t?.finishedAt).toBeUndefined();
+    expect(again.hot.data.envs['a/e']).toEqual({ threadKey: 't' });
+  });
+
   it('moves a settled deploy to this month\'s history segment and still answers for it', async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'store-'));
     let now = T0;

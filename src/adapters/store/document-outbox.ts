@@ -22,18 +22,21 @@ export function documentOutbox(data: () => StoreData, touch: (c: HotCollection, 
   all: async () => [...data().outbox].sort((a, b) => a.seq - b.seq),
   markAttempted: async (ids, at) => {
     const set = new Set(ids);
-    for (const e of data().outbox) if (set.has(e.id)) {
-      e.attemptedAt = at;
-      e.attempts++;
+    // Copy on write: an entry someone read keeps its fields.
+    data().outbox = data().outbox.map((e) => {
+      if (!set.has(e.id)) return e;
       touch('outbox', outboxKey(e));
-    }
+      return { ...e, attemptedAt: at, attempts: e.attempts + 1 };
+    });
   },
   clearAttempted: async (ids) => {
     const set = new Set(ids);
-    for (const e of data().outbox) if (set.has(e.id)) {
-      delete e.attemptedAt;
+    data().outbox = data().outbox.map((e) => {
+      if (!set.has(e.id)) return e;
       touch('outbox', outboxKey(e));
-    }
+      const { attemptedAt: _cleared, ...rest } = e;
+      return rest;
+    });
   },
   remove: async (ids) => {
     const set = new Set(ids);

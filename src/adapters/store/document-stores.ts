@@ -19,6 +19,21 @@ export function documentStoresOver(store: StateStore): Stores {
   const data = (): StoreData => store.data;
   const touch = (c: HotCollection, key: string): void => store.touch?.(c, key);
   const threadsOf = () => Object.values(data().threads);
+  // Copy on write: a change replaces the record (and the lists it changes), so a record someone read never changes.
+  const cowThread = (key: string): ThreadRecord | undefined => {
+    const old = data().threads[key];
+    if (!old) return undefined;
+    const t = { ...old, actions: [...old.actions], announced: [...old.announced] };
+    data().threads[key] = t;
+    return t;
+  };
+  const cowConfirmation = (id: string): Confirmation | undefined => {
+    const old = data().confirmations[id];
+    if (!old) return undefined;
+    const c = { ...old, ...(old.approvals ? { approvals: [...old.approvals] } : {}) };
+    data().confirmations[id] = c;
+    return c;
+  };
   const newestFirst = (a: ThreadRecord, b: ThreadRecord) => b.startedAt - a.startedAt;
   return {
     threads: {
@@ -41,14 +56,14 @@ export function documentStoresOver(store: StateStore): Stores {
         touch('threads', thread.key);
       },
       recordAction: async (key, action) => {
-        const t = data().threads[key];
+        const t = cowThread(key);
         if (!t) return;
         t.actions.push(action);
         t.cardVersion++;
         touch('threads', key);
       },
       trackWaiting: async (key, { waiting, now }) => {
-        const t = data().threads[key];
+        const t = cowThread(key);
         if (!t) return;
         if (waiting && t.waitingSince === undefined) t.waitingSince = now;
         if (!waiting && t.waitingSince !== undefined) {
@@ -58,17 +73,17 @@ export function documentStoresOver(store: StateStore): Stores {
         touch('threads', key);
       },
       markOnce: async (key, mark) => {
-        const t = data().threads[key];
+        const t = cowThread(key);
         if (!t || t[mark]) return false;
         t[mark] = true;
         touch('threads', key);
         return true;
       },
       bumpCardsWithTag: async ({ app, tag, exceptKey }) => {
-        for (const t of threadsOf()) {
-          if (t.key === exceptKey || t.app !== app || t.tag !== tag) continue;
-          t.cardVersion++;
-          touch('threads', t.key);
+        for (const old of threadsOf()) {
+          if (old.key === exceptKey || old.app !== app || old.tag !== tag) continue;
+          cowThread(old.key)!.cardVersion++;
+          touch('threads', old.key);
         }
       },
       byKeys: async (keys) => {
@@ -77,7 +92,7 @@ export function documentStoresOver(store: StateStore): Stores {
         return found;
       },
       observed: async (key, o) => {
-        const t = data().threads[key];
+        const t = cowThread(key);
         if (!t) return;
         Object.assign(t, o.set);
         for (const [k, v] of Object.entries(o.set)) if (v === undefined) delete (t as unknown as Record<string, unknown>)[k];
@@ -85,21 +100,21 @@ export function documentStoresOver(store: StateStore): Stores {
         touch('threads', key);
       },
       markCardSent: async (key, version) => {
-        const t = data().threads[key];
+        const t = cowThread(key);
         if (t && t.cardSent < version) {
           t.cardSent = version;
           touch('threads', key);
         }
       },
       bumpCard: async (key) => {
-        const t = data().threads[key];
+        const t = cowThread(key);
         if (!t) return;
         t.cardVersion++;
         touch('threads', key);
       },
       unpaired: async () => threadsOf().filter((t) => !t.commitSha && t.tag),
       setCommit: async (key, o) => {
-        const t = data().threads[key];
+        const t = cowThread(key);
         if (!t) return false;
         if (o.lookedUp) {
           t.commitLookedUp = true;
@@ -131,8 +146,7 @@ export function documentStoresOver(store: StateStore): Stores {
         const superseded: string[] = [];
         for (const other of Object.values(data().confirmations)) {
           if (other.status !== 'pending' || !supersedes(other)) continue;
-          other.status = 'superseded';
-          other.supersededBy = c.id;
+          data().confirmations[other.id] = { ...other, status: 'superseded', supersededBy: c.id };
           superseded.push(other.id);
           touch('confirmations', other.id);
         }
@@ -141,7 +155,7 @@ export function documentStoresOver(store: StateStore): Stores {
         return superseded;
       },
       claim: async (id, by, at) => {
-        const c: Confirmation | undefined = data().confirmations[id];
+        const c: Confirmation | undefined = cowConfirmation(id);
         if (!c || c.status !== 'pending') return false;
         c.status = 'done';
         c.doneBy = by;
@@ -150,7 +164,7 @@ export function documentStoresOver(store: StateStore): Stores {
         return true;
       },
       cancel: async (id, by, at) => {
-        const c: Confirmation | undefined = data().confirmations[id];
+        const c: Confirmation | undefined = cowConfirmation(id);
         if (!c || c.status !== 'pending') return false;
         c.status = 'cancelled';
         c.doneBy = by;
@@ -159,7 +173,7 @@ export function documentStoresOver(store: StateStore): Stores {
         return true;
       },
       approve: async (id, user, at, required) => {
-        const c: Confirmation | undefined = data().confirmations[id];
+        const c: Confirmation | undefined = cowConfirmation(id);
         if (!c || c.status !== 'pending') return undefined;
         const approvals = (c.approvals ??= []);
         if (approvals.some((a) => a.by === user)) return { added: false, complete: false, approvals: [...approvals] };
@@ -168,14 +182,14 @@ export function documentStoresOver(store: StateStore): Stores {
         return { added: true, complete: approvals.length === required, approvals: [...approvals] };
       },
       update: async (id, patch) => {
-        const c = data().confirmations[id];
+        const c = cowConfirmation(id);
         if (!c) return;
         Object.assign(c, patch);
         touch('confirmations', id);
       },
       pending: async () => Object.values(data().confirmations).filter((c) => c.status === 'pending'),
       settleCard: async (id, outcome) => {
-        const c = data().confirmations[id];
+        const c = cowConfirmation(id);
         if (!c || !c.cardKey || !c.card || c.cardOutcome !== undefined) return undefined;
         c.cardOutcome = outcome;
         touch('confirmations', id);

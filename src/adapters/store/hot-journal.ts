@@ -9,8 +9,11 @@ import { StoreOpenError, appendDurably, failpoint, readJsonFile, splitLines, syn
 /** The hot document as lowdb writes it: the store data and the last journal batch it includes. */
 type Snapshot = StoreData & { journalBatch?: number };
 
-/** One change of a batch: the collection, the key and the new value (absent: removed). */
-type Op = [collection: HotCollection, key: string, value?: unknown];
+/**
+ * One change of a batch: the collection, the key and the new value (absent: removed); or, with a fourth element, the
+ * top-level fields that changed and those removed (a patch of the record as the journal last had it).
+ */
+type Op = [collection: HotCollection, key: string, value?: unknown, unset?: string[]];
 
 export interface HotOptions {
   log: Pick<Logger, 'warn' | 'info'>;
@@ -34,6 +37,12 @@ export class HotState implements StateStore {
   private writing: Promise<void> = Promise.resolve();
   private compactWanted = false;
   private watched: Set<string> | undefined;
+  /**
+   * The record each key had when last journaled (a reference: the ports replace a record they change, so an unchanged
+   * field is the same object). A change is journaled as the fields that differ; the same reference again (changed in
+   * place) or a first write is journaled whole.
+   */
+  private readonly journaled = new Map<string, unknown>();
   /** Runs at the start of every write, before the batch is taken (the history moves what leaves the hot state). */
   beforeWrite: (() => Promise<void>) | undefined;
 
@@ -115,7 +124,7 @@ export class HotState implements StateStore {
 
   private async write(): Promise<void> {
     await this.beforeWrite?.();
-    const ops = this.takeOps();
+    const { ops, seen } = this.takeOps();
     if (ops.length > 0) {
       const b = this.batch + 1;
       const line = `${JSON.stringify({ b, o: ops })}\n`;
@@ -125,6 +134,10 @@ export class HotState implements StateStore {
         for (const [c, k] of ops) this.touch(c, k);
         throw err;
       }
+      for (const [key, value] of seen) {
+        if (value === undefined) this.journaled.delete(key);
+        else this.journaled.set(key, value);
+      }
       this.batch = b;
       this.journalBytes += Buffer.byteLength(line);
     }
@@ -133,18 +146,22 @@ export class HotState implements StateStore {
   }
 
   /** The dirty records' current values, serialised now (later changes go in the next batch). */
-  private takeOps(): Op[] {
-    if (this.dirty.size === 0) return [];
+  private takeOps(): { ops: Op[]; seen: Map<string, unknown> } {
+    const seen = new Map<string, unknown>();
+    if (this.dirty.size === 0) return { ops: [], seen };
     const ops: Op[] = [];
     const outbox = this.dirty.has('outbox') ? new Map(this.data.outbox.map((e) => [outboxKey(e), e])) : undefined;
     for (const [c, keys] of this.dirty) {
       for (const k of keys) {
         const value = c === 'seq' ? this.data.seq : c === 'outbox' ? outbox!.get(k) : (this.data[c] as Record<string, unknown> | undefined)?.[k];
-        ops.push(value === undefined ? [c, k] : [c, k, value]);
+        const id = `${c} ${k}`;
+        const op = opFor(c, k, value, this.journaled.get(id));
+        if (op) ops.push(op);
+        seen.set(id, value);
       }
     }
     this.dirty.clear();
-    return ops;
+    return { ops, seen };
   }
 
   private async compact(): Promise<void> {
@@ -213,7 +230,38 @@ async function replay(journal: string, data: StoreData, after: number, log: HotO
   return { bytes: cut, applied, last };
 }
 
-function apply(data: StoreData, outbox: Map<string, OutboxEntry>, [c, k, value]: Op): void {
+/** The op that brings the journal from `prev` (what it last had) to `value`: whole, as a patch, or none when equal. */
+function opFor(c: HotCollection, k: string, value: unknown, prev: unknown): Op | undefined {
+  if (value === undefined) return [c, k];
+  const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isRecord(value) || !isRecord(prev) || prev === value) return [c, k, value];
+  const set: Record<string, unknown> = {};
+  const unset: string[] = [];
+  let changed = false;
+  for (const [f, v] of Object.entries(value)) {
+    if (v === undefined) continue;
+    if (v !== prev[f]) {
+      set[f] = v;
+      changed = true;
+    }
+  }
+  for (const f of Object.keys(prev)) if (prev[f] !== undefined && value[f] === undefined) {
+    unset.push(f);
+    changed = true;
+  }
+  return changed ? [c, k, set, unset] : undefined;
+}
+
+function apply(data: StoreData, outbox: Map<string, OutboxEntry>, [c, k, value, unset]: Op): void {
+  if (unset) {
+    const target = c === 'outbox' ? outbox.get(k) : (data as unknown as Record<string, Record<string, Record<string, unknown>> | undefined>)[c]?.[k];
+    if (!target) return;
+    const patched: Record<string, unknown> = { ...(target as Record<string, unknown>), ...(value as Record<string, unknown>) };
+    for (const f of unset) delete patched[f];
+    if (c === 'outbox') outbox.set(k, patched as unknown as OutboxEntry);
+    else (data as unknown as Record<string, Record<string, unknown>>)[c]![k] = patched;
+    return;
+  }
   if (c === 'seq') {
     if (typeof value === 'number') data.seq = value;
     return;

@@ -96,6 +96,12 @@ export class OutboxDispatcher {
     if (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /** Starts again after stop() (a replica that leads again): looks for work at once. */
+  resume(): void {
+    this.stopped = false;
+    this.kick();
+  }
+
   /** True when nothing is pending: no outbox entries and every card up to date. */
   async isIdle(): Promise<boolean> {
     if (this.inFlight > 0) return false;

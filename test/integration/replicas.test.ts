@@ -1,0 +1,181 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ArgoController, STANDARD_CANARY_STEPS } from '../../emulators/argo-controller.js';
+import { sendSigned, slashCommandBody, type SlackSender } from '../../emulators/clients/slack-requests.js';
+import { startKubernetesEmulator, type KubernetesEmulator } from '../../emulators/kubernetes-emulator.js';
+import { messageText, startSlackEmulator, type SlackEmulator } from '../../emulators/slack-emulator.js';
+import { ensureBuilt, runBot, type Bot } from '../support/bot-process.js';
+import { DEFAULT_CONFIG, SIGNING_SECRET, waitFor } from '../support/harness.js';
+import { startPostgresServer, type PostgresServer } from '../support/postgres-server.js';
+
+/**
+ * Two bot processes (`node dist/main.js`) against one real PostgreSQL server, one emulated cluster and one emulated
+ * Slack: what people see when either replica answers, when the leader is killed, and when the database goes away.
+ */
+let pg: PostgresServer;
+let k8s: KubernetesEmulator;
+let slack: SlackEmulator;
+let dir: string;
+let bots: Bot[] = [];
+
+beforeAll(async () => {
+  ensureBuilt();
+  pg = await startPostgresServer();
+}, 120_000);
+afterAll(async () => pg?.stop());
+afterEach(async () => {
+  for (const b of bots) b.child.kill('SIGKILL');
+  await Promise.all(bots.map((b) => b.exit));
+  bots = [];
+  await k8s?.close();
+  await slack?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+interface Replica {
+  name: string;
+  bot: Bot;
+  url: string;
+  sender: SlackSender;
+}
+
+async function world(): Promise<Record<string, string>> {
+  k8s = await startKubernetesEmulator();
+  slack = await startSlackEmulator();
+  dir = await mkdtemp(path.join(tmpdir(), 'rollout-chatops-replicas-'));
+  const configFile = path.join(dir, 'rollout-chatops.yml');
+  await writeFile(configFile, DEFAULT_CONFIG);
+  return {
+    ROLLOUT_CHATOPS_CONFIG: configFile,
+    DATA_DIR: path.join(dir, 'data-unused'),
+    DATABASE_URL: await pg.createDatabase(),
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_BOT_TOKEN: slack.botToken,
+    SLACK_API_URL: slack.apiUrl,
+    KUBECONFIG: await k8s.writeKubeconfig(dir),
+    AWS_REGION: 'us-east-1',
+  };
+}
+
+async function replica(env: Record<string, string>, name: string): Promise<Replica> {
+  const bot = runBot({ ...env, POD_NAME: name });
+  bots.push(bot);
+  const url = await Promise.race([bot.url, bot.exit.then(() => Promise.reject(new Error(`${name} exited: ${bot.stderr()}${bot.stdout()}`)))]);
+  await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, `${name} ready`, 15_000);
+  return { name, bot, url, sender: { url: `${url}/slack/events`, signingSecret: SIGNING_SECRET, newResponseUrl: (b) => slack.newResponseUrl(b) } };
+}
+
+async function leads(r: Replica): Promise<boolean | undefined> {
+  try {
+    const text = await (await fetch(`${r.url}/metrics`)).text();
+    const m = /^rollout_chatops_leader (\d)/m.exec(text);
+    return m ? m[1] === '1' : undefined;
+  } catch {
+    return undefined; // killed
+  }
+}
+
+async function leaderOf(rs: Replica[]): Promise<Replica> {
+  return waitFor(async () => {
+    const flags = await Promise.all(rs.map(leads));
+    return flags.filter(Boolean).length === 1 ? rs[flags.indexOf(true)] : undefined;
+  }, 'exactly one leader', 20_000);
+}
+
+/** Each post the bot made, by the key in its metadata: every key once. */
+function postedKeys(): string[] {
+  return slack.callsTo('chat.postMessage').map((c) => String((c.args.metadata as { event_payload?: { key?: string } } | undefined)?.event_payload?.key ?? ''));
+}
+
+describe('two replicas on one PostgreSQL database', () => {
+  it('both take commands, one leads, and a Slack retry sent to the other replica changes nothing', async () => {
+    const env = await world();
+    const a = await replica(env, 'bot-a');
+    const b = await replica(env, 'bot-b');
+    const leader = await leaderOf([a, b]);
+    const follower = leader === a ? b : a;
+
+    // A lock from the follower: claimed, stored and answered there.
+    const body = slashCommandBody(follower.sender, { command: '/rollout', text: 'lock dev release freeze', userId: 'U0LEAD', channelId: 'C0DEV' });
+    const ts = Math.floor(Date.now() / 1000);
+    expect((await sendSigned(follower.sender, { body, contentType: 'application/x-www-form-urlencoded', timestampSec: ts })).status).toBe(200);
+    const answer = await waitFor(() => slack.responses.find((r) => /locked/i.test(String(r.body.text))), 'lock answered');
+    expect(String(answer.body.text)).toMatch(/release freeze/);
+    // Slack retries the same request, and this time its load balancer picks the leader: acknowledged, nothing done.
+    const retry = await sendSigned(leader.sender, { body, contentType: 'application/x-www-form-urlencoded', timestampSec: ts, headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' } });
+    expect([retry.status, retry.body]).toEqual([200, '']);
+    expect(slack.responses.filter((r) => /locked/i.test(String(r.body.text)))).toHaveLength(1);
+
+    // The other replica sees the same state: the lock is in the database.
+    const status = slashCommandBody(leader.sender, { command: '/rollout', text: 'status dev', userId: 'U0DEV', channelId: 'C0DEV' });
+    expect((await sendSigned(leader.sender, { body: status, contentType: 'application/x-www-form-urlencoded' })).status).toBe(200);
+    await waitFor(() => slack.responses.some((r) => /release freeze/.test(String(r.body.text)) && r !== answer), 'status shows the lock');
+  });
+
+  it('when the leader is killed mid-canary, the other leads within 15 s and the same thread goes on, nothing twice', async () => {
+    const env = await world();
+    const controller = new ArgoController(k8s);
+    controller.createCanary({ namespace: 'voting01-dev', name: 'vote', image: 'r/voting01-vote:aaaaaaa-1', steps: [...STANDARD_CANARY_STEPS] });
+    const a = await replica(env, 'bot-a');
+    const b = await replica(env, 'bot-b');
+    const leader = await leaderOf([a, b]);
+    const other = leader === a ? b : a;
+
+    controller.deploy('voting01-dev', 'vote', 'r/voting01-vote:ea11a24-20260129125607');
+    controller.tick('voting01-dev', 'vote');
+    const root = await waitFor(() => slack.channelMessages('C0DEV', { includeBroadcasts: false }).find((m) => !m.threadTs), 'root card');
+    await waitFor(() => slack.replies('C0DEV', root.ts).some((m) => messageText(m).includes('Step 1/7 completed')), 'step 1 reply', 10_000);
+
+    leader.bot.child.kill('SIGKILL');
+    const killedAt = Date.now();
+    await leader.bot.exit;
+    controller.tick('voting01-dev', 'vote'); // the canary goes on while nobody leads
+    await waitFor(async () => (await leads(other)) === true, 'the other replica leads', 15_000);
+    expect(Date.now() - killedAt).toBeLessThanOrEqual(15_000);
+
+    await waitFor(() => slack.replies('C0DEV', root.ts).some((m) => messageText(m).includes('waiting for promotion')), 'the thread goes on', 15_000).catch((e: Error) => {
+      throw new Error(`${e.message}\n${slack.transcript()}\n${other.bot.stdout().slice(-4000)}`);
+    });
+    expect(slack.channelMessages('C0DEV', { includeBroadcasts: false }).filter((m) => !m.threadTs)).toHaveLength(1);
+    const texts = slack.replies('C0DEV', root.ts).map(messageText);
+    expect(texts.filter((t) => t.includes('Step 1/7 completed'))).toHaveLength(1);
+    expect(texts.filter((t) => t.includes('waiting for promotion'))).toHaveLength(1);
+    const keys = postedKeys().filter(Boolean);
+    expect(keys.length).toBe(new Set(keys).size);
+  });
+
+  it('with PostgreSQL gone, a command is told to try again and nothing is lost once it is back', async () => {
+    const env = await world();
+    const controller = new ArgoController(k8s);
+    controller.createCanary({ namespace: 'voting01-dev', name: 'vote', image: 'r/voting01-vote:aaaaaaa-1', steps: [...STANDARD_CANARY_STEPS] });
+    const a = await replica(env, 'bot-a');
+    const b = await replica(env, 'bot-b');
+    await leaderOf([a, b]);
+
+    await pg.pause();
+    try {
+      const body = slashCommandBody(a.sender, { command: '/rollout', text: 'lock dev nope', userId: 'U0LEAD', channelId: 'C0DEV' });
+      const res = await sendSigned(a.sender, { body, contentType: 'application/x-www-form-urlencoded' });
+      expect(res.status).toBe(200);
+      expect(String(res.json<{ text: string }>().text)).toMatch(/nothing was changed\. Try again/);
+      // Nobody can renew the lease: nobody leads (nothing is watched or posted meanwhile).
+      await waitFor(async () => (await Promise.all([a, b].map(leads))).every((l) => l === false), 'no leader while the database is gone', 15_000);
+      controller.deploy('voting01-dev', 'vote', 'r/voting01-vote:ea11a24-20260129125607');
+      controller.tick('voting01-dev', 'vote');
+    } finally {
+      await pg.start();
+    }
+    expect(await (await fetch(`${a.url}/healthz`)).status).toBe(200);
+    expect(await (await fetch(`${b.url}/healthz`)).status).toBe(200);
+    await leaderOf([a, b]);
+    // The deploy made while the database was gone is picked up: its thread starts and goes on.
+    const root = await waitFor(() => slack.channelMessages('C0DEV', { includeBroadcasts: false }).find((m) => !m.threadTs), 'root card after the outage', 20_000);
+    await waitFor(() => slack.replies('C0DEV', root.ts).some((m) => messageText(m).includes('Step 1/7 completed')), 'step 1 reply after the outage', 15_000);
+    expect(slack.responses.some((r) => /nope/.test(String(r.body.text)))).toBe(false);
+  });
+});
