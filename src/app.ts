@@ -110,9 +110,10 @@ export async function startApp(settings: Settings, overrides: AppOverrides = {})
       await leadership.stop();
       await features.observer.stop();
       await features.dispatcher.stop();
+      // No new requests; those in flight finish against the open store.
+      await server.close();
       await clients.store.close();
       storeOpen = false;
-      await server.close();
       log.info({}, 'rollout-chatops stopped');
     },
   };

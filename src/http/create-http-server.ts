@@ -57,7 +57,8 @@ async function route(deps: HttpServerDeps, req: IncomingMessage, res: ServerResp
   const limits = deps.bodyLimits ?? DEFAULT_BODY_LIMITS;
   if (path === '/api/github/webhooks' || path.startsWith('/api/github/webhooks/')) {
     if (!deps.github) return send(res, 404, 'GitHub App not configured (set APP_ID, PRIVATE_KEY, WEBHOOK_SECRET)\n');
-    if (deps.draining()) return send(res, 503, 'shutting down\n');
+    // While draining, /readyz says 503 (the load balancer stops sending) but what still arrives is served: during a
+    // rolling upgrade a request already on its way to this replica is answered, not lost.
     // GitHub always sends Content-Length, so the body is bounded by the header alone (Node reads no byte past it) and
     // stays unread here: the webhook guard and Probot read it after this.
     const declared = req.headers['content-length'];
@@ -67,7 +68,6 @@ async function route(deps: HttpServerDeps, req: IncomingMessage, res: ServerResp
     return;
   }
   if (deps.slack && path.startsWith('/slack/')) {
-    if (deps.draining()) return send(res, 503, 'shutting down\n');
     const buffered = await buffer(deps, req, res, limits.slack, 'slack');
     if (!buffered) return;
     try {

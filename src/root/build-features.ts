@@ -7,6 +7,7 @@ import type { Clock } from '../core/ports.js';
 import { createCardRenderer } from '../core/rollout-threads/create-card-renderer.js';
 import { readErrorSimBanner } from '../core/error-simulation/read-error-sim-banner.js';
 import { ThreadKernel } from '../core/threads/thread-kernel.js';
+import { leaderChat } from './leader-chat.js';
 import { CommitTracker } from '../core/commits/commit-tracker.js';
 import { DigestJob } from '../core/digest/digest-job.js';
 import { DrillService } from '../core/drills/drill-service.js';
@@ -52,7 +53,7 @@ export function buildFeatures(o: {
   const cards = createCardRenderer({ stores, catalog, permalink, banner: (thread) => readErrorSimBanner(stores, thread), lock: (thread) => locks.cardLine(thread) });
 
   // Delivery and the watches' observer are leader-only: their changes go through the lease (fenced with PostgreSQL).
-  const dispatcher = new OutboxDispatcher({ chat, stores: leaderStores, clock, log: log.child({ component: 'outbox' }), renderCard: cards, pacing: o.pacing, metrics: metrics.delivery });
+  const dispatcher = new OutboxDispatcher({ chat: leaderChat(chat, () => o.clients.store.leadership.surelyLeading()), stores: leaderStores, clock, log: log.child({ component: 'outbox' }), renderCard: cards, pacing: o.pacing, metrics: metrics.delivery });
   const onChange = () => dispatcher.kick();
   const kernel = new ThreadKernel({ stores, clock, onChange });
   // Locks and freezes (issue 17): promotions and chain dispatches ask them; the card and /rollout status show them.

@@ -88,7 +88,8 @@ export async function buildServer(o: {
       const leader = o.leading();
       const checks = { store: o.storeOpen(), leader, rolloutsListed: o.watcher.isReady(), clusters: o.watcher.reachability() };
       // A replica that does not lead serves commands and webhooks without watching: it is ready once its store is open.
-      return { ready: checks.store && (!leader || checks.rolloutsListed), checks };
+      // Draining (SIGTERM): unready at once, so the load balancer sends the next requests to another replica.
+      return { ready: !o.draining() && checks.store && (!leader || checks.rolloutsListed), checks: { ...checks, draining: o.draining() } };
     },
   });
   await new Promise<void>((resolve, reject) => {

@@ -18,6 +18,8 @@ export interface Leadership {
    */
   stores: Stores;
   isLeader(): boolean;
+  /** Leads, and by this replica's own clock the lease is still well within its time (checked right before a post). */
+  surelyLeading(): boolean;
   start(work: LeaderWork): void;
   stop(): Promise<void>;
 }
@@ -28,6 +30,7 @@ export function soleLeader(stores: Stores): Leadership {
   return {
     stores,
     isLeader: () => work !== undefined,
+    surelyLeading: () => work !== undefined,
     start: (w) => {
       work = w;
       void w.lead(0);
@@ -122,6 +125,7 @@ export function leaseLeadership(o: LeaseOptions): Leadership {
   return {
     stores,
     isLeader: () => epoch !== undefined,
+    surelyLeading: () => epoch !== undefined && performance.now() - heldSince < ttl - every,
     start: (w) => {
       work = w;
       loop();

@@ -113,8 +113,12 @@ describe('two replicas on one PostgreSQL database', () => {
 
     // The other replica sees the same state: the lock is in the database.
     const status = slashCommandBody(leader.sender, { command: '/rollout', text: 'status dev', userId: 'U0DEV', channelId: 'C0DEV' });
-    expect((await sendSigned(leader.sender, { body: status, contentType: 'application/x-www-form-urlencoded' })).status).toBe(200);
-    await waitFor(() => slack.responses.some((r) => /release freeze/.test(String(r.body.text)) && r !== answer), 'status shows the lock');
+    const shown = await sendSigned(leader.sender, { body: status, contentType: 'application/x-www-form-urlencoded' });
+    expect(shown.status).toBe(200);
+    // /rollout status answers in the acknowledgement itself (or, when slow, through response_url).
+    await waitFor(() => /release freeze/.test(shown.body) || slack.responses.some((r) => r !== answer && /release freeze/.test(String(r.body.text))), 'status shows the lock').catch((e: Error) => {
+      throw new Error(`${e.message}\nack: ${shown.body}\nresponses: ${JSON.stringify(slack.responses.map((r) => r.body.text))}`);
+    });
   });
 
   it('when the leader is killed mid-canary, the other leads within 15 s and the same thread goes on, nothing twice', async () => {
@@ -147,6 +151,81 @@ describe('two replicas on one PostgreSQL database', () => {
     expect(texts.filter((t) => t.includes('waiting for promotion'))).toHaveLength(1);
     const keys = postedKeys().filter(Boolean);
     expect(keys.length).toBe(new Set(keys).size);
+  });
+
+  it('a leader paused past its lease (SIGSTOP) wakes up unable to post: the new leader carries on, nothing twice', async () => {
+    const env = await world();
+    const controller = new ArgoController(k8s);
+    controller.createCanary({ namespace: 'voting01-dev', name: 'vote', image: 'r/voting01-vote:aaaaaaa-1', steps: [...STANDARD_CANARY_STEPS] });
+    const a = await replica(env, 'bot-a');
+    const b = await replica(env, 'bot-b');
+    const leader = await leaderOf([a, b]);
+    const other = leader === a ? b : a;
+    controller.deploy('voting01-dev', 'vote', 'r/voting01-vote:ea11a24-20260129125607');
+    controller.tick('voting01-dev', 'vote');
+    const root = await waitFor(() => slack.channelMessages('C0DEV', { includeBroadcasts: false }).find((m) => !m.threadTs), 'root card');
+
+    leader.bot.child.kill('SIGSTOP');
+    try {
+      await waitFor(async () => (await leads(other)) === true, 'the other replica leads', 15_000);
+      controller.tick('voting01-dev', 'vote');
+    } finally {
+      leader.bot.child.kill('SIGCONT');
+    }
+    await waitFor(() => slack.replies('C0DEV', root.ts).some((m) => messageText(m).includes('waiting for promotion')), 'the thread goes on', 15_000);
+    // The woken one finds out it lost the lease and stops leading; it never posts what the new leader posts.
+    await waitFor(async () => (await leads(leader)) === false, 'the paused replica no longer leads', 10_000);
+    controller.tick('voting01-dev', 'vote');
+    await waitFor(() => slack.replies('C0DEV', root.ts).length >= 3, 'more replies', 10_000).catch(() => undefined);
+    expect(await leads(other)).toBe(true);
+    const keys = postedKeys().filter(Boolean);
+    expect(keys.length).toBe(new Set(keys).size);
+    expect(slack.channelMessages('C0DEV', { includeBroadcasts: false }).filter((m) => !m.threadTs)).toHaveLength(1);
+  });
+
+  it('a rolling upgrade (start the new process, then stop the old) loses no command sent during it', async () => {
+    const env = await world();
+    const old = await replica(env, 'bot-old');
+    await leaderOf([old]);
+    let replicas: Replica[] = [old];
+    /** A load balancer: the first replica that is ready and answers (Slack itself does not retry a slash command). */
+    const send = async (i: number): Promise<string> => {
+      const responseUrl = slack.newResponseUrl({ channel: 'C0DEV', user: 'U0LEAD' });
+      for (let attempt = 0; attempt < 50; attempt++) {
+        for (const r of replicas) {
+          const ready = await fetch(`${r.url}/readyz`).then((x) => x.status === 200, () => false);
+          if (!ready) continue;
+          const body = slashCommandBody(r.sender, { command: '/rollout', text: i % 2 ? 'unlock dev' : `lock dev reason-${i}`, userId: 'U0LEAD', channelId: 'C0DEV', responseUrl });
+          const res = await sendSigned(r.sender, { body, contentType: 'application/x-www-form-urlencoded' }).catch(() => undefined);
+          if (!res || res.status !== 200) continue;
+          const acked = res.body ? res.json<{ text?: string }>().text : undefined;
+          if (acked) return acked;
+          const id = responseUrl.slice(responseUrl.lastIndexOf('/') + 1);
+          return String((await waitFor(() => slack.responses.find((x) => x.id === id), `answer to command ${i}`, 10_000)).body.text);
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+      throw new Error(`command ${i}: no replica answered`);
+    };
+    const answers: string[] = [];
+    let i = 0;
+    const commands = (async () => {
+      for (; i < 40; i++) answers.push(await send(i));
+    })();
+    await waitFor(() => i >= 5, 'some commands before the upgrade', 10_000);
+    const fresh = await replica(env, 'bot-new');
+    replicas = [old, fresh];
+    await waitFor(() => i >= 12, 'commands with both up', 10_000);
+    old.bot.child.kill('SIGTERM');
+    expect((await old.bot.exit).code).toBe(0);
+    replicas = [fresh];
+    await commands;
+    expect(answers).toHaveLength(40);
+    for (const [n, a] of answers.entries()) expect(a, `answer to command ${n}`).toMatch(n % 2 ? /unlocked|not locked/i : /locked/i);
+    await leaderOf([fresh]);
+    // The last lock stands, in the database both replicas shared.
+    const status = slashCommandBody(fresh.sender, { command: '/rollout', text: 'lock dev reason-last', userId: 'U0LEAD', channelId: 'C0DEV' });
+    expect((await sendSigned(fresh.sender, { body: status, contentType: 'application/x-www-form-urlencoded' })).status).toBe(200);
   });
 
   it('with PostgreSQL gone, a command is told to try again and nothing is lost once it is back', async () => {

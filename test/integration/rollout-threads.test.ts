@@ -244,11 +244,13 @@ describe('operations', () => {
   it('rejects a forged Slack request with 401 and does nothing', async () => {
     h = await Harness.start();
     await h.ready();
+    await h.settled(); // what it posts at start-up (the "not found" notices) is out
     const before = h.slack.calls.length;
     const res = await sendSigned(h.sender, { body: 'command=%2Frollout&text=status&user_id=U1&channel_id=C0DEV', contentType: 'application/x-www-form-urlencoded', forgeSignature: 'v0=deadbeef' });
     expect(res.status).toBe(401);
     const stale = await sendSlashCommand(h.sender, { command: '/rollout', text: 'status', userId: 'U1', channelId: 'C0DEV', timestampSec: Math.floor(Date.now() / 1000) - 600 });
     expect(stale.status).toBe(401);
+    await h.settled();
     expect(h.slack.calls.slice(before).filter((c) => c.method !== 'auth.test')).toEqual([]);
   });
 

@@ -267,12 +267,18 @@ describe.skipIf(!tools)('deploy/ built with kubectl kustomize', () => {
       delete (d.spec as Partial<Deployment['spec']>).replicas;
       delete (d.spec as Partial<Deployment['spec']>).strategy;
       delete pod.affinity;
+      delete (c as { lifecycle?: unknown }).lifecycle;
       c.env = c.env.filter((e) => !['DATA_DIR', 'DATABASE_URL', 'POD_NAME'].includes(e.name));
       c.volumeMounts = c.volumeMounts.filter((m) => m.mountPath !== '/data');
       pod.volumes = pod.volumes.filter((v) => !v.persistentVolumeClaim);
       return d;
     };
     expect(strip(kustomize(['ha']))).toEqual(strip(kustomize()));
+  });
+
+  it('keeps a terminating HA pod answering for 5 s (preStop) while the endpoints drop it', () => {
+    const c = deploymentOf(kustomize(['ha'])).spec.template.spec.containers[0]! as { lifecycle?: { preStop?: { exec?: { command: string[] } } } };
+    expect(c.lifecycle?.preStop?.exec?.command).toEqual(['sleep', '5']);
   });
 
   it('ships an example Secret for DATABASE_URL that the component does not apply', () => {

@@ -138,12 +138,13 @@ describe('ErrorSimulationService', () => {
 
   it('bumps the card when the banner appears and when it goes', async () => {
     const { store, service, target, lead } = setup();
-    const thread = Object.values(store.data.threads)[0]!;
-    const v0 = thread.cardVersion;
+    // The store replaces a record it changes: look it up each time.
+    const thread = () => Object.values(store.data.threads)[0]!;
+    const v0 = thread().cardVersion;
     await service.switchOn(target, lead);
-    expect(thread.cardVersion).toBeGreaterThan(v0);
-    const v1 = thread.cardVersion;
+    expect(thread().cardVersion).toBeGreaterThan(v0);
+    const v1 = thread().cardVersion;
     await service.switchOff(target, lead);
-    expect(thread.cardVersion).toBeGreaterThan(v1);
+    expect(thread().cardVersion).toBeGreaterThan(v1);
   });
 });

@@ -21,6 +21,9 @@ const POOL_DEFAULTS: PoolConfig = {
   connectionTimeoutMillis: 3_000,
   idleTimeoutMillis: 30_000,
   statement_timeout: 10_000,
+  // A replica paused inside a transaction (SIGSTOP, a stopped VM) would hold its row locks (the lease row, FOR SHARE)
+  // for as long as it sleeps, and no other could take the lease over: the server ends such a transaction after 5 s.
+  idle_in_transaction_session_timeout: 5_000,
   // Client-side bound for a server that stopped answering (statement_timeout cannot fire across a dead link).
   query_timeout: 15_000,
   keepAlive: true,
