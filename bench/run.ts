@@ -18,6 +18,7 @@ import path from 'node:path';
 import { buildFloorApp } from './lib/floor.js';
 import { pinProcess, readMemory } from './lib/proc.js';
 import { summarizeProfile } from './lib/profile-summary.js';
+import { startPostgresServer } from '../emulators/world/postgres-server.js';
 import { renderTable, type BenchResults } from './lib/table.js';
 import { measureFleet, type FleetOptions } from './sections/fleet.js';
 import { startInbound } from './sections/inbound-setup.js';
@@ -29,6 +30,9 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const profile = args.includes('--profile');
+/** `--store=embedded`, `--store=postgres`; both by default (the fleet runs in each). */
+const storeArg = args.find((a) => a.startsWith('--store='))?.slice('--store='.length);
+const storeModes: Array<'embedded' | 'postgres'> = storeArg === 'embedded' || storeArg === 'postgres' ? [storeArg] : ['embedded', 'postgres'];
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const wants = (section: string) => !only || only.includes(section);
 const fleetSizes = args.find((a) => a.startsWith('--fleet-sizes='))?.slice('--fleet-sizes='.length).split(',').map(Number);
@@ -126,12 +130,16 @@ async function main(): Promise<void> {
   load.afterInbound = os.loadavg();
   if (wants('fleet')) {
     results.fleet = [];
-    for (const f of PLAN.fleet.filter((x) => !fleetSizes || fleetSizes.includes(x.apps * x.envs))) {
-      const full = f.apps * f.envs >= 1000;
+    // Each size with the embedded store, then with PostgreSQL (a throwaway server, a fresh database per run).
+    const pgServer = storeModes.includes('postgres') ? await startPostgresServer().catch((err: unknown) => (log(`no PostgreSQL server: ${errorOf(err)}`), undefined)) : undefined;
+    const runs = PLAN.fleet.filter((x) => !fleetSizes || fleetSizes.includes(x.apps * x.envs)).flatMap((f) => storeModes.map((mode) => ({ f, mode })));
+    for (const { f, mode } of runs) {
+      if (mode === 'postgres' && !pgServer) continue;
+      const full = f.apps * f.envs >= 1000 && mode === 'embedded';
       const profileDir = profile && full ? path.join(ROOT, 'bench/results/profiles') : undefined;
       if (profileDir) await mkdir(profileDir, { recursive: true });
-      log(`3 fleet: ${f.apps * f.envs} rollouts, ${f.rate} changes/s for ${f.loadMs / 1000} s${profileDir ? ' (profiled)' : ''}`);
-      const opts: FleetOptions = { ...f, ...(profileDir ? { profileDir } : {}) };
+      log(`3 fleet: ${f.apps * f.envs} rollouts, ${f.rate} changes/s for ${f.loadMs / 1000} s, ${mode} store${profileDir ? ' (profiled)' : ''}`);
+      const opts: FleetOptions = { ...f, ...(profileDir ? { profileDir } : {}), ...(mode === 'postgres' ? { databaseUrl: await pgServer!.createDatabase() } : {}) };
       const r = await measureFleet(ROOT, opts).catch((err: unknown) => ({ error: errorOf(err), rollouts: f.apps * f.envs }));
       if (profileDir && !('error' in r)) {
         const files = (await readdir(profileDir)).filter((x) => x.endsWith('.cpuprofile')).sort();
@@ -140,6 +148,7 @@ async function main(): Promise<void> {
       }
       results.fleet.push(r);
     }
+    await pgServer?.stop();
   }
 
   load.afterFleet = os.loadavg();
@@ -157,11 +166,11 @@ async function main(): Promise<void> {
   const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${m.nproc} × ${m.cpu}, ${m.memGb} GB, Node ${m.node}${quick ? ' (--quick: short blocks, not comparable)' : ''}${profile ? ' (bot CPU-profiled in the full fleet)' : ''}`;
   process.stdout.write(`\n${header}\n\n${table}\n`);
   // Only a full, unprofiled run is "the latest": a profiler slows the bot, and partial runs leave sections out.
-  const out = path.join(ROOT, 'bench/results', profile ? 'profiled.json' : only || quick || fleetSizes ? 'partial.json' : 'latest.json');
+  const out = path.join(ROOT, 'bench/results', profile ? 'profiled.json' : only || quick || fleetSizes || storeArg ? 'partial.json' : 'latest.json');
   await mkdir(path.dirname(out), { recursive: true });
   const durationS = Math.round((Date.now() - started) / 1000);
   await writeFile(out, `${JSON.stringify({ date: new Date().toISOString(), machine: m, build, quick, profile, only: only ?? null, fleetSizes: fleetSizes ?? null, durationS, pinning, botFlags: process.env.BENCH_BOT_FLAGS ?? '', loadavg: load, results, table }, null, 2)}\n`);
-  if (!only && !quick && !profile && !fleetSizes) await writeFile(path.join(ROOT, 'bench/results/latest.md'), `${header}\n\n${table}\n`);
+  if (!only && !quick && !profile && !fleetSizes && !storeArg) await writeFile(path.join(ROOT, 'bench/results/latest.md'), `${header}\n\n${table}\n`);
   log(`done in ${durationS} s; wrote ${path.relative(ROOT, out)}`);
 }
 

@@ -61,7 +61,7 @@ export function renderTable(r: BenchResults): string {
       rows.push([`3 fleet of ${f.rollouts}`, `error: ${f.error}`, '', '', '']);
       continue;
     }
-    const size = `${f.rollouts} rollouts / ${f.channels} ch, ${f.rate} changes/s × ${Math.round(f.loadSeconds)} s`;
+    const size = `${f.rollouts} rollouts / ${f.channels} ch, ${f.rate} changes/s × ${Math.round(f.loadSeconds)} s${f.store === 'postgres' ? ', PostgreSQL' : ''}`;
     const fs = f.finalState;
     const st = f.strict;
     const lim = st.floor.limits;
@@ -111,7 +111,7 @@ export function renderTable(r: BenchResults): string {
       '≤ 200 MB',
       mark(f.rss.met),
     ]);
-    rows.push([
+    if (f.store !== 'postgres') rows.push([
       `3 ${size}: bytes written to disk per rollout change`,
       `${f.bot.diskWriteKbPerChange ?? '?'} KB (${f.bot.diskWriteMbDuringLoad ?? '?'} MB during the load, for a ${f.bot.storeMbAtEnd} MB DATA_DIR at the end)`,
       '—',

@@ -24,10 +24,14 @@ export interface FleetOptions extends FleetShape {
   seed: number;
   /** Write a V8 CPU profile of the bot here (`node --cpu-prof`). */
   profileDir?: string;
+  /** Run the bot on this PostgreSQL database (DATABASE_URL) instead of the embedded store. */
+  databaseUrl?: string;
 }
 
 export interface FleetResult {
   rollouts: number;
+  /** The bot's store: `embedded` (DATA_DIR) or `postgres` (DATABASE_URL). */
+  store: 'embedded' | 'postgres';
   channels: number;
   rate: number;
   loadSeconds: number;
@@ -188,6 +192,7 @@ export async function measureFleet(root: string, o: FleetOptions): Promise<Fleet
   const config = fleetConfig(o);
   const repos = Array.from({ length: o.apps }, (_, i) => repoOf(i));
   const world = await startWorld({ config, repos });
+  if (o.databaseUrl) world.botEnv.DATABASE_URL = o.databaseUrl;
   const problems: string[] = [];
   const parsed = parseConfigText(config, 'fleet', problems);
   if (!parsed) throw new Error(`fleet config: ${problems.join('; ')}`);
@@ -363,6 +368,7 @@ export async function measureFleet(root: string, o: FleetOptions): Promise<Fleet
     const botWarn = bot.problemCount();
     const result: FleetResult = {
       rollouts,
+      store: o.databaseUrl ? 'postgres' : 'embedded',
       channels,
       rate: o.rate,
       loadSeconds: round(loadS),

@@ -11,6 +11,22 @@ export class ProbotRepoHost implements RepoHost {
   /** `installations`: the installation id per repo (lower case), as webhooks told it or GitHub answered. */
   constructor(private readonly probot: Probot, private readonly installations: KeyedStore<number>) {}
 
+  /**
+   * One client per installation, kept: each carries its own rate limiters and timers (Bottleneck) and refreshes its
+   * installation token by itself, so a new one per call piled up (about a thousand at a thousand deploys).
+   */
+  private readonly clients = new Map<number, Promise<Octo>>();
+
+  private client(id: number): Promise<Octo> {
+    let c = this.clients.get(id);
+    if (!c) {
+      c = this.probot.auth(id);
+      this.clients.set(id, c);
+      c.catch(() => this.clients.delete(id));
+    }
+    return c;
+  }
+
   /** An installation client for a repo; learns the installation id from GitHub when no webhook told it yet. */
   private async octokit(repo: string): Promise<Octo> {
     const key = repo.toLowerCase();
@@ -26,7 +42,7 @@ export class ProbotRepoHost implements RepoHost {
       }
       await this.installations.set(key, id);
     }
-    return this.probot.auth(id);
+    return this.client(id);
   }
 
   async getCommit(repo: string, sha: string): Promise<CommitRecord | undefined> {

@@ -19,13 +19,19 @@ export interface HotOptions {
   log: Pick<Logger, 'warn' | 'info'>;
   /** Compact (rewrite the hot file, empty the journal) once the journal exceeds this and twice the hot file (default 4 MB). */
   compactAtBytes?: number;
-  /** fdatasync every batch (default true). */
-  sync?: boolean;
+  /**
+   * When the journal is synced to the device: `batch` (default) appends each batch at once (a process crash loses
+   * nothing) and syncs at most every `syncEveryMs` (a power cut loses at most that much); `always` syncs every batch;
+   * `never` leaves it to the kernel. Syncing every small batch rewrites the same 4 KB page once per batch.
+   */
+  sync?: 'batch' | 'always' | 'never';
+  /** With `sync: 'batch'`: how often the journal is synced while it is written (default 200 ms). */
+  syncEveryMs?: number;
 }
 
 /**
  * What is in flight, kept in memory as one document: lowdb's file holds it as of the last compaction, and a journal
- * holds every batch of changes since, one JSON line per flush (one append and one sync), so a write costs what
+ * holds every batch of changes since, one JSON line per flush (one append; synced within 200 ms), so a write costs what
  * changed, not what is kept. A batch is one line, so it applies whole or not at all: a torn last line (a crash during
  * the append) is dropped with a log line. Compaction writes lowdb's file (a temporary file renamed into place), syncs
  * it and then empties the journal; the file records the last batch it holds, so a crash between the two replays
@@ -37,6 +43,7 @@ export class HotState implements StateStore {
   private writing: Promise<void> = Promise.resolve();
   private compactWanted = false;
   private watched: Set<string> | undefined;
+  private syncTimer: NodeJS.Timeout | undefined;
   /**
    * The record each key had when last journaled (a reference: the ports replace a record they change, so an unchanged
    * field is the same object). A change is journaled as the fields that differ; the same reference again (changed in
@@ -115,6 +122,20 @@ export class HotState implements StateStore {
   async close(): Promise<void> {
     this.compactWanted = true;
     await this.flush();
+    if (this.syncTimer) clearTimeout(this.syncTimer);
+    this.syncTimer = undefined;
+  }
+
+  /** Syncs the journal within `syncEveryMs` (one sync for every batch written meanwhile). */
+  private syncSoon(): void {
+    if (this.syncTimer) return;
+    this.syncTimer = setTimeout(() => {
+      this.syncTimer = undefined;
+      syncFile(this.journal).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT' && err.code !== 'EISDIR') this.opts.log.warn({ err }, 'syncing the store journal failed');
+      });
+    }, this.opts.syncEveryMs ?? 200);
+    this.syncTimer.unref();
   }
 
   /** Bytes in the journal now, and in the hot file as last written. */
@@ -129,7 +150,8 @@ export class HotState implements StateStore {
       const b = this.batch + 1;
       const line = `${JSON.stringify({ b, o: ops })}\n`;
       try {
-        await appendDurably(this.journal, line, this.opts.sync ?? true, 'journal-append');
+        await appendDurably(this.journal, line, this.opts.sync === 'always', 'journal-append');
+        if ((this.opts.sync ?? 'batch') === 'batch') this.syncSoon();
       } catch (err) {
         for (const [c, k] of ops) this.touch(c, k);
         throw err;
@@ -141,7 +163,8 @@ export class HotState implements StateStore {
       this.batch = b;
       this.journalBytes += Buffer.byteLength(line);
     }
-    const limit = Math.max(this.opts.compactAtBytes ?? 4 * 2 ** 20, 2 * this.snapshotBytes);
+    // Compaction rewrites the whole hot file: at 4× its size, it adds at most a quarter to what the journal writes.
+    const limit = Math.max(this.opts.compactAtBytes ?? 4 * 2 ** 20, 4 * this.snapshotBytes);
     if (this.compactWanted || this.journalBytes > limit) await this.compact();
   }
 

@@ -13,8 +13,8 @@ export interface EmbeddedStoreOptions extends Partial<SettleOptions> {
   log?: Pick<Logger, 'warn' | 'info'>;
   /** Compact the hot file once the journal exceeds this (default 4 MB, and at least twice the hot file). */
   compactAtBytes?: number;
-  /** fdatasync each batch (default true). */
-  sync?: boolean;
+  /** When the hot journal is synced (HotOptions.sync; default `batch`: within 200 ms). History segments sync every append. */
+  sync?: 'batch' | 'always' | 'never';
 }
 
 export interface EmbeddedStore {
@@ -45,7 +45,7 @@ export async function openEmbeddedStore(dir: string, opts: EmbeddedStoreOptions 
   const file = path.join(dir, STORE_FILE);
   const { hot } = await HotState.open(file, path.join(dir, JOURNAL_FILE), { log, compactAtBytes: opts.compactAtBytes, sync: opts.sync });
   await migrateV1(dir, hot, log);
-  const history = await History.open(path.join(dir, HISTORY_DIR), { log, sync: opts.sync, now });
+  const history = await History.open(path.join(dir, HISTORY_DIR), { log, sync: opts.sync !== 'never', now });
   hot.beforeWrite = createSettler(hot, history, { ...opts, now });
   return {
     stores: createEmbeddedStores(hot, history),
