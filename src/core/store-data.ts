@@ -85,6 +85,8 @@ export interface ThreadRecord {
   attempt: number;
   /** Keys of the events already announced (scoped by attempt). */
   announced: string[];
+  /** When each announced key was announced (ms), for the deploy report's timeline; older threads lack it. */
+  announcedAt?: Record<string, number>;
   /** The last state the thread has been brought up to date with. */
   lastState?: RolloutState;
   /** Card content version: bumped on every change; `cardSent` is the version Slack shows. */

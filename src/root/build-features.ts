@@ -89,6 +89,8 @@ export function buildFeatures(o: {
     permalink,
     sweepMs: o.timeoutSweepMs,
     onSweep: () => metrics.timeoutChecks.inc(),
+    // The report of a tag's whole way through the chain, in its last environment's thread.
+    onChainEnd: (x) => reports.chainEnded(x),
   });
   const promotion = new PromotionService({
     deployOffers: chain,
@@ -118,7 +120,7 @@ export function buildFeatures(o: {
 
   // Changes made with kubectl, the Argo dashboard or Argo CD show in the thread (issue 13).
   const outside = new OutsideActions({ stores, kernel, clock, cards: promotion.cards });
-  const reports = new ReportService({ kernel, clock, permalink });
+  const reports = new ReportService({ kernel, clock, permalink, stores, catalog });
   registerFeatureVerbs(commands, { promotion, errorSim, drills, locks, reports, countDrill: () => scheduleMetrics.drills.inc() });
   observer.setHooks([
     ({ thread, target }) => commits.pair(thread, target).then(() => undefined),

@@ -52,13 +52,25 @@ describe('/rollout report', () => {
 
     await slash('report staging');
     await answered(/The report of voting01 staging revision 2 is in/);
-    const report = await reply('C0STAGING', root, 'Deploy report');
+    const report = await reply('C0STAGING', root, 'Deploy report* voting01 staging');
     expect(report.text).toMatch(/^📋 \*Deploy report\* voting01 staging · revision 2 `ea11a24-20260129125607`: ✅ completed, took \S+, \S+ of it waiting for people · promoted by <@U0LEAD>\.$/);
     const timeline = (report.blocks as Array<{ type: string; elements?: Array<{ text: string }> }>).find((b) => b.type === 'context')!.elements!.map((e) => e.text);
     expect(timeline[0]).toMatch(/deploy of revision 2 started$/);
     expect(timeline.some((l) => /paused/.test(l))).toBe(true);
     expect(timeline.some((l) => /promoted.*\(<@U0LEAD>\)$/.test(l))).toBe(true);
     expect(timeline.at(-1)).toMatch(/completed$/);
+    // Every line has its time, events included (the thread keeps when each was announced).
+    expect(timeline.every((l) => l.startsWith('<!date^'))).toBe(true);
+
+    // Staging is the last environment: the tag's whole way was reported there by itself, once, when it completed.
+    const chain = h.slack.replies('C0STAGING', root.ts).filter((m) => messageText(m).includes('through qa → staging'));
+    expect(chain).toHaveLength(1);
+    expect(chain[0]!.text).toMatch(/^📋 \*Deploy report\* voting01 `ea11a24-20260129125607` through qa → staging: \S+ from the first start to the last completion, \S+ of it waiting for people\.$/);
+    const sections = (chain[0]!.blocks as Array<{ type: string; text?: { text: string } }>).filter((b) => b.type === 'section').map((b) => b.text!.text);
+    expect(sections.slice(1)).toEqual([
+      expect.stringMatching(/^\*qa\* · revision 2: ✅ completed, took \S+$/),
+      expect.stringMatching(/^\*staging\* · revision 2: ✅ completed, took \S+, waited \S+ · promoted by <@U0LEAD>$/),
+    ]);
   });
 
   it('says so when the environment has no deploy on record', async () => {

@@ -54,6 +54,21 @@ describe('OutboxDispatcher', () => {
     expect(t.rootTs).toBe(chat.messages[0]!.ts);
   });
 
+  it("posts a new deploy's root card ahead of older progress in the channel's other threads", async () => {
+    const { clock, chat, d, data } = setup({ postsPerSecond: 1, postBurst: 1 });
+    const a = thread(data, 'a');
+    d.kick();
+    await clock.advance(10);
+    for (const n of ['a1', 'a2', 'a3']) reply(data, a, n, { batchable: false });
+    thread(data, 'b');
+    d.kick();
+    await clock.advance(1_000);
+    expect(chat.messages.map((m) => m.text)).toEqual(['card a v1', 'card b v1']);
+    await clock.advance(10_000);
+    // The progress that waited behind it goes out as one message (the channel had a backlog).
+    expect(chat.messages.map((m) => m.text)).toEqual(['card a v1', 'card b v1', 'a1\na2\na3']);
+  });
+
   it('keeps a channel at its burst, then one post per second', async () => {
     const { clock, chat, d, data } = setup({ postsPerSecond: 1, postBurst: 3 });
     for (let i = 0; i < 8; i++) thread(data, `t${i}`);

@@ -5,7 +5,7 @@ import type { Logger } from '../../core/logger.js';
 import { emptyStoreData, upgradeStoreData, type OutboxEntry, type StoreData } from '../../core/store-data.js';
 import { outboxKey, type HotCollection, type StateStore } from './state-store.js';
 import { apply, opFor, type Op } from './journal-ops.js';
-import { StoreOpenError, appendDurably, failpoint, readJsonFile, splitLines, syncFile } from './store-files.js';
+import { AppendFile, StoreOpenError, failpoint, readJsonFile, splitLines, syncFile } from './store-files.js';
 
 /** The hot document as lowdb writes it: the store data and the last journal batch it includes. */
 type Snapshot = StoreData & { journalBatch?: number };
@@ -39,6 +39,7 @@ export class HotState implements StateStore {
   private compactWanted = false;
   private watched: Set<string> | undefined;
   private syncTimer: NodeJS.Timeout | undefined;
+  private readonly journalFile: AppendFile;
   /**
    * The record each key had when last journaled (a reference: the ports replace a record they change, so an unchanged
    * field is the same object). A change is journaled as the fields that differ; the same reference again (changed in
@@ -57,7 +58,9 @@ export class HotState implements StateStore {
     private journalBytes: number,
     private snapshotBytes: number,
     private readonly opts: HotOptions,
-  ) {}
+  ) {
+    this.journalFile = new AppendFile(journal);
+  }
 
   /** Reads lowdb's file and replays the journal over it; StoreOpenError when either can't be read (left untouched). */
   static async open(file: string, journal: string, opts: HotOptions): Promise<{ hot: HotState; fresh: boolean }> {
@@ -119,6 +122,8 @@ export class HotState implements StateStore {
     await this.flush();
     if (this.syncTimer) clearTimeout(this.syncTimer);
     this.syncTimer = undefined;
+    await this.journalFile.sync().catch(() => undefined);
+    this.journalFile.close();
   }
 
   /** Syncs the journal within `syncEveryMs` (one sync for every batch written meanwhile). */
@@ -126,7 +131,7 @@ export class HotState implements StateStore {
     if (this.syncTimer) return;
     this.syncTimer = setTimeout(() => {
       this.syncTimer = undefined;
-      syncFile(this.journal).catch((err: NodeJS.ErrnoException) => {
+      this.journalFile.sync().catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT' && err.code !== 'EISDIR') this.opts.log.warn({ err }, 'syncing the store journal failed');
       });
     }, this.opts.syncEveryMs ?? 200);
@@ -145,8 +150,9 @@ export class HotState implements StateStore {
       const b = this.batch + 1;
       const line = `${JSON.stringify({ b, o: ops })}\n`;
       try {
-        await appendDurably(this.journal, line, this.opts.sync === 'always', 'journal-append');
-        if ((this.opts.sync ?? 'batch') === 'batch') this.syncSoon();
+        this.journalFile.append(line, 'journal-append');
+        if (this.opts.sync === 'always') await this.journalFile.sync();
+        else if ((this.opts.sync ?? 'batch') === 'batch') this.syncSoon();
       } catch (err) {
         for (const [c, k] of ops) this.touch(c, k);
         throw err;

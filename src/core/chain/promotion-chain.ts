@@ -33,6 +33,8 @@ export interface PromotionChainDeps extends Pick<DispatchDeps, 'locks'> {
   sweepMs?: number;
   /** Counts sweeps. */
   onSweep?: () => void;
+  /** A tag completed in the last environment of its chain (the whole way's report is posted). */
+  onChainEnd?: (o: { thread: ThreadRecord; target: EnvTarget }) => Promise<void>;
 }
 
 /**
@@ -85,6 +87,7 @@ export class PromotionChain implements DeployOffers {
     if (events.includes('completed') && !state.aborted && (await threads.markOnce(thread.key, 'chainHandled'))) {
       const next = this.deps.catalog.next(target);
       if (next?.env.deploy?.auto && thread.tag) void this.autoDispatch(thread, target, next, thread.tag);
+      if (!next && thread.tag) void this.deps.onChainEnd?.({ thread, target }).catch((err: unknown) => this.deps.log.warn({ err, thread: thread.key }, 'the chain report failed'));
     }
   }
 

@@ -4,7 +4,8 @@ import type { OutboxEntry, ThreadRecord } from '../store-data.js';
 export type NextBatch = { batch: OutboxEntry[] } | { orphan: OutboxEntry };
 
 /**
- * Picks what a channel sends next: the thread with the most urgent pending entry (high priority first, then oldest),
+ * Picks what a channel sends next: the thread with the most urgent pending entry (high priority first, then a root
+ * card not yet posted, then progress; oldest first within each),
  * its root card if it has none yet, else its oldest reply, merged with the replies queued behind it when they can be.
  * Undefined when nothing may go: every thread waits for a read-back.
  */
@@ -23,14 +24,16 @@ export function planNextBatch(o: {
     if (list) list.push(e);
     else byThread.set(e.threadKey, [e]);
   }
-  let best: { entries: OutboxEntry[]; high: boolean; seq: number } | undefined;
+  // Rank: a thread with priority news (abort, waiting for promotion, completion) first, then a new deploy's root card,
+  // then step progress; within a rank, the thread whose oldest entry is oldest.
+  let best: { entries: OutboxEntry[]; rank: number; seq: number } | undefined;
   for (const list of byThread.values()) {
     list.sort((a, b) => a.seq - b.seq);
     // A thread whose next message may already be in Slack waits for its read-back.
     if (list[0]!.attemptedAt !== undefined) continue;
-    const high = list.some((e) => e.priority === 'high');
+    const rank = list.some((e) => e.priority === 'high') ? 0 : list[0]!.kind === 'root' ? 1 : 2;
     const seq = list[0]!.seq;
-    if (!best || (high && !best.high) || (high === best.high && seq < best.seq)) best = { entries: list, high, seq };
+    if (!best || rank < best.rank || (rank === best.rank && seq < best.seq)) best = { entries: list, rank, seq };
   }
   if (!best) return undefined;
   const [head] = best.entries;

@@ -1,6 +1,6 @@
 import type { ThreadRecord } from '../store-data.js';
 
-/** One line of a deploy's timeline. `at` is absent for an announced event: the thread keeps its order, not its time. */
+/** One line of a deploy's timeline. `at` is absent for an event announced before the bot kept their times. */
 export interface TimelineEntry {
   at?: number;
   kind: 'start' | 'event' | 'action' | 'end';
@@ -38,10 +38,17 @@ export function buildDeployReport(thread: ThreadRecord, now: number): DeployRepo
   const timeline: TimelineEntry[] = [{ at: thread.startedAt, kind: 'start', text: `deploy of revision ${thread.revision} started` }];
   for (const key of thread.announced) {
     const text = describeEventKey(key);
-    if (text) timeline.push({ kind: 'event', text });
+    const at = thread.announcedAt?.[key];
+    if (text) timeline.push({ ...(at !== undefined ? { at } : {}), kind: 'event', text });
   }
   const actions = [...thread.actions].sort((a, b) => a.at - b.at);
   for (const a of actions) timeline.push({ at: a.at, kind: 'action', text: a.what, who: a.who });
+  // Minute by minute: events and actions in time order (an event without a time keeps its place after the one before).
+  const timed = timeline.slice(1);
+  let last = thread.startedAt;
+  const keyed = timed.map((e, i) => ({ e, i, at: (last = e.at ?? last) }));
+  keyed.sort((x, y) => x.at - y.at || x.i - y.i);
+  timeline.splice(1, timed.length, ...keyed.map((k) => k.e));
   if (thread.outcome && thread.finishedAt !== undefined) timeline.push({ at: thread.finishedAt, kind: 'end', text: thread.outcome });
   return {
     app: thread.app,

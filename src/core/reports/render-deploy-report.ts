@@ -28,3 +28,24 @@ function line(e: TimelineEntry): string {
   const by = e.who ? ` (${who(e.who)})` : '';
   return `${when}${esc(e.text)}${by}`;
 }
+
+/**
+ * The report of a tag's whole way through the chain (dev → qa → staging): one summary line per environment (how long
+ * it took, how long people kept it waiting, who promoted it), the total from the first start to the last completion,
+ * and each environment's timeline collapsed below its line.
+ */
+export function renderChainReport(o: { app: string; tag: string; reports: DeployReport[] }): { text: string; blocks: unknown[] } {
+  const first = Math.min(...o.reports.map((r) => r.startedAt));
+  const last = Math.max(...o.reports.map((r) => r.finishedAt ?? r.startedAt + r.tookMs));
+  const waited = o.reports.reduce((n, r) => n + r.waitedMs, 0);
+  const path = o.reports.map((r) => esc(r.env)).join(' → ');
+  const summary = `📋 *Deploy report* ${esc(o.app)} \`${esc(o.tag)}\` through ${path}: ${formatDuration(last - first)} from the first start to the last completion, ${waited > 0 ? `${formatDuration(waited)} of it waiting for people` : 'no waiting for people'}.`;
+  const blocks: unknown[] = [section(summary)];
+  for (const r of o.reports) {
+    const promoted = r.promotedBy.length ? ` · promoted by ${[...new Set(r.promotedBy)].map(who).join(', ')}` : '';
+    blocks.push(section(`*${esc(r.env)}* · revision ${esc(r.revision)}: ${OUTCOME[r.outcome]}, took ${formatDuration(r.tookMs)}${r.waitedMs > 0 ? `, waited ${formatDuration(r.waitedMs)}` : ''}${promoted}`));
+    const lines = r.timeline.map(line);
+    blocks.push(context(lines.length > MAX_LINES ? [...lines.slice(0, MAX_LINES - 2), `… ${lines.length - MAX_LINES + 1} more`, lines.at(-1)!] : lines));
+  }
+  return { text: summary, blocks: blocks.slice(0, 50) };
+}

@@ -5,11 +5,17 @@ import type { Clock } from '../ports.js';
 import { esc, link } from '../text/mrkdwn.js';
 import type { ThreadKernel } from '../threads/thread-kernel.js';
 import { buildDeployReport } from './build-deploy-report.js';
-import { renderDeployReport } from './render-deploy-report.js';
+import { renderChainReport, renderDeployReport } from './render-deploy-report.js';
+import type { Catalog } from '../catalog.js';
+import type { Stores } from '../store-ports.js';
+import type { ThreadRecord } from '../store-data.js';
 
 export interface ReportServiceDeps {
   /** The environment's current (or last) deploy thread, and replies in it. */
   kernel: ThreadKernel;
+  /** The same tag's deploys in the other environments (the chain's report). */
+  stores: Pick<Stores, 'threads'>;
+  catalog: Catalog;
   clock: Clock;
   permalink: (channel: string, ts: string) => string;
 }
@@ -31,5 +37,24 @@ export class ReportService {
     await kernel.commit();
     const where = thread.rootTs ? link(permalink(thread.channel, thread.rootTs), 'the deploy thread') : 'the deploy thread';
     return replyFor(ctx, `📋 The report of ${name} revision ${esc(thread.revision)} is in ${where}.`);
+  }
+
+  /**
+   * The tag completed in the last environment of its app's chain: the report of its whole way (each environment's
+   * completed deploy of the tag, in chain order) goes in this last thread, once.
+   */
+  async chainEnded(o: { thread: ThreadRecord; target: EnvTarget }): Promise<void> {
+    const { thread, target } = o;
+    if (!thread.tag || this.deps.catalog.next(target)) return;
+    const all = await this.deps.stores.threads.withTag(thread.app, thread.tag);
+    const now = this.deps.clock.now();
+    const reports = target.app.environments
+      .map((env) => all.filter((t) => t.env === env.name && t.outcome === 'completed').sort((a, b) => b.startedAt - a.startedAt)[0])
+      .filter((t): t is ThreadRecord => t !== undefined)
+      .map((t) => buildDeployReport(t, now));
+    if (reports.length < 2) return; // one environment: its own report is asked for with /rollout report
+    const message = renderChainReport({ app: thread.app, tag: thread.tag, reports });
+    await this.deps.kernel.reply(thread, `chain-report:${thread.tag}`, message.text, 'normal', { blocks: message.blocks });
+    await this.deps.kernel.commit();
   }
 }

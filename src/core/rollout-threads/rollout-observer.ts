@@ -205,6 +205,7 @@ export class RolloutObserver {
       if (announced.has(scoped)) continue;
       announced.add(scoped);
       thread.announced.push(scoped);
+      thread.announcedAt = { ...thread.announcedAt, [scoped]: now };
       fresh.push(event.type);
       if (event.type === 'completed') {
         thread.outcome = 'completed';
@@ -235,7 +236,7 @@ export class RolloutObserver {
     thread.podHash = state.currentPodHash;
     thread.tag = primaryTag(state) ?? thread.tag;
     const { attempt, outcome, finishedAt, lastState, podHash, tag } = thread;
-    await stores.threads.observed(key, { set: { attempt, announced: thread.announced, outcome, finishedAt, lastState, podHash, tag }, bumpCard });
+    await stores.threads.observed(key, { set: { attempt, announced: thread.announced, announcedAt: thread.announcedAt, outcome, finishedAt, lastState, podHash, tag }, bumpCard });
     this.watched.add(thread.key);
     for (const hook of this.hooks) await hook({ thread, target, state, events: fresh, previous: prev });
     // The same tag's threads in other environments show this one's progress in their journey line.
