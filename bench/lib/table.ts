@@ -54,6 +54,13 @@ export function renderTable(r: BenchResults): string {
         `≥ 0.8× floor: **${x.ratio}×**`,
         mark(x.met),
       ]);
+      if (x.botRssMb) rows.push([
+        '2 signed push deliveries: peak RSS of `node dist/main.js` during the run (a new commit each)',
+        `${Math.round(x.botRssMb.peak)} MB (${Math.round(x.botRssMb.end)} MB at the end)`,
+        '—',
+        '≤ 200 MB',
+        mark(x.botRssMb.met),
+      ]);
     }
   }
   for (const f of r.fleet ?? []) {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pushPayload, signGitHubPayload } from '../../emulators/clients/github-webhooks.js';
 import { LoopbackClient, closedLoop, type RequestSpec } from '../lib/http-load.js';
 import { median, round, summarize, type Summary } from '../lib/stats.js';
-import { dirBytes, readCpuMs } from '../lib/proc.js';
+import { dirBytes, readCpuMs, readMemory, RssSampler } from '../lib/proc.js';
 import { WEBHOOK_SECRET } from '../lib/world.js';
 import type { Inbound } from './inbound-setup.js';
 
@@ -27,6 +27,8 @@ export interface WebhookResult {
   cpuMsPerDelivery: { bot: number; floor: number };
   /** Size of the bot's store file after the run (every delivery id and pushed commit is kept). */
   botStoreMb: number;
+  /** The bot's RSS during this section: the highest sample, and at its end (goal ≤ 200 MB). */
+  botRssMb: { peak: number; end: number; goalMb: number; met: boolean };
   target: string;
   met: boolean;
 }
@@ -65,6 +67,8 @@ export async function measureWebhooks(inb: Inbound, o: { concurrency: number; bl
   const pid = { bot: inb.bot.pid, floor: inb.floor.pid };
   const roundRatios: number[] = [];
   const roundBotPerSec: number[] = [];
+  const rss = new RssSampler(inb.bot.pid).start();
+  const rssFrom = Date.now();
   for (let i = 0; i < o.blocks; i++) {
     const order = i % 2 === 0 ? (['bot', 'floor'] as const) : (['floor', 'bot'] as const);
     const rate: Record<'bot' | 'floor', number> = { bot: 0, floor: 0 };
@@ -85,6 +89,9 @@ export async function measureWebhooks(inb: Inbound, o: { concurrency: number; bl
   }
   botClient.close();
   floorClient.close();
+  rss.stop();
+  const rssPeak = rss.peakBetween(rssFrom, Date.now());
+  const rssEnd = readMemory(inb.bot.pid)?.rssMb ?? Number.NaN;
   const botPerSec = (acc.bot.ok * 1000) / acc.bot.ms;
   const floorPerSec = (acc.floor.ok * 1000) / acc.floor.ms;
   const ratio = botPerSec / floorPerSec;
@@ -102,6 +109,7 @@ export async function measureWebhooks(inb: Inbound, o: { concurrency: number; bl
     errors: { bot: acc.bot.errors, floor: acc.floor.errors },
     cpuMsPerDelivery: { bot: round(acc.bot.cpu / acc.bot.ok), floor: round(acc.floor.cpu / acc.floor.ok) },
     botStoreMb: round(botStoreMb),
+    botRssMb: { peak: round(rssPeak), end: round(rssEnd), goalMb: 200, met: rssPeak <= 200 },
     target: '≥ 0.8× floor',
     met: ratio >= 0.8,
   };
