@@ -111,7 +111,8 @@ export function buildFeatures(o: {
   const scheduleMetrics = createScheduleMetrics(metrics.registry);
   const errorSim = new ErrorSimulationService({ catalog, stores, kernel, clock, log: log.child({ component: 'errorsim' }), simulator, onChange, permalink, track });
   const drills = new DrillService({ catalog, stores, kernel, clock, log: log.child({ component: 'drills' }), cluster, errors: errorSim, permalink, track });
-  const reminders = new ReminderService({ catalog, stores, kernel, clock, afterMs: settings.config.reminders.after, log: log.child({ component: 'reminders' }) });
+  // Reminders run only on the leader (from the watch's hook and the leader's sweep): fenced like the observer.
+  const reminders = new ReminderService({ catalog, stores: leaderStores, kernel: leaderKernel, clock, afterMs: settings.config.reminders.after, log: log.child({ component: 'reminders' }) });
   const digestConfig = settings.config.digest;
   const digest = digestConfig ? { config: digestConfig, job: new DigestJob({ catalog, stores, clock, channel: digestConfig.channel, permalink, onChange }) } : undefined;
 
