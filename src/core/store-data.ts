@@ -273,6 +273,14 @@ export interface StoreData {
   locks?: Record<string, LockRecord>;
   /** Revisions that changed no image, by thread key (see NoOpMark). */
   noOpRevisions?: Record<string, NoOpMark>;
+  /** Clusters whose channels were told they are unreachable, by kubeconfig context (removed once told they are back). */
+  clustersDown?: Record<string, ClusterDown>;
+}
+
+/** A cluster reported unreachable, and its channels told so: a restart or a new leader does not tell them again. */
+export interface ClusterDown {
+  since: number;
+  reason?: string;
 }
 
 /** An empty store. */

@@ -8,6 +8,7 @@ import type { Approval } from './promotion/confirmation-record.js';
 import type {
   ActionMark,
   AuditEntry,
+  ClusterDown,
   CommitRecord,
   Confirmation,
   DeploymentMark,
@@ -224,6 +225,8 @@ export interface Stores {
   locks: KeyedStore<LockRecord>;
   /** Revisions that changed no image (no thread), by thread key, until and after their channel's note. */
   noOpRevisions: KeyedStore<NoOpMark>;
+  /** Clusters whose channels were told they are unreachable, by kubeconfig context (until told they are back). */
+  clustersDown: KeyedStore<ClusterDown>;
   /**
    * Retention: drops what is older than `days` before `now` (threads by when they finished or started, audit entries,
    * commits, delivery dedupe marks, decided confirmations, finished drills, digest slots, orphan reminder marks), never

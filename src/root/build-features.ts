@@ -131,6 +131,6 @@ export function buildFeatures(o: {
     (change) => reminders.onThreadChanged(change),
     (change) => deployments?.onThreadChanged(change),
   ]);
-  const clusterNotices = new ClusterNotices({ kernel, clock });
+  const clusterNotices = new ClusterNotices({ kernel, clock, stores });
   return { dispatcher, kernel, observer, clusterNotices, commits, commands, chain, promotion, errorSim, drills, reminders, digest, scheduleMetrics, deployments, locks };
 }

@@ -38,6 +38,12 @@ function notices(channel: string, text: string): SlackMessage[] {
   return h.slack.channelMessages(channel, { includeBroadcasts: false }).filter((m) => !m.threadTs && messageText(m).includes(text));
 }
 
+/** How often the bot's watch of the prod-eu namespace restarted after a failure (its metric). */
+async function stagingWatchRestarts(): Promise<number> {
+  const text = await (await fetch(`${h.app!.url}/metrics`)).text();
+  return Number(/^rollout_chatops_watch_restarts_total\{namespace="voting01-staging"\} (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
 async function readyz(): Promise<{ status: number; body: { ready: boolean; checks: { clusters: Record<string, boolean> } } }> {
   const res = await fetch(`${h.app!.url}/readyz`);
   return { status: res.status, body: (await res.json()) as never };
@@ -102,11 +108,18 @@ describe('several clusters', () => {
     h.controller.settle('voting01-dev', 'vote');
     await reply('C0DEV', await thread('C0DEV'), 'Completed');
     // The watch keeps retrying (backoff 20–200 ms): still one notice, and none in the other cluster's channels.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await waitFor(async () => (await stagingWatchRestarts()) >= 3, 'the staging watch retried a few times');
     await h.settled();
     expect(notices('C0STAGING', 'unreachable')).toHaveLength(1);
     expect(notices('C0DEV', 'unreachable')).toEqual([]);
     expect(notices('C0QA', 'unreachable')).toEqual([]);
+
+    // A restart that finds the cluster still down does not tell the channel again (the store remembers it told).
+    await h.stopBot();
+    await h.startBot();
+    await waitFor(async () => (await stagingWatchRestarts()) >= 3, 'the restarted bot retried the staging watch');
+    await h.settled();
+    expect(notices('C0STAGING', 'unreachable')).toHaveLength(1);
   });
 
   it('refuses to start when an environment names a context the kubeconfig does not have, naming the path', async () => {

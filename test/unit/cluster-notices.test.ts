@@ -5,15 +5,18 @@ import { configSchema } from '../../src/core/config/config-schema.js';
 import type { ThreadKernel } from '../../src/core/threads/thread-kernel.js';
 import { parse } from 'yaml';
 import { voting01Config } from '../../emulators/world/voting01-config.js';
+import { createDocumentStores } from '../../src/adapters/store/document-stores.js';
+import { emptyStoreData } from '../../src/core/store-data.js';
 
-function setup() {
+function setup(data = emptyStoreData()) {
   const sent: Array<{ channel: string; text: string }> = [];
   const kernel = {
     notice: async (t: { env: { slackChannel: string } }, _key: string, text: string) => void sent.push({ channel: t.env.slackChannel, text }),
     commit: async () => undefined,
   } as unknown as ThreadKernel;
   const catalog = new Catalog(configSchema({ isCron: () => true }).parse(parse(voting01Config())));
-  return { sent, notices: new ClusterNotices({ kernel, clock: { now: () => 1 } as never }), targets: catalog.targets };
+  const stores = createDocumentStores({ data, flush: async () => undefined });
+  return { sent, data, notices: new ClusterNotices({ kernel, clock: { now: () => 1 } as never, stores }), targets: catalog.targets };
 }
 
 describe('cluster notices', () => {
@@ -29,5 +32,20 @@ describe('cluster notices', () => {
     await notices.changed({ cluster: 'prod-eu', reachable: true, targets });
     expect(sent).toHaveLength(6);
     expect(sent[3]!.text).toContain('Cluster `prod-eu` answers again');
+  });
+
+  it('does not tell a channel again after a restart that finds the cluster still down, and tells when it is back', async () => {
+    const first = setup();
+    await first.notices.changed({ cluster: 'prod-eu', reachable: false, reason: 'ECONNREFUSED', targets: first.targets });
+    expect(first.sent.length).toBeGreaterThan(0);
+    expect(first.data.clustersDown?.['prod-eu']).toMatchObject({ since: 1, reason: 'ECONNREFUSED' });
+    // A new process (or a new leader) over the same store.
+    const again = setup(first.data);
+    await again.notices.changed({ cluster: 'prod-eu', reachable: false, reason: 'ECONNREFUSED', targets: again.targets });
+    expect(again.sent).toEqual([]);
+    expect(again.notices.isDown('prod-eu')).toBe(true);
+    await again.notices.changed({ cluster: 'prod-eu', reachable: true, targets: again.targets });
+    expect(again.sent.length).toBe(first.sent.length);
+    expect(again.data.clustersDown?.['prod-eu']).toBeUndefined();
   });
 });

@@ -4,7 +4,7 @@ import type { Db } from './db.js';
 import { toJson } from './json-patch.js';
 
 /** The kinds of small keyed records, each a slice of the `keyed` table. */
-export type KeyedKind = 'errorSims' | 'drills' | 'reminders' | 'digests' | 'dispatches' | 'installations' | 'deployments' | 'actionMarks' | 'locks' | 'noOpRevisions';
+export type KeyedKind = 'errorSims' | 'drills' | 'reminders' | 'digests' | 'dispatches' | 'installations' | 'deployments' | 'actionMarks' | 'locks' | 'noOpRevisions' | 'clustersDown';
 
 /** One kind of keyed record over `keyed`; `all()` lists them in the order they were first set. */
 export function pgKeyedStore<T>(db: Db, kind: KeyedKind): KeyedStore<T> {

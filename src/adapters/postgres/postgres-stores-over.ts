@@ -2,6 +2,7 @@ import type { Stores } from '../../core/store-ports.js';
 import type { ActionMark, DeploymentMark, DrillRecord, ErrorSimRecord, ReminderMark } from '../../core/store-data.js';
 import type { LockRecord } from '../../core/locks/lock-record.js';
 import type { NoOpMark } from '../../core/rollout-threads/no-op-mark.js';
+import type { ClusterDown } from '../../core/store-data.js';
 import type { Db } from './db.js';
 import { pgThreadStore } from './pg-thread-store.js';
 import { pgOutboxStore } from './pg-outbox-store.js';
@@ -33,6 +34,7 @@ export function postgresStoresOver(db: Db): Stores {
     actionMarks: pgKeyedStore<ActionMark>(db, 'actionMarks'),
     locks: pgKeyedStore<LockRecord>(db, 'locks'),
     noOpRevisions: pgKeyedStore<NoOpMark>(db, 'noOpRevisions'),
+    clustersDown: pgKeyedStore<ClusterDown>(db, 'clustersDown'),
     prune: (o) => prunePostgres(db, o),
     // The sequence makes the id unique across replicas; the dash keeps `<time><n>` from reading two ways.
     newId: async (prefix, now) => `${prefix}${now.toString(36)}-${(await db.query<{ n: string }>(`SELECT nextval('id_seq') AS n`)).rows[0]!.n}`,

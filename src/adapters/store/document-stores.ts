@@ -254,6 +254,7 @@ export function documentStoresOver(store: StateStore): Stores {
     actionMarks: keyed(() => (data().actionMarks ??= {}), (k) => touch('actionMarks', k)),
     locks: keyed(() => (data().locks ??= {}), (k) => touch('locks', k)),
     noOpRevisions: keyed(() => (data().noOpRevisions ??= {}), (k) => touch('noOpRevisions', k)),
+    clustersDown: keyed(() => (data().clustersDown ??= {}), (k) => touch('clustersDown', k)),
     prune: async (o) => pruneStoreData(data(), o),
     newId: async (prefix, now) => {
       touch('seq', 'seq');

@@ -18,6 +18,7 @@ export type HotCollection =
   | 'actionMarks'
   | 'locks'
   | 'noOpRevisions'
+  | 'clustersDown'
   | 'seq';
 
 /** The outbox has one entry per id and kind: an edit shares the id of the reply it changes. */
