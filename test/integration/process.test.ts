@@ -6,7 +6,7 @@ import { startKubernetesEmulator, type KubernetesEmulator } from '../../emulator
 import { startSlackEmulator, messageText, type SlackEmulator } from '../../emulators/slack-emulator.js';
 import { ArgoController, STANDARD_CANARY_STEPS } from '../../emulators/argo-controller.js';
 import { DEFAULT_CONFIG, SIGNING_SECRET, waitFor } from '../support/harness.js';
-import { ensureBuilt, runBot, type Bot } from '../support/bot-process.js';
+import { ensureBuilt, processEnv, runBot, type Bot } from '../support/bot-process.js';
 
 let k8s: KubernetesEmulator;
 let slack: SlackEmulator;
@@ -27,20 +27,7 @@ async function setup(config = DEFAULT_CONFIG): Promise<Record<string, string>> {
   k8s = await startKubernetesEmulator();
   slack = await startSlackEmulator();
   dir = await mkdtemp(path.join(tmpdir(), 'rollout-chatops-proc-'));
-  const configFile = path.join(dir, 'rollout-chatops.yml');
-  await writeFile(configFile, config);
-  return {
-    ROLLOUT_CHATOPS_CONFIG: configFile,
-    DATA_DIR: path.join(dir, 'data'),
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'info',
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_BOT_TOKEN: slack.botToken,
-    SLACK_API_URL: slack.apiUrl,
-    KUBECONFIG: await k8s.writeKubeconfig(dir),
-    AWS_REGION: 'us-east-1',
-  };
+  return processEnv({ dir, config, slack, k8s, signingSecret: SIGNING_SECRET });
 }
 
 function start(env: Record<string, string>): Bot {

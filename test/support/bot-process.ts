@@ -1,5 +1,6 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, statSync, readdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -37,4 +38,31 @@ export function runBot(env: Record<string, string>): Bot {
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
   return { child, url, exit, stderr: () => err, stdout: () => out };
+}
+
+/**
+ * The environment of a bot process against emulators: the config written to `dir`, the store under `dir/data`,
+ * port 0 on loopback, the emulated Slack and cluster.
+ */
+export async function processEnv(o: {
+  dir: string;
+  config: string;
+  slack: { botToken: string; apiUrl: string };
+  k8s: { writeKubeconfig(dir: string): Promise<string> };
+  signingSecret: string;
+}): Promise<Record<string, string>> {
+  const configFile = path.join(o.dir, 'rollout-chatops.yml');
+  await writeFile(configFile, o.config);
+  return {
+    ROLLOUT_CHATOPS_CONFIG: configFile,
+    DATA_DIR: path.join(o.dir, 'data'),
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    SLACK_SIGNING_SECRET: o.signingSecret,
+    SLACK_BOT_TOKEN: o.slack.botToken,
+    SLACK_API_URL: o.slack.apiUrl,
+    KUBECONFIG: await o.k8s.writeKubeconfig(o.dir),
+    AWS_REGION: 'us-east-1',
+  };
 }

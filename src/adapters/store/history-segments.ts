@@ -27,6 +27,11 @@ export interface SegmentInfo {
   maxT: number;
 }
 
+/** One history line: the head the index reads, a tab, the record (JSON escapes every tab and newline inside). */
+export function segmentLine(head: Head, value: unknown): string {
+  return `${JSON.stringify(head)}\t${JSON.stringify(value)}\n`;
+}
+
 const TAB = 9;
 const NL = 10;
 const CHUNK = 4 * 2 ** 20;
@@ -87,10 +92,10 @@ export class Segments {
     const parts: string[] = [];
     let off = seg.size;
     for (const l of lines) {
-      const text = `${JSON.stringify(l.head)}\t${JSON.stringify(l.value)}`;
-      const len = Buffer.byteLength(text);
+      const line = segmentLine(l.head, l.value);
+      const len = Buffer.byteLength(line) - 1;
       locs.push({ seg: seg.id, off, len });
-      parts.push(text, '\n');
+      parts.push(line);
       off += len + 1;
     }
     await appendDurably(seg.file, parts.join(''), this.sync, 'segment-append');

@@ -56,10 +56,6 @@ export class History {
     this.pending.push({ head: { k: 'cl', id: key, t: at }, value: at });
   }
 
-  hasPending(): boolean {
-    return this.pending.length > 0;
-  }
-
   /**
    * Appends everything queued to the segment of each record's month (almost always one: one write and one sync); what
    * could not be written stays queued.

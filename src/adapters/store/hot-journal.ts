@@ -63,17 +63,16 @@ export class HotState implements StateStore {
   }
 
   /** Reads lowdb's file and replays the journal over it; StoreOpenError when either can't be read (left untouched). */
-  static async open(file: string, journal: string, opts: HotOptions): Promise<{ hot: HotState; fresh: boolean }> {
+  static async open(file: string, journal: string, opts: HotOptions): Promise<HotState> {
     const snap = (await readJsonFile(file, checkShape)) as Snapshot | undefined;
     const data = upgradeStoreData(snap ?? emptyStoreData()) as Snapshot;
     let batch = data.journalBatch ?? 0;
     delete data.journalBatch;
-    const { bytes, applied, last } = await replay(journal, data, batch, opts.log);
+    const { bytes, last } = await replay(journal, data, batch, opts.log);
     batch = Math.max(batch, last);
     const db = new Low<Snapshot>(new DataFile<Snapshot>(file, { parse: JSON.parse, stringify: (d) => JSON.stringify(d) }), data);
     const size = snap ? (await stat(file)).size : 0;
-    const hot = new HotState(data, db, file, journal, batch, bytes, size, opts);
-    return { hot, fresh: !snap && applied === 0 };
+    return new HotState(data, db, file, journal, batch, bytes, size, opts);
   }
 
   touch(collection: HotCollection, key: string): void {
@@ -136,11 +135,6 @@ export class HotState implements StateStore {
       });
     }, this.opts.syncEveryMs ?? 200);
     this.syncTimer.unref();
-  }
-
-  /** Bytes in the journal now, and in the hot file as last written. */
-  sizes(): { journalBytes: number; hotFileBytes: number } {
-    return { journalBytes: this.journalBytes, hotFileBytes: this.snapshotBytes };
   }
 
   private async write(): Promise<void> {
@@ -214,13 +208,13 @@ export class HotState implements StateStore {
 }
 
 /** Applies the journal's batches after `after` to `data`. A torn last line is dropped (and cut off) with a log line. */
-async function replay(journal: string, data: StoreData, after: number, log: HotOptions['log']): Promise<{ bytes: number; applied: number; last: number }> {
+async function replay(journal: string, data: StoreData, after: number, log: HotOptions['log']): Promise<{ bytes: number; last: number }> {
   let buf: Buffer;
   try {
     buf = await readFile(journal);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { bytes: 0, applied: 0, last: 0 };
+    if (code === 'ENOENT') return { bytes: 0, last: 0 };
     throw new StoreOpenError(`DATA_DIR: cannot read store journal ${journal} (${code ?? (err as Error).message}); check its permissions`);
   }
   const { lines, intactBytes, torn } = splitLines(buf);
@@ -241,17 +235,15 @@ async function replay(journal: string, data: StoreData, after: number, log: HotO
     log.warn({ journal, droppedBytes: buf.length - cut }, 'the store journal ended in a torn line (a crash while writing it); dropped it');
     await truncate(journal, cut);
   }
-  let applied = 0;
   let last = 0;
   const outbox = new Map(data.outbox.map((e) => [outboxKey(e), e]));
   for (const { b, o } of batches) {
     last = Math.max(last, b);
     if (b <= after) continue;
     for (const op of o) apply(data, outbox, op);
-    applied++;
   }
   data.outbox = [...outbox.values()].sort((a, b) => a.seq - b.seq);
-  return { bytes: cut, applied, last };
+  return { bytes: cut, last };
 }
 
 function checkShape(value: unknown): string | undefined {

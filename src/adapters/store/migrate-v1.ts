@@ -2,7 +2,7 @@ import { access, mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../core/logger.js';
 import type { AuditEntry, CommitRecord, ThreadRecord } from '../../core/store-data.js';
-import type { Head } from './history-segments.js';
+import { segmentLine, type Head } from './history-segments.js';
 import type { HotState } from './hot-journal.js';
 import { HISTORY_DIR, LEGACY_ARCHIVE_FILE, LEGACY_COMMITS_FILE, notAnObject, readJsonFile } from './store-files.js';
 
@@ -36,7 +36,7 @@ export async function migrateV1(dir: string, hot: HotState, log: Pick<Logger, 'i
   const segment = path.join(historyDir, LEGACY_SEGMENT);
   if (!(await exists(segment))) {
     const lines: string[] = [];
-    const add = (head: Head, value: unknown) => lines.push(`${JSON.stringify(head)}\t${JSON.stringify(value)}\n`);
+    const add = (head: Head, value: unknown) => lines.push(segmentLine(head, value));
     for (const t of Object.values(archive?.threads ?? {})) {
       if (d.threads[t.key]) continue; // the hot copy wins; it leaves for the history when it settles
       add({ k: 'th', id: t.key, t: t.finishedAt ?? t.startedAt, app: t.app, env: t.env, tag: t.tag, ch: t.channel, root: t.rootTs, st: t.startedAt }, t);

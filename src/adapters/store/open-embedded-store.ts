@@ -43,7 +43,7 @@ export async function openEmbeddedStore(dir: string, opts: EmbeddedStoreOptions 
   const log = opts.log ?? quiet;
   const now = opts.now ?? Date.now;
   const file = path.join(dir, STORE_FILE);
-  const { hot } = await HotState.open(file, path.join(dir, JOURNAL_FILE), { log, compactAtBytes: opts.compactAtBytes, sync: opts.sync });
+  const hot = await HotState.open(file, path.join(dir, JOURNAL_FILE), { log, compactAtBytes: opts.compactAtBytes, sync: opts.sync });
   await migrateV1(dir, hot, log);
   const history = await History.open(path.join(dir, HISTORY_DIR), { log, sync: opts.sync !== 'never', now });
   hot.beforeWrite = createSettler(hot, history, { ...opts, now });
