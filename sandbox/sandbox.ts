@@ -351,10 +351,11 @@ function buildState(o: {
         ...(e.blocks ? { blocks: e.blocks } : {}), edited: false, ephemeral: true, ...(e.threadTs ? { threadTs: e.threadTs } : {}),
       })),
     })),
-    rollouts: SANDBOX_ENVS.map((env) => {
-      const sim = o.errorSims.get(env.name);
-      return { ...describeRollout(env.name, o.k8s.get(env.namespace, ROLLOUT)), ...(sim ? { errors: sim.enabled } : {}) };
-    }),
+    rollouts: SANDBOX_ENVS.flatMap((env) => env.rollouts.map((r) => {
+      const sim = r.name === ROLLOUT ? o.errorSims.get(env.name) : undefined;
+      const label = env.rollouts.length > 1 ? `${env.name} · ${r.name}` : env.name;
+      return { ...describeRollout(label, o.k8s.get(env.namespace, r.name)), ...(sim ? { errors: sim.enabled } : {}) };
+    })),
     notes: o.notes.slice(-12),
   };
 }
@@ -364,7 +365,7 @@ function describeRollout(env: string, ro: any) {
   if (!ro) return { env, phase: 'Missing', detail: '', tag: '' };
   const s = ro.status ?? {};
   const image: string = ro.spec?.template?.spec?.containers?.[0]?.image ?? '';
-  const tag = image.startsWith(`${IMAGE}:`) ? image.slice(IMAGE.length + 1) : image;
+  const tag = image.slice(image.lastIndexOf(':') + 1);
   const steps: unknown[] = ro.spec?.strategy?.canary?.steps ?? [];
   const updating = s.stableRS !== s.currentPodHash;
   const detail = [

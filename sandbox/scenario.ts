@@ -1,5 +1,5 @@
 /**
- * The sandbox's world and its script: one app (voting01) in three environments, the commit that gets pushed, and a
+ * The sandbox's world and its script: one app (voting01) in three environments (dev runs two rollouts, vote and result), the commit that gets pushed, and a
  * conductor that plays the Argo Rollouts controller on a timer and carries a tag from dev to qa to staging the way a
  * CD pipeline would. Everything here talks to the emulators only; the bot under test is reached over HTTP.
  */
@@ -16,6 +16,23 @@ export const ECR_REPOSITORY = 'voting01-vote';
 export const REPO = 'acme/voting01';
 /** Every environment runs this Rollout name in its own namespace. */
 export const ROLLOUT = 'vote';
+/** dev also runs the results page, built from the same commit into its own ECR repository (several rollouts, one thread). */
+export const RESULT_ROLLOUT = 'result';
+export const RESULT_REPOSITORY = 'voting01-result';
+
+/** One Rollout of an environment and the ECR repository of its image. */
+export interface SandboxRollout {
+  name: string;
+  repository: string;
+}
+
+const VOTE: SandboxRollout = { name: ROLLOUT, repository: ECR_REPOSITORY };
+const RESULT: SandboxRollout = { name: RESULT_ROLLOUT, repository: RESULT_REPOSITORY };
+
+/** The image of `repository` at `tag`, in the emulator's registry. */
+export function imageOf(repository: string, tag: string): string {
+  return `${IMAGE.slice(0, IMAGE.lastIndexOf('/'))}/${repository}:${tag}`;
+}
 
 /** A person the page can act as. */
 export interface SandboxUser {
@@ -42,13 +59,15 @@ export interface SandboxEnv {
    * are on, the canary's background analysis fails and the controller aborts the canary.
    */
   errorSimulation: boolean;
+  /** The Rollouts a deploy sets the commit's images on (the first is the one error simulation and drills act on). */
+  rollouts: readonly SandboxRollout[];
 }
 
 /** In promotion order. */
 export const SANDBOX_ENVS: readonly SandboxEnv[] = [
-  { name: 'dev', namespace: 'voting01-dev', channel: 'C0DEV', channelName: 'voting01-dev', strategy: 'canary', errorSimulation: true },
-  { name: 'qa', namespace: 'voting01-qa', channel: 'C0QA', channelName: 'voting01-qa', strategy: 'canary', errorSimulation: true },
-  { name: 'staging', namespace: 'voting01-staging', channel: 'C0STAGING', channelName: 'voting01-staging', strategy: 'blueGreen', errorSimulation: false },
+  { name: 'dev', namespace: 'voting01-dev', channel: 'C0DEV', channelName: 'voting01-dev', strategy: 'canary', errorSimulation: true, rollouts: [VOTE, RESULT] },
+  { name: 'qa', namespace: 'voting01-qa', channel: 'C0QA', channelName: 'voting01-qa', strategy: 'canary', errorSimulation: true, rollouts: [VOTE] },
+  { name: 'staging', namespace: 'voting01-staging', channel: 'C0STAGING', channelName: 'voting01-staging', strategy: 'blueGreen', errorSimulation: false, rollouts: [VOTE] },
 ];
 
 /**
@@ -74,7 +93,9 @@ apps:
     environments:
       - name: dev
         namespace: voting01-dev
-        rollout: ${ROLLOUT}
+        rollouts:
+          - { rollout: ${ROLLOUT} }
+          - { rollout: ${RESULT_ROLLOUT}, ecrRepository: ${RESULT_REPOSITORY} }
         slackChannel: C0DEV${errorSim('dev')}
       - name: qa
         namespace: voting01-qa
@@ -141,16 +162,18 @@ export function canarySteps(o: { pause: string; soak?: string }): CanaryStep[] {
  * starts, so its first list already sees every rollout.
  */
 export function seedWorld(o: { controller: ArgoController; ecr: EcrEmulator; github: GitHubEmulator; pause: string; soak: string }): void {
-  o.ecr.addImage(ECR_REPOSITORY, INITIAL_TAG, { pushedAt: new Date('2026-01-28T10:15:00Z') });
+  for (const repository of [ECR_REPOSITORY, RESULT_REPOSITORY]) o.ecr.addImage(repository, INITIAL_TAG, { pushedAt: new Date('2026-01-28T10:15:00Z') });
   o.github.addRepo(REPO);
   for (const env of SANDBOX_ENVS) {
-    const base = { namespace: env.namespace, name: ROLLOUT, image: `${IMAGE}:${INITIAL_TAG}` };
-    if (env.strategy === 'canary') {
-      const soak = env.name === 'qa' ? o.soak : o.pause;
-      o.controller.createCanary({ ...base, steps: canarySteps({ pause: o.pause, soak }), backgroundAnalysis: env.errorSimulation });
+    for (const r of env.rollouts) {
+      const base = { namespace: env.namespace, name: r.name, image: imageOf(r.repository, INITIAL_TAG) };
+      if (env.strategy === 'canary') {
+        const soak = env.name === 'qa' ? o.soak : o.pause;
+        o.controller.createCanary({ ...base, steps: canarySteps({ pause: o.pause, soak }), backgroundAnalysis: env.errorSimulation && r.name === ROLLOUT });
+      }
+      // Staging waits for a person: no auto-promotion.
+      else o.controller.createBlueGreen({ ...base, autoPromotionEnabled: false });
     }
-    // Staging waits for a person: no auto-promotion.
-    else o.controller.createBlueGreen({ ...base, autoPromotionEnabled: false });
   }
 }
 
@@ -171,7 +194,9 @@ export async function pushCommit(o: {
   const res = await sendWebhook({ url: `${o.botUrl}/api/github/webhooks`, secret: o.webhookSecret, event: 'push', payload });
   if (res.status >= 300) throw new Error(`the bot answered the push webhook with HTTP ${res.status}: ${res.body}`);
   const tag = tagFor(commit.sha, o.at);
-  o.ecr.addImage(ECR_REPOSITORY, tag, { digest: `sha256:${createHash('sha256').update(tag).digest('hex')}`, pushedAt: o.at });
+  for (const repository of [ECR_REPOSITORY, RESULT_REPOSITORY]) {
+    o.ecr.addImage(repository, tag, { digest: `sha256:${createHash('sha256').update(`${repository}:${tag}`).digest('hex')}`, pushedAt: o.at });
+  }
   return tag;
 }
 
@@ -233,8 +258,10 @@ export class DeployConductor {
     for (const env of SANDBOX_ENVS) {
       try {
         this.analyse(env);
-        const change = this.o.controller.tick(env.namespace, ROLLOUT);
-        if (change) this.o.onNote(`controller · ${env.name}: ${change}`);
+        for (const r of env.rollouts) {
+          const change = this.o.controller.tick(env.namespace, r.name);
+          if (change) this.o.onNote(`controller · ${env.name}${env.rollouts.length > 1 ? `/${r.name}` : ''}: ${change}`);
+        }
       } catch (err) {
         this.o.onError(err, env);
       }
@@ -260,20 +287,25 @@ export class DeployConductor {
     this.o.controller.failAnalysis(env.namespace, ROLLOUT, { kind: 'background', message: ERROR_RATE_FAILURE });
   }
 
+  /** Every rollout of the environment runs `tag`, stable. */
   private completed(env: SandboxEnv, tag: string): boolean {
-    const ro = this.o.k8s.get(env.namespace, ROLLOUT) as Rollout | undefined;
-    const s = ro?.status;
-    const image = ro?.spec.template.spec.containers[0]?.image;
-    return !!s && s.phase === 'Healthy' && !!s.stableRS && s.stableRS === s.currentPodHash && image === `${IMAGE}:${tag}`;
+    return env.rollouts.every((r) => {
+      const ro = this.o.k8s.get(env.namespace, r.name) as Rollout | undefined;
+      const s = ro?.status;
+      const image = ro?.spec.template.spec.containers[0]?.image;
+      return !!s && s.phase === 'Healthy' && !!s.stableRS && s.stableRS === s.currentPodHash && image === imageOf(r.repository, tag);
+    });
   }
 
   private deployTo(env: SandboxEnv, tag: string): void {
     this.delivered.set(env.name, tag);
-    this.o.onNote(`CD · set ${tag} on ${env.namespace}/${ROLLOUT}`);
-    try {
-      this.o.controller.deploy(env.namespace, ROLLOUT, `${IMAGE}:${tag}`);
-    } catch (err) {
-      this.o.onError(err, env);
+    for (const r of env.rollouts) {
+      this.o.onNote(`CD · set ${tag} on ${env.namespace}/${r.name}`);
+      try {
+        this.o.controller.deploy(env.namespace, r.name, imageOf(r.repository, tag));
+      } catch (err) {
+        this.o.onError(err, env);
+      }
     }
   }
 }

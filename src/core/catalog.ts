@@ -1,4 +1,4 @@
-import type { AppConfig, Config, EnvironmentConfig } from './config/config-schema.js';
+import { rolloutsOf, type AppConfig, type Config, type EnvironmentConfig, type RolloutMember } from './config/config-schema.js';
 
 /** One configured environment with its app and its place in the promotion order. */
 export interface EnvTarget {
@@ -20,7 +20,7 @@ export class Catalog {
       app.environments.forEach((env, index) => {
         const t: EnvTarget = { app, env, index, key: `${app.name}/${env.name}` };
         this.targets.push(t);
-        this.byRollout.set(`${env.namespace}/${env.rollout}`, t);
+        for (const r of rolloutsOf(app, env)) this.byRollout.set(`${env.namespace}/${r.rollout}`, t);
       });
     }
   }
@@ -28,6 +28,16 @@ export class Catalog {
   /** The environment a rollout belongs to, if configured. */
   forRollout(namespace: string, name: string): EnvTarget | undefined {
     return this.byRollout.get(`${namespace}/${name}`);
+  }
+
+  /** The Rollouts of an environment (one, or several deployed from one commit), each with its ECR repository. */
+  rollouts(t: Pick<EnvTarget, 'app' | 'env'>): RolloutMember[] {
+    return rolloutsOf(t.app, t.env);
+  }
+
+  /** Whether an environment deploys several Rollouts from one commit (one thread shows them all). */
+  isGroup(t: Pick<EnvTarget, 'app' | 'env'>): boolean {
+    return (t.env.rollouts?.length ?? 0) > 1;
   }
 
   /** Every distinct namespace to watch. */
@@ -64,4 +74,23 @@ export class Catalog {
   envNames(): string[] {
     return [...new Set(this.targets.map((t) => t.env.name))];
   }
+}
+
+/** The Rollout an environment target acts on: its `rollout`, or the first of its `rollouts` (a member target names one). */
+export function rolloutName(t: Pick<EnvTarget, 'app' | 'env'>): string {
+  return t.env.rollout ?? rolloutsOf(t.app, t.env)[0]!.rollout;
+}
+
+/** The ECR repository the target's tags are verified in: its rollout's, else the app's. */
+export function ecrRepositoryOf(t: Pick<EnvTarget, 'app' | 'env'>): string {
+  const name = rolloutName(t);
+  return rolloutsOf(t.app, t.env).find((r) => r.rollout === name)?.ecrRepository ?? t.app.image.ecrRepository;
+}
+
+/**
+ * One Rollout of a several-rollout environment as a target of its own: the same environment (same key, channel,
+ * approvers, locks), acting on `m.rollout` and verifying tags in its ECR repository.
+ */
+export function memberTarget(t: EnvTarget, m: RolloutMember): EnvTarget {
+  return { ...t, env: { ...t.env, rollout: m.rollout, rollouts: t.env.rollouts } };
 }

@@ -3,6 +3,7 @@ import type { DeploymentMark } from './deployments/deployment-mark.js';
 import type { Confirmation } from './promotion/confirmation-record.js';
 import type { LockRecord } from './locks/lock-record.js';
 import type { NoOpMark } from './rollout-threads/no-op-mark.js';
+import type { DeployGroup } from './rollout-threads/deploy-group-record.js';
 
 /** Delivery priority: high goes ahead of step progress (aborts, waiting for promotion, completions). */
 export type Priority = 'high' | 'normal';
@@ -65,7 +66,6 @@ export interface ActionRecord {
   what: string;
 }
 
-
 /** One Slack thread: one app, environment and rollout revision. */
 export interface ThreadRecord {
   key: string;
@@ -112,6 +112,10 @@ export interface ThreadRecord {
   timeoutWarned?: boolean;
   /** The automatic chain has handled this thread's completion (dispatched, or said why not). */
   chainHandled?: boolean;
+  /** Several rollouts: the deploy (the lead's thread) this revision belongs to; replies go there (deploy-group.ts). */
+  groupOf?: string;
+  /** The lead of a several-rollout deploy: its commit and each rollout's thread in it (itself too). */
+  group?: DeployGroup;
 }
 
 /** A deploy workflow the bot dispatched to bring a tag to an environment. */

@@ -74,7 +74,7 @@ export interface ThreadStore {
 }
 
 /** The thread fields the rollout observer owns. */
-export type ObservedField = 'attempt' | 'announced' | 'announcedAt' | 'outcome' | 'finishedAt' | 'lastState' | 'podHash' | 'tag';
+export type ObservedField = 'attempt' | 'announced' | 'announcedAt' | 'outcome' | 'finishedAt' | 'lastState' | 'podHash' | 'tag' | 'group';
 
 /** Per (app, environment): the current thread and the baseline seen before any thread. */
 export interface EnvStore {

@@ -58,7 +58,10 @@ export function buildWatcher(o: {
       onDeleted: (rollout) => ours(rollout.namespace, rollout.name) && void observer.deleted(rollout),
       onListed: (namespace, names) => {
         const present = new Set(names);
-        for (const t of targets) if (t.env.namespace === namespace && !present.has(t.env.rollout)) void observer.missing(t);
+        for (const t of targets) {
+          if (t.env.namespace !== namespace) continue;
+          for (const r of catalog.rollouts(t)) if (!present.has(r.rollout)) void observer.missing(t, r.rollout);
+        }
       },
       onRestart: (namespace) => metrics.watchRestarts.inc({ namespace }),
       onReachability: (reachable, reason) => {

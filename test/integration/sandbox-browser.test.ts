@@ -44,6 +44,15 @@ describe.skipIf(process.env.SANDBOX_BROWSER === 'skip')('sandbox page in a brows
         await expect.poll(() => panel.locator('.commit-state').innerText({ timeout: left() }), { timeout: left() }).toBe('success');
         expect(await panel.locator('code').first().innerText({ timeout: left() }), `${env} deployment tag`).toMatch(/^[0-9a-f]{7}-\d{14}$/);
       }
+      // dev runs two rollouts (vote and result) from the one commit: one thread, whose card shows both (issue 17, point 1).
+      await p.click('#channel-list [data-channel="C0DEV"]', { timeout: left() });
+      const devRoot = await visible(p.locator('#messages article.msg', { hasText: 'voting01 · dev · deploy' }), left());
+      await expect.poll(() => devRoot.innerText({ timeout: left() }), { timeout: left() }).toContain('Completed: all 2 rollouts are stable');
+      const devCard = await devRoot.innerText({ timeout: left() });
+      expect(devCard).toMatch(/vote\s+`?[0-9a-f]{7}-\d{14}/);
+      expect(devCard).toMatch(/result\s+`?[0-9a-f]{7}-\d{14}/);
+      expect(await p.locator('#messages article.msg', { hasText: 'voting01 · dev' }).count()).toBe(1);
+      await visible(p.locator('#rollout-list li', { hasText: 'dev · result' }), left());
     });
   });
 

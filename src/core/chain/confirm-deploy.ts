@@ -1,4 +1,4 @@
-import type { Catalog } from '../catalog.js';
+import { ecrRepositoryOf, type Catalog } from '../catalog.js';
 import type { ImageRegistry } from '../ports.js';
 import type { CardOutcome } from '../promotion/render-card-outcome.js';
 import type { RolloutState } from '../rollout/rollout-state.js';
@@ -39,7 +39,7 @@ export async function confirmDeploy(deps: ConfirmDeployDeps, o: { c: Confirmatio
   }
   let image;
   try {
-    image = await deps.registry.describe(target.app.image.ecrRepository, c.tag);
+    image = await deps.registry.describe(ecrRepositoryOf(target), c.tag);
   } catch (err) {
     await say('deploy-ecr', renderChain({ kind: 'deploy-ecr-error', tag: c.tag, error: (err as Error).message }), 'high');
     return offerOutcome({ kind: 'ecr-unreadable' });

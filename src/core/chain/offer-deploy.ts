@@ -1,4 +1,4 @@
-import type { Catalog, EnvTarget } from '../catalog.js';
+import { ecrRepositoryOf, type Catalog, type EnvTarget } from '../catalog.js';
 import type { CommandContext, CommandReply } from '../commands/command-types.js';
 import { proveTag } from '../deploys/prove-tag.js';
 import type { Clock, ImageRegistry } from '../ports.js';
@@ -45,7 +45,7 @@ export async function offerDeploy(deps: OfferDeployDeps, o: { target: EnvTarget;
   const tag = prevThread.tag;
   const running = o.current?.images.map((i) => i.tag);
   if (running?.includes(tag)) return { text: renderChain({ kind: 'already-runs', name, tag }) };
-  const repository = target.app.image.ecrRepository;
+  const repository = ecrRepositoryOf(target);
   let image;
   try {
     image = await deps.registry.describe(repository, tag);

@@ -1,4 +1,4 @@
-import type { Catalog, EnvTarget } from '../catalog.js';
+import { ecrRepositoryOf, rolloutName, type Catalog, type EnvTarget } from '../catalog.js';
 import type { CommandContext, CommandReply } from '../commands/command-types.js';
 import type { Logger } from '../logger.js';
 import type { Clock, ImageRegistry, RepoHost, Timer } from '../ports.js';
@@ -16,6 +16,7 @@ import type { ConfirmationCards } from '../promotion/confirmation-cards.js';
 import type { CardOutcome } from '../promotion/render-card-outcome.js';
 import { offerDeploy } from './offer-deploy.js';
 import { confirmDeploy } from './confirm-deploy.js';
+import { completedDeploy, groupMembers } from '../rollout-threads/deploy-group.js';
 
 export interface PromotionChainDeps extends Pick<DispatchDeps, 'locks'> {
   catalog: Catalog;
@@ -84,10 +85,20 @@ export class PromotionChain implements DeployOffers {
     const current = await threads.byKey(thread.key), due = current ? timeoutDueAt(current, target) : undefined;
     if (due !== undefined && due < this.armedAt) this.schedule(due);
     if (events.includes('deploy-started') && thread.tag) await this.announceArrival(thread, target);
-    if (events.includes('completed') && !state.aborted && (await threads.markOnce(thread.key, 'chainHandled'))) {
+    // A several-rollout deploy goes on once every rollout of it completed (its lead then stands for it).
+    const done = events.includes('completed') && !state.aborted ? await completedDeploy(this.deps.stores, this.deps.catalog, thread) : {};
+    const deploy = done.waitingFor ? undefined : done.lead;
+    if (done.waitingFor && done.lead && this.deps.catalog.next(target)?.env.deploy?.auto) {
+      // Its other rollouts have not deployed this commit: the chain waits for them and says so, once per rollout set.
+      const text = renderChain({ kind: 'chain-waits', env: target.env.name, rollouts: done.waitingFor, next: this.deps.catalog.next(target)!.env.name });
+      await this.deps.kernel.reply(done.lead, `chain-waits:${done.waitingFor.join('+')}`, text, 'normal');
+    }
+    if (deploy && (await threads.markOnce(deploy.key, 'chainHandled'))) {
       const next = this.deps.catalog.next(target);
-      if (next?.env.deploy?.auto && thread.tag) void this.autoDispatch(thread, target, next, thread.tag);
-      if (!next && thread.tag) void this.deps.onChainEnd?.({ thread, target }).catch((err: unknown) => this.deps.log.warn({ err, thread: thread.key }, 'the chain report failed'));
+      // The tag brought on: the one of the rollout the next environment lists first, when this deploy has it.
+      const tag = next && deploy.group ? (await groupMembers(this.deps.stores, this.deps.catalog, deploy)).find((m) => m.rollout === rolloutName(next))?.tag ?? deploy.tag : deploy.tag;
+      if (next?.env.deploy?.auto && tag) void this.autoDispatch(deploy, target, next, tag);
+      if (!next && deploy.tag) void this.deps.onChainEnd?.({ thread: deploy, target }).catch((err: unknown) => this.deps.log.warn({ err, thread: deploy.key }, 'the chain report failed'));
     }
   }
 
@@ -144,14 +155,14 @@ export class PromotionChain implements DeployOffers {
       }
       let image;
       try {
-        image = await this.deps.registry.describe(next.app.image.ecrRepository, tag);
+        image = await this.deps.registry.describe(ecrRepositoryOf(next), tag);
       } catch (err) {
         await kernel.reply(thread, `chain-ecr:${next.env.name}`, renderChain({ kind: 'chain-ecr-error', tag, env: next.env.name, error: (err as Error).message }), 'high', { broadcast: true });
         await this.commit();
         return;
       }
       if (!image) {
-        await kernel.reply(thread, `chain-ecr:${next.env.name}`, renderChain({ kind: 'chain-ecr-missing', tag, env: next.env.name, repository: next.app.image.ecrRepository }), 'high', { broadcast: true });
+        await kernel.reply(thread, `chain-ecr:${next.env.name}`, renderChain({ kind: 'chain-ecr-missing', tag, env: next.env.name, repository: ecrRepositoryOf(next) }), 'high', { broadcast: true });
         await this.commit();
         return;
       }

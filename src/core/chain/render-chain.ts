@@ -25,6 +25,8 @@ export type ChainMessage =
   /** Thread: dispatched; `channel` is where the new deploy thread starts, `here` when that is this thread's channel. */
   | { kind: 'dispatched'; workflow: string; tag: string; env: string; by: string; channel: string; here: boolean }
   | { kind: 'chain-noop'; tag: string; env: string }
+  /** A several-rollout deploy completed, but these rollouts of its environment have not deployed its commit. */
+  | { kind: 'chain-waits'; env: string; rollouts: string[]; next: string }
   | { kind: 'chain-ecr-error'; tag: string; env: string; error: string }
   | { kind: 'chain-ecr-missing'; tag: string; env: string; repository: string }
   /** The new deploy thread of a dispatched tag: where it came from. `tookMs` and `link` when known. */
@@ -65,6 +67,8 @@ export function renderChain(m: ChainMessage): string {
       return `⚠️ Dispatch of \`${esc(m.workflow)}\` for ${esc(m.env)} failed: ${esc(m.error)}`;
     case 'dispatched':
       return `🚚 Dispatched \`${esc(m.workflow)}\` to bring \`${esc(m.tag)}\` to ${esc(m.env)} (by ${actor(m.by)}). Its deploy thread starts in ${m.here ? 'this channel' : `<#${m.channel}>`} when the rollout changes.`;
+    case 'chain-waits':
+      return `⏳ Every rollout of this deploy completed, but ${m.rollouts.map((r) => `\`${esc(r)}\``).join(' and ')} ${m.rollouts.length === 1 ? 'has' : 'have'} not deployed this commit in ${esc(m.env)} yet: the chain brings it to ${esc(m.next)} once ${m.rollouts.length === 1 ? 'it completes' : 'they complete'} (or run \`/promote ${m.next}\`).`;
     case 'chain-noop':
       return `ℹ️ ${esc(m.env)} already runs \`${esc(m.tag)}\`; the chain has nothing to dispatch.`;
     case 'chain-ecr-error':

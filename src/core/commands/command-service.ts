@@ -1,4 +1,5 @@
-import type { Catalog, EnvTarget } from '../catalog.js';
+import { rolloutName, type Catalog, type EnvTarget } from '../catalog.js';
+import { memberEnvKey } from '../rollout-threads/deploy-group.js';
 import type { Clock } from '../ports.js';
 import type { ThreadRecord } from '../store-data.js';
 import type { Stores } from '../store-ports.js';
@@ -86,8 +87,13 @@ export class CommandService {
         if (hold) lines.push(`    ${hold}`);
         if (hold) md.push(`  ${slackToMarkdown(hold)}`);
       };
+      if (this.deps.catalog.isGroup(t)) {
+        await this.groupStatus(t, thread, lines, md);
+        held();
+        continue;
+      }
       if (!state) {
-        const why = rec.missingNoticed ? `rollout \`${t.env.namespace}/${t.env.rollout}\` not found` : 'not seen yet';
+        const why = rec.missingNoticed ? `rollout \`${t.env.namespace}/${rolloutName(t)}\` not found` : 'not seen yet';
         lines.push(`*${esc(name)}*: ${why}`);
         md.push(`**${name}**: ${why}`);
         held();
@@ -102,6 +108,24 @@ export class CommandService {
     return { text: lines.join('\n'), markdown: md.join('\n') };
   }
 
+  /** A several-rollout environment: a line per rollout, each from its own current revision (or what was seen first). */
+  private async groupStatus(t: EnvTarget, lead: ThreadRecord | undefined, lines: string[], md: string[]): Promise<void> {
+    const name = `${t.app.name} · ${t.env.name}`;
+    const link = lead?.rootTs ? ` · <${this.deps.permalink(lead.channel, lead.rootTs)}|thread>` : '';
+    lines.push(`*${esc(name)}*${link}`);
+    md.push(`**${name}**`);
+    for (const r of this.deps.catalog.rollouts(t)) {
+      const rec = await this.deps.stores.envs.get(memberEnvKey(this.deps.catalog, t, r.rollout));
+      const thread = rec.threadKey ? await this.deps.stores.threads.byKey(rec.threadKey) : undefined;
+      const state = thread?.lastState ?? rec.baseline;
+      const facts = state
+        ? [describePhase(state), primaryTag(state) ? `tag \`${primaryTag(state)}\`` : undefined, describeProgress(state), `revision ${state.revision}`].filter(Boolean).join(' · ')
+        : rec.missingNoticed ? `rollout \`${t.env.namespace}/${r.rollout}\` not found` : 'not seen yet';
+      lines.push(`    • \`${esc(r.rollout)}\`: ${esc(facts)}`);
+      md.push(`  - \`${r.rollout}\`: ${facts}`);
+    }
+  }
+
   private async history(targets: EnvTarget[]): Promise<CommandReply> {
     const now = this.deps.clock.now();
     const lines: string[] = [];
@@ -113,7 +137,8 @@ export class CommandService {
         const author = await this.deps.authorOf?.(th);
         const outcome = outcomeOf(th);
         const link = th.rootTs ? ` · <${this.deps.permalink(th.channel, th.rootTs)}|thread>` : '';
-        lines.push(`• \`${esc(shortTag(tag))}\` · ${relativeTime(th.startedAt, now)}${author ? ` · ${esc(author)}` : ''} · ${outcome}${link}`);
+        const label = th.group || th.groupOf ? `${esc(th.rollout)} ` : '';
+        lines.push(`• ${label}\`${esc(shortTag(tag))}\` · ${relativeTime(th.startedAt, now)}${author ? ` · ${esc(author)}` : ''} · ${outcome}${link}`);
       }
     }
     return { text: lines.join('\n') };

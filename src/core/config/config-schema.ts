@@ -108,8 +108,18 @@ export const Environment = z.strictObject({
   name: z.string(required('a string')).regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes'),
   /** Kubernetes namespace of the Rollout. */
   namespace: Text,
-  /** Argo Rollouts Rollout name. */
-  rollout: Text,
+  /** Argo Rollouts Rollout name (or `rollouts`, for several). */
+  rollout: Text.optional(),
+  /**
+   * Instead of `rollout`: several Rollouts deployed from one commit (a backend and a frontend). One thread per deploy
+   * shows them all; `/promote` verifies each tag in its own ECR repository and promotes every paused one at once.
+   */
+  rollouts: z.array(z.strictObject({
+    /** Argo Rollouts Rollout name. */
+    rollout: Text,
+    /** ECR repository of this rollout's image (default: the app's `image.ecrRepository`). */
+    ecrRepository: Text.optional(),
+  }), required('a list')).min(1, 'must list at least one rollout').optional(),
   /**
    * Kubeconfig context of the cluster the Rollout runs in; checked at start against KUBECONFIG. Absent: the current
    * context (in-cluster config inside a pod). Each distinct cluster gets its own watches.
@@ -193,10 +203,16 @@ export function configSchema(deps: ConfigSchemaDeps) {
     app.environments.forEach((env, j) => {
       if (envNames.has(env.name)) ctx.addIssue({ code: 'custom', path: ['apps', i, 'environments', j, 'name'], message: `duplicate environment "${env.name}" in app ${app.name}` });
       envNames.add(env.name);
-      const ref = `${env.namespace}/${env.rollout}`;
-      const other = rollouts.get(ref);
-      if (other) ctx.addIssue({ code: 'custom', path: ['apps', i, 'environments', j, 'rollout'], message: `rollout ${ref} is already configured as ${other}` });
-      else rollouts.set(ref, `${app.name}/${env.name}`);
+      const at = ['apps', i, 'environments', j];
+      if (env.rollout === undefined && env.rollouts === undefined) ctx.addIssue({ code: 'custom', path: [...at, 'rollout'], message: 'required (or rollouts, for several)' });
+      if (env.rollout !== undefined && env.rollouts !== undefined) ctx.addIssue({ code: 'custom', path: [...at, 'rollouts'], message: 'give either rollout or rollouts, not both' });
+      const names = env.rollouts ? env.rollouts.map((r, k) => ({ name: r.rollout, path: [...at, 'rollouts', k, 'rollout'] })) : env.rollout !== undefined ? [{ name: env.rollout, path: [...at, 'rollout'] }] : [];
+      for (const { name, path } of names) {
+        const ref = `${env.namespace}/${name}`;
+        const other = rollouts.get(ref);
+        if (other) ctx.addIssue({ code: 'custom', path, message: `rollout ${ref} is already configured as ${other}` });
+        else rollouts.set(ref, `${app.name}/${env.name}`);
+      }
     });
   });
 });
@@ -206,3 +222,15 @@ export function configSchema(deps: ConfigSchemaDeps) {
 export type Config = z.infer<ReturnType<typeof configSchema>>;
 export type AppConfig = z.infer<typeof App>;
 export type EnvironmentConfig = z.infer<typeof Environment>;
+
+/** One Rollout of an environment, with the ECR repository its tags are verified in. */
+export interface RolloutMember {
+  rollout: string;
+  ecrRepository: string;
+}
+
+/** The Rollouts of an environment (one for `rollout`, several for `rollouts`), each with its ECR repository. */
+export function rolloutsOf(app: Pick<AppConfig, 'image'>, env: Pick<EnvironmentConfig, 'rollout' | 'rollouts'>): RolloutMember[] {
+  if (env.rollouts) return env.rollouts.map((r) => ({ rollout: r.rollout, ecrRepository: r.ecrRepository ?? app.image.ecrRepository }));
+  return env.rollout !== undefined ? [{ rollout: env.rollout, ecrRepository: app.image.ecrRepository }] : [];
+}

@@ -1,4 +1,4 @@
-import type { Catalog, EnvTarget } from '../catalog.js';
+import { rolloutName, type Catalog, type EnvTarget } from '../catalog.js';
 import type { CommandContext, CommandReply } from '../commands/command-types.js';
 import { formatDuration } from '../text/duration.js';
 import { judgeDrill, type DrillVerdict } from './judge-drill.js';
@@ -70,11 +70,11 @@ export class DrillService {
 
     let state;
     try {
-      state = await this.deps.cluster.get(target.env.namespace, target.env.rollout);
+      state = await this.deps.cluster.get(target.env.namespace, rolloutName(target));
     } catch (err) {
-      return answer(`⚠️ I could not read the rollout \`${esc(target.env.namespace)}/${esc(target.env.rollout)}\` (${esc((err as Error).message)}), so no drill was started.`);
+      return answer(`⚠️ I could not read the rollout \`${esc(target.env.namespace)}/${esc(rolloutName(target))}\` (${esc((err as Error).message)}), so no drill was started.`);
     }
-    if (!state) return answer(`🤷 Rollout \`${esc(target.env.namespace)}/${esc(target.env.rollout)}\` does not exist, so there is nothing to drill.`);
+    if (!state) return answer(`🤷 Rollout \`${esc(target.env.namespace)}/${esc(rolloutName(target))}\` does not exist, so there is nothing to drill.`);
     if (state.strategy !== 'canary') return answer(`🚫 Drills need a canary rollout; ${name} uses ${state.strategy === 'blueGreen' ? 'blue-green' : 'an unknown strategy'}.`);
     const thread = await this.deps.kernel.current(target);
     const inProgress = !state.fullyPromoted && !state.aborted && thread !== undefined && !thread.outcome && thread.revision === state.revision;

@@ -9,6 +9,16 @@ export interface RolloutSnapshot {
   specPaused: boolean;
 }
 
+/** One more rollout of a several-rollout request, as its confirmation showed it. */
+export interface MemberSnapshot {
+  rollout: string;
+  threadKey: string;
+  snapshot: RolloutSnapshot;
+  planKind?: string;
+  tag?: string;
+  digest?: string;
+}
+
 /**
  * A promotion, abort, retry or deploy waiting for an approver's confirmation in its thread. A confirmation confirms
  * exactly this record (its button carries the id); only the same person's newer request replaces it.
@@ -31,6 +41,8 @@ export interface Confirmation {
   planKind?: string;
   tag?: string;
   digest?: string;
+  /** A several-rollout deploy: the other rollouts the action goes to, with the facts each was shown with. */
+  members?: MemberSnapshot[];
   status: 'pending' | 'done' | 'failed' | 'cancelled' | 'superseded';
   /** Who decided it: confirmed (`done`/`failed`) or cancelled. */
   doneBy?: string;

@@ -1,4 +1,4 @@
-import type { Catalog } from '../catalog.js';
+import { rolloutName, type Catalog } from '../catalog.js';
 import type { Logger } from '../logger.js';
 import { approvalRule, approverList, isApprover } from '../policy/approvers.js';
 import type { Clock, ImageRegistry, RolloutCluster } from '../ports.js';
@@ -10,14 +10,12 @@ import type { Confirmation, ThreadRecord } from '../store-data.js';
 import type { Stores } from '../store-ports.js';
 import type { ThreadKernel } from '../threads/thread-kernel.js';
 import { auditRolloutAction } from './audit-rollout-action.js';
-import { executeRolloutAction } from './execute-rollout-action.js';
 import { againCommand } from './again-command.js';
-import { judgeChanges } from './judge-changes.js';
 import { judgeStaleConfirmation } from './judge-stale-confirmation.js';
 import { pickConfirmation } from './pick-confirmation.js';
 import type { DeployOffers } from './deploy-offers.js';
 import { requestLineOf } from './request-line-of.js';
-import { runPreflight } from './run-preflight.js';
+import { busyKeyOf, executeDeployAction, judgeDeployChanges, runDeployPreflight } from './run-deploy-preflight.js';
 import type { LockGate } from '../locks/lock-gate.js';
 import type { ConfirmationCards } from './confirmation-cards.js';
 import { collectApproval } from './collect-approval.js';
@@ -178,7 +176,7 @@ export class ConfirmationService {
     if (!isApprover(target, { source: 'slack', user })) {
       return this.answer(to, { kind: 'not-approver', user, name: `${target.app.name} ${target.env.name}`, approvers: approverList(target) });
     }
-    const rk = `${target.env.namespace}/${target.env.rollout}`;
+    const rk = busyKeyOf(this.deps.catalog, target);
     const holder = busy.get(rk);
     if (holder) {
       await kernel.reply(thread, key('busy'), renderPromotion({ kind: 'busy', holder, name: `${target.app.name} ${target.env.name}`, wait: false }), 'normal');
@@ -223,7 +221,7 @@ export class ConfirmationService {
     if (c.action === 'deploy') {
       let current: RolloutState | undefined;
       try {
-        current = await this.deps.cluster.get(target.env.namespace, target.env.rollout);
+        current = await this.deps.cluster.get(target.env.namespace, rolloutName(target));
       } catch (err) {
         await stores.confirmations.update(c.id, { status: 'failed' });
         this.deps.log.warn({ err, app: target.app.name, env: target.env.name }, 'rollout read before deploy failed');
@@ -236,8 +234,8 @@ export class ConfirmationService {
       if (outcome) await this.deps.cards.settle(c.id, outcome);
       return;
     }
-    const pf = await runPreflight(this.deps, { target, thread, action: c.action, full: c.full, force: c.force });
-    const changed = judgeChanges(c, pf);
+    const pf = await runDeployPreflight(this.deps, { target, thread, action: c.action, full: c.full, force: c.force });
+    const changed = judgeDeployChanges(c, pf);
     if (pf.refusal || changed) {
       await stores.confirmations.update(c.id, { status: 'failed' });
       const why = changed ? `the rollout changed since the confirmation was shown: ${changed}` : pf.refusal!;
@@ -247,7 +245,7 @@ export class ConfirmationService {
       await this.commit();
       return;
     }
-    const { ok } = await executeRolloutAction(this.deps, { pf, user, source: 'slack' });
+    const { ok } = await executeDeployAction(this.deps, { pf, user, source: 'slack' });
     const at = this.deps.clock.now();
     await this.deps.cards.settle(c.id, ok ? { kind: 'done', action: c.action, by: user, at } : { kind: 'failed', action: c.action, why: 'the patch failed (see the thread)' });
   }

@@ -1,3 +1,4 @@
+import { rolloutName } from '../catalog.js';
 import type { Logger } from '../logger.js';
 import type { Clock, RolloutCluster } from '../ports.js';
 import type { ThreadKernel } from '../threads/thread-kernel.js';
@@ -41,7 +42,7 @@ export async function executeRolloutAction(deps: ExecuteDeps, o: { pf: Preflight
   try {
     await deps.stores.actionMarks.set(thread.key, { action: pf.action, at: deps.clock.now(), ...(expected ? { reply } : {}) });
     for (const patch of pf.patches) {
-      await deps.cluster.patch(target.env.namespace, target.env.rollout, patch);
+      await deps.cluster.patch(target.env.namespace, rolloutName(target), patch);
       sent.push(describePatch(patch));
     }
   } catch (err) {
@@ -52,7 +53,7 @@ export async function executeRolloutAction(deps: ExecuteDeps, o: { pf: Preflight
     await recordAfterChange(deps, pf, async () => {
       // Nothing went out: no transition will come, so the mark no longer words one.
       if (expected && sent.length === 0) await deps.stores.actionMarks.set(thread.key, { action: pf.action, at: deps.clock.now() });
-      await kernel.reply(thread, `fail:${deps.clock.now()}`, failed.text, 'high', { blocks: failed.blocks });
+      await kernel.reply(thread, `fail:${deps.clock.now()}`, failed.text, 'high', { blocks: failed.blocks, rolloutLabel: true });
       await auditRolloutAction(kernel, { pf, actor: { who: user, source }, result: `failed: ${message}` });
     });
     return { text, ok: false };
@@ -63,7 +64,7 @@ export async function executeRolloutAction(deps: ExecuteDeps, o: { pf: Preflight
   await recordAfterChange(deps, pf, async () => {
     // The observer may have seen the transition first and posted this reply itself: one of us claims it.
     if (!expected || (await deps.stores.claims.claim(ownReplyClaim(thread.key, expected), deps.clock.now()))) {
-      await kernel.reply(thread, reply.key, reply.text, reply.priority, { blocks: reply.blocks, broadcast: reply.broadcast });
+      await kernel.reply(thread, reply.key, reply.text, reply.priority, { blocks: reply.blocks, broadcast: reply.broadcast, rolloutLabel: true });
     }
     await auditRolloutAction(kernel, { pf, actor: { who: by, source }, result: 'ok', cardLine: `${what}${pf.force ? ' with --force (override)' : ''}` });
   });

@@ -7,12 +7,11 @@ import type { ThreadKernel } from '../threads/thread-kernel.js';
 import { auditRolloutAction } from './audit-rollout-action.js';
 import type { ConfirmationCards } from './confirmation-cards.js';
 import type { PressedButton } from './confirmation-service.js';
-import { executeRolloutAction } from './execute-rollout-action.js';
 import { verbOf } from './open-confirmation.js';
-import { parsePromoteButtonValue, waitMarkOf } from './promote-button.js';
+import { groupWaitMark, parsePromoteButtonValue, waitMarkOf } from './promote-button.js';
 import { renderConfirmationNotice } from './render-confirmation-notice.js';
 import { renderPromotion } from './render-promotion.js';
-import { runPreflight } from './run-preflight.js';
+import { allOf, busyKeyOf, executeDeployAction, runDeployPreflight } from './run-deploy-preflight.js';
 
 export interface PressPromoteDeps {
   catalog: Catalog;
@@ -55,20 +54,21 @@ export async function pressPromote(deps: PressPromoteDeps, o: PressedButton): Pr
   if (required >= 2) return say(renderConfirmationNotice({ kind: 'needs-request', user: o.user, required, env: target.env.name }));
   const changed = (why: string) => say(renderPromotion({ kind: 'changed', action: 'promote', env: target.env.name, why }));
   if ((await kernel.current(target))?.key !== thread.key) return changed('this button belongs to an earlier deploy of this environment.');
-  const rk = `${target.env.namespace}/${target.env.rollout}`;
+  const rk = busyKeyOf(catalog, target);
   const holder = busy.get(rk);
   if (holder) return say(renderPromotion({ kind: 'busy', holder, name, wait: true }));
   busy.set(rk, o.user);
   try {
-    const pf = await runPreflight(deps, { target, thread, action: 'promote', full: false, force: false });
-    const moved = !pf.refusal && waitMarkOf(pf.state) !== parsed.waitMark;
+    const pf = await runDeployPreflight(deps, { target, thread, action: 'promote', full: false, force: false });
+    const mark = pf.members ? groupWaitMark(allOf(pf).map((p) => p.state)) : waitMarkOf(pf.state);
+    const moved = !pf.refusal && mark !== parsed.waitMark;
     if (pf.refusal || moved) {
       const why = pf.refusal ?? 'the rollout is no longer waiting where this button was shown.';
       await auditRolloutAction(kernel, { pf, actor: { who: o.user, source: 'slack' }, result: `refused: ${why}` });
       await kernel.commit();
       return changed(why);
     }
-    const { ok } = await executeRolloutAction(deps, { pf, user: o.user, source: 'slack' });
+    const { ok } = await executeDeployAction(deps, { pf, user: o.user, source: 'slack' });
     if (!ok) return;
     // The promotion is done: requests still waiting to promote this deploy are done by it, and their cards say so.
     const now = clock.now();

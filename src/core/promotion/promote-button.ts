@@ -11,6 +11,11 @@ export function waitMarkOf(state: Pick<RolloutState, 'pauseReasons' | 'canary' |
   return `${state.revision}:${state.pauseReasons[0] ?? '-'}:${state.canary?.stepIndex ?? '-'}`;
 }
 
+/** The wait of a several-rollout deploy: each waiting rollout's, in order. */
+export function groupWaitMark(states: Array<Pick<RolloutState, 'pauseReasons' | 'canary' | 'revision'>>): string {
+  return states.map(waitMarkOf).join(',');
+}
+
 /** The button's value: the thread it belongs to and the wait it was shown for. */
 export function promoteButtonValue(threadKey: string, state: Pick<RolloutState, 'pauseReasons' | 'canary' | 'revision'>): string {
   return `${threadKey}|${waitMarkOf(state)}`;
@@ -27,7 +32,7 @@ export function parsePromoteButtonValue(value: string): { threadKey: string; wai
  * An actions block with one Promote button (and Slack's confirm dialog): the press runs the same preflight as
  * `/promote`, then executes exactly that plan (the dialog is the explicit intent). `title`/`text` are the dialog's words.
  */
-export function promoteButtonBlock(o: { threadKey: string; state: RolloutState; env: string; title: string; text: string }): Record<string, unknown> {
+export function promoteButtonBlock(o: { threadKey: string; state: RolloutState; waitMark?: string; env: string; title: string; text: string }): Record<string, unknown> {
   return {
     type: 'actions',
     block_id: `promote_${o.env}`.slice(0, 255),
@@ -35,7 +40,7 @@ export function promoteButtonBlock(o: { threadKey: string; state: RolloutState; 
       {
         type: 'button',
         action_id: PROMOTE_NOW_ACTION,
-        value: promoteButtonValue(o.threadKey, o.state).slice(0, 2000),
+        value: (o.waitMark !== undefined ? `${o.threadKey}|${o.waitMark}` : promoteButtonValue(o.threadKey, o.state)).slice(0, 2000),
         style: 'primary',
         text: { type: 'plain_text', text: 'Promote' },
         confirm: {

@@ -1,4 +1,4 @@
-import type { Catalog, EnvTarget } from '../catalog.js';
+import { ecrRepositoryOf, rolloutName, type Catalog, type EnvTarget } from '../catalog.js';
 import type { CommandContext, CommandReply } from '../commands/command-types.js';
 import type { Logger } from '../logger.js';
 import { planPromotion } from './plan-rollout-action.js';
@@ -15,9 +15,9 @@ import type { ThreadKernel } from '../threads/thread-kernel.js';
 import type { DeployOffers } from './deploy-offers.js';
 import type { LockGate } from '../locks/lock-gate.js';
 import { ConfirmationService, type PressedButton, type TypedMessage } from './confirmation-service.js';
-import { executeRolloutAction } from './execute-rollout-action.js';
 import { CONFIRMATION_TTL_MS, openConfirmation } from './open-confirmation.js';
-import { runPreflight, type Preflight, type RolloutAction } from './run-preflight.js';
+import { type Preflight, type RolloutAction } from './run-preflight.js';
+import { allOf, busyKeyOf, executeDeployAction, memberSnapshots, runDeployPreflight } from './run-deploy-preflight.js';
 import { snapshotOf } from './judge-changes.js';
 import { requestLineOf } from './request-line-of.js';
 import type { ConfirmationCards } from './confirmation-cards.js';
@@ -90,7 +90,7 @@ export class PromotionService {
       // Nothing paused but a deploy block: offer to bring the previous environment's proven tag instead.
       let current: RolloutState | undefined;
       try {
-        current = await this.deps.cluster.get(target.env.namespace, target.env.rollout);
+        current = await this.deps.cluster.get(target.env.namespace, rolloutName(target));
       } catch (err) {
         return { text: renderPromotion({ kind: 'unreadable', name, error: (err as Error).message }) };
       }
@@ -107,7 +107,7 @@ export class PromotionService {
 
     this.busy.set(this.rolloutKey(target), ctx.user);
     try {
-      const pf = await runPreflight(this.deps, { target, thread, action, full: o.full ?? false, force: o.force ?? false });
+      const pf = await runDeployPreflight(this.deps, { target, thread, action, full: o.full ?? false, force: o.force ?? false });
       const link = thread.rootTs ? this.deps.permalink(thread.channel, thread.rootTs) : undefined;
       const where = link ? `<${link}|the deploy thread>` : 'the deploy thread';
 
@@ -121,7 +121,7 @@ export class PromotionService {
 
       if (ctx.source === 'github' && approvalRule(target).required < 2) {
         // The comment is the explicit intent (with the two-person rule it opens a request like any other); the preflight just read the rollout fresh.
-        const { text: result } = await executeRolloutAction(this.deps, { pf, user: ctx.user, source: 'github' });
+        const { text: result } = await executeDeployAction(this.deps, { pf, user: ctx.user, source: 'github' });
         return { text: result, markdown: slackToMarkdown(`${this.view(pf, ctx, 'executed').mrkdwn}\n\n${result}`) };
       }
 
@@ -175,7 +175,7 @@ export class PromotionService {
     return openConfirmation(this.deps.stores, {
       now: this.deps.clock.now(),
       request: {
-        threadKey: pf.thread.key,
+        threadKey: (pf.home ?? pf.thread).key,
         app: pf.target.app.name,
         env: pf.target.env.name,
         action: pf.action,
@@ -187,6 +187,7 @@ export class PromotionService {
         planKind: pf.planKind,
         tag: pf.tag,
         digest: pf.image?.digest,
+        ...(pf.members ? { members: memberSnapshots(pf) } : {}),
       },
     });
   }
@@ -201,9 +202,9 @@ export class PromotionService {
       state: pf.state,
       tag: pf.tag,
       image: pf.image,
-      ecrRepository: pf.target.app.image.ecrRepository,
+      ecrRepository: ecrRepositoryOf(pf.target),
       describe: pf.describe,
-      patches: pf.patches,
+      patches: allOf(pf).flatMap((p) => p.patches),
       proof: pf.proof,
       full: pf.full,
       force: pf.force,
@@ -214,7 +215,9 @@ export class PromotionService {
       replacesOwn: (opened?.replaced.length ?? 0) > 0,
       confirmationId: opened?.confirmation.id,
       namespace: pf.target.env.namespace,
-      rollout: pf.target.env.rollout,
+      rollout: rolloutName(pf.target),
+      ...(pf.members ? { members: pf.members.map((m) => ({ state: m.state, tag: m.tag, image: m.image, ecrRepository: ecrRepositoryOf(m.target), describe: m.describe, proof: m.proof, namespace: m.target.env.namespace, rollout: rolloutName(m.target) })) } : {}),
+      ...(pf.skipped?.length ? { skipped: pf.skipped } : {}),
     });
   }
 
@@ -227,6 +230,6 @@ export class PromotionService {
   }
 
   private rolloutKey(target: EnvTarget): string {
-    return `${target.env.namespace}/${target.env.rollout}`;
+    return busyKeyOf(this.deps.catalog, target);
   }
 }

@@ -37,7 +37,13 @@ export interface PreflightView {
   confirmationId?: string;
   namespace: string;
   rollout: string;
+  /** A several-rollout deploy: the other rollouts it goes to (each checked), and the ones left alone with why. */
+  members?: RolloutFacts[];
+  skipped?: string[];
 }
+
+/** One rollout's checked facts on a preflight card. */
+export type RolloutFacts = Pick<PreflightView, 'state' | 'tag' | 'image' | 'ecrRepository' | 'describe' | 'proof' | 'namespace' | 'rollout'>;
 
 const VERB = { promote: 'Promote', abort: 'Abort', retry: 'Retry' } as const;
 
@@ -54,16 +60,8 @@ export function renderPreflight(v: PreflightView): { text: string; blocks: unkno
     : v.mode === 'refused' ? `🚫 *Cannot ${v.action} ${esc(v.app)} ${esc(v.env)}*: ${withoutPodHashes(v.refusal ?? '', v.state)}`
     : `✅ *${headline}*: checks passed`;
   const facts: string[] = [];
-  if (v.tag) {
-    if (v.image) facts.push(`• Image tag \`${esc(v.tag)}\` verified in ECR \`${esc(v.ecrRepository)}\`: digest \`${esc(shortDigest(v.image.digest))}\``);
-    else facts.push(`• Image tag \`${esc(v.tag)}\``);
-  }
-  // "Paused at step 2/8 (pause)" already names the step: the progress then adds only the weight.
-  const phase = describePhase(v.state);
-  const progress = phase.includes(' at step ') ? describeProgress(v.state)?.replace(/^step \d+\/\d+ \([^)]*\) · /, '') : describeProgress(v.state);
-  facts.push(`• Rollout \`${esc(v.namespace)}/${esc(v.rollout)}\`: ${esc(phase)}${progress ? ` · ${esc(progress)}` : ''} · revision ${esc(v.state.revision)}`);
-  if (v.describe) facts.push(`• ${v.mode === 'dry-run' ? 'If it were confirmed, it would do this' : v.mode === 'executed' ? 'What it does' : 'If confirmed, it does this'}: ${esc(withoutPodHashes(v.describe, v.state))}.`);
-  if (v.proof) facts.push(v.proof.ok ? `• Proven: ${v.proof.text}` : `• ⚠️ Not proven: ${v.proof.text}${v.force ? ' · *override with --force* (recorded)' : ''}`);
+  for (const r of [v, ...(v.members ?? [])]) facts.push(...rolloutFacts(v, r, v.members !== undefined));
+  if (v.skipped?.length) facts.push(`• Left alone: ${v.skipped.map((s) => esc(s)).join('; ')}`);
   // The exact patches: in the main text of a dry run (that is what it is for), else in a small context line.
   const patchList = v.patches.map((p) => `\`${esc(describePatch(p))}\``).join(', then ');
   if (v.patches.length && v.mode === 'dry-run') facts.push(`• Patches that would be sent: ${patchList}`);
@@ -105,4 +103,21 @@ export function renderPreflight(v: PreflightView): { text: string; blocks: unkno
     });
   }
   return { text, blocks, mrkdwn };
+}
+
+/** What was checked of one rollout (named first when the deploy has several). */
+function rolloutFacts(v: PreflightView, r: RolloutFacts, several: boolean): string[] {
+  const facts: string[] = [];
+  const name = several ? `*${esc(r.rollout)}*: ` : '';
+  if (r.tag) {
+    if (r.image) facts.push(`• ${name}Image tag \`${esc(r.tag)}\` verified in ECR \`${esc(r.ecrRepository)}\`: digest \`${esc(shortDigest(r.image.digest))}\``);
+    else facts.push(`• ${name}Image tag \`${esc(r.tag)}\``);
+  }
+  // "Paused at step 2/8 (pause)" already names the step: the progress then adds only the weight.
+  const phase = describePhase(r.state);
+  const progress = phase.includes(' at step ') ? describeProgress(r.state)?.replace(/^step \d+\/\d+ \([^)]*\) · /, '') : describeProgress(r.state);
+  facts.push(`• Rollout \`${esc(r.namespace)}/${esc(r.rollout)}\`: ${esc(phase)}${progress ? ` · ${esc(progress)}` : ''} · revision ${esc(r.state.revision)}`);
+  if (r.describe) facts.push(`• ${name}${v.mode === 'dry-run' ? 'If it were confirmed, it would do this' : v.mode === 'executed' ? 'What it does' : 'If confirmed, it does this'}: ${esc(withoutPodHashes(r.describe, r.state))}.`);
+  if (r.proof) facts.push(r.proof.ok ? `• ${name}Proven: ${r.proof.text}` : `• ⚠️ ${name}Not proven: ${r.proof.text}${v.force ? ' · *override with --force* (recorded)' : ''}`);
+  return facts;
 }

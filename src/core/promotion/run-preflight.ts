@@ -1,4 +1,4 @@
-import type { Catalog, EnvTarget } from '../catalog.js';
+import { ecrRepositoryOf, rolloutName, type Catalog, type EnvTarget } from '../catalog.js';
 import type { Proof } from '../deploys/describe-proof.js';
 import { proveTag } from '../deploys/prove-tag.js';
 import { planAbort, planPromotion, planRetry } from './plan-rollout-action.js';
@@ -29,6 +29,15 @@ export interface Preflight {
   refusal?: string;
   /** The lock or freeze an approver's `--force` overrides (recorded with the action). */
   lockOverride?: string;
+  /** The refusal only says this rollout has nothing to do now (a several-rollout deploy then leaves it alone). */
+  idle?: boolean;
+  /**
+   * A several-rollout deploy: the other rollouts this action also goes to (each its own checked preflight), the ones
+   * left alone and why, and the deploy's thread (the lead's) where the request is shown.
+   */
+  members?: Preflight[];
+  skipped?: string[];
+  home?: ThreadRecord;
 }
 
 /**
@@ -48,11 +57,11 @@ export async function runPreflight(
   if (lock) base.lockOverride = lock.summary;
   let state: RolloutState | undefined;
   try {
-    state = await deps.cluster.get(target.env.namespace, target.env.rollout);
+    state = await deps.cluster.get(target.env.namespace, rolloutName(target));
   } catch (err) {
     return { ...base, refusal: `I could not read the rollout (${(err as Error).message}).` };
   }
-  if (!state) return { ...base, refusal: `rollout \`${target.env.namespace}/${target.env.rollout}\` does not exist.` };
+  if (!state) return { ...base, refusal: `rollout \`${target.env.namespace}/${rolloutName(target)}\` does not exist.` };
   const pf: Preflight = { ...base, state, tag: primaryTag(state) };
   if (state.revision !== thread.revision || (thread.uid && state.uid !== thread.uid)) {
     pf.refusal = `the rollout moved on to revision ${state.revision} since this thread started; use the newer thread.`;
@@ -66,9 +75,13 @@ export async function runPreflight(
     pf.patches = plan.patches;
     if (plan.kind === 'skip-running-step') pf.refusal = `${plan.describe}. Promoting now would skip the running step; wait until it pauses, or use \`--full\` to skip all remaining steps.`;
     else if (plan.kind === 'nothing-to-promote' || plan.kind === 'aborted') pf.refusal = plan.describe;
+    pf.idle = plan.kind === 'skip-running-step' || plan.kind === 'nothing-to-promote';
   } else {
     const plan = action === 'abort' ? planAbort(state) : planRetry(state);
-    if ('refusal' in plan) pf.refusal = plan.refusal;
+    if ('refusal' in plan) {
+      pf.refusal = plan.refusal;
+      pf.idle = true;
+    }
     else {
       pf.describe = plan.describe;
       pf.patches = plan.patches;
@@ -82,7 +95,7 @@ export async function runPreflight(
       pf.refusal = `the rollout's image has no tag I can verify (${state.images.map((i) => i.image).join(', ') || 'no image'}).`;
       return pf;
     }
-    const repo = target.app.image.ecrRepository;
+    const repo = ecrRepositoryOf(target);
     try {
       pf.image = await deps.registry.describe(repo, pf.tag);
     } catch (err) {

@@ -4,6 +4,8 @@ import type { ThreadRecord } from '../store-data.js';
 import type { Stores } from '../store-ports.js';
 import { cardExtras } from './card-extras.js';
 import { renderCard } from './render-card.js';
+import { renderGroupCard } from './render-group-card.js';
+import { groupMembers } from './deploy-group.js';
 
 /**
  * The status card of a thread as the dispatcher posts and updates it: the thread, its commit, the tag's journey and
@@ -24,6 +26,10 @@ export function createCardRenderer(o: {
     const tagThreads = thread.tag ? await stores.threads.withTag(thread.app, thread.tag) : [];
     const banner = await o.banner?.(thread);
     const lock = await o.lock?.(thread);
-    return renderCard(thread, catalog.target(thread.app, thread.env), cardExtras(thread, { commit, tagThreads, catalog, permalink, banner, lock }));
+    const extras = cardExtras(thread, { commit, tagThreads, catalog, permalink, banner, lock });
+    const target = catalog.target(thread.app, thread.env);
+    // A several-rollout deploy: the lead's card shows every rollout of it.
+    const members = thread.group ? await groupMembers(stores, catalog, thread) : [];
+    return members.length > 1 ? renderGroupCard(thread, members, target, extras) : renderCard(thread, target, extras);
   };
 }

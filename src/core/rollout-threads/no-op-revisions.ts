@@ -39,8 +39,9 @@ export class NoOpRevisions {
    * thread. Called by the rollout observer inside its per-environment queue (it alone writes the environment record),
    * which commits what this wrote.
    */
-  async absorb(o: { target: EnvTarget; state: RolloutState; key: string; envRec: EnvRecord; previous: ThreadRecord | undefined }): Promise<boolean> {
+  async absorb(o: { target: EnvTarget; state: RolloutState; key: string; envRec: EnvRecord; envKey?: string; previous: ThreadRecord | undefined }): Promise<boolean> {
     const { target, state, envRec, previous } = o;
+    const envKey = o.envKey ?? target.key;
     const { stores, clock } = this.deps;
     const judged = detectNoOpRevision({ next: state, baseline: envRec.baseline, previous });
     if (!judged.noOp) {
@@ -51,8 +52,8 @@ export class NoOpRevisions {
     if (previous?.lastState?.unobserved) await stores.threads.observed(previous.key, { set: { lastState: observedFacts(previous.lastState) }, bumpCard: true });
     // Settled, this revision is the stable one the next revision is compared with (and later sightings stop here).
     const settled = state.fullyPromoted && state.phase === 'Healthy' && !state.aborted;
-    if (settled) await stores.envs.update(target.key, { missingNoticed: false, baseline: state });
-    else if (envRec.baseline?.unobserved) await stores.envs.update(target.key, { missingNoticed: false, baseline: observedFacts(envRec.baseline) });
+    if (settled) await stores.envs.update(envKey, { missingNoticed: false, baseline: state });
+    else if (envRec.baseline?.unobserved) await stores.envs.update(envKey, { missingNoticed: false, baseline: observedFacts(envRec.baseline) });
     const mark: NoOpMark = { channel: target.env.slackChannel, app: target.app.name, env: target.env.name, rollout: `${state.namespace}/${state.name}`, revision: state.revision, seenAt: clock.now() };
     if (await stores.noOpRevisions.setIfAbsent(o.key, mark)) this.deps.log.info({ env: target.key, revision: state.revision }, 'new revision runs the stable images: no thread');
     if ((await stores.noOpRevisions.get(o.key))?.notedAt === undefined) await this.arm(mark.channel);

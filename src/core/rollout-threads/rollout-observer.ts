@@ -10,6 +10,8 @@ import { observedFacts } from '../rollout/observed-facts.js';
 import { showUnobserved } from '../rollout/show-unobserved.js';
 import { measureFailedAnalysis } from './measure-failed-analysis.js';
 import { NoOpRevisions } from './no-op-revisions.js';
+import { memberEnvKey, placeInGroup } from './deploy-group.js';
+import { cardFacts } from './card-facts.js';
 import type { RolloutState } from '../rollout/rollout-state.js';
 import type { EnvRecord, ThreadRecord } from '../store-data.js';
 import type { Stores } from '../store-ports.js';
@@ -84,29 +86,32 @@ export class RolloutObserver {
     if (!target) return Promise.resolve();
     return this.serial(target.key, async () => {
       const { stores, kernel } = this.deps;
-      const envRec = await stores.envs.get(target.key);
+      const ek = memberEnvKey(this.deps.catalog, target, state.name);
+      const envRec = await stores.envs.get(ek);
       const thread = envRec.threadKey ? await stores.threads.byKey(envRec.threadKey) : undefined;
       if (thread?.lastState && !thread.lastState.deleted && (!state.uid || thread.uid === state.uid)) {
         await stores.threads.observed(thread.key, { set: { lastState: { ...thread.lastState, deleted: true } }, bumpCard: true });
+        if (thread.groupOf) await stores.threads.bumpCard(thread.groupOf);
       }
-      if (envRec.baseline && !envRec.baseline.deleted) await stores.envs.update(target.key, { baseline: { ...envRec.baseline, deleted: true } });
+      if (envRec.baseline && !envRec.baseline.deleted) await stores.envs.update(ek, { baseline: { ...envRec.baseline, deleted: true } });
       await kernel.commit();
     });
   }
 
   /** A configured rollout does not exist: note it once in the environment's channel, not fatal. */
-  missing(target: EnvTarget): Promise<void> {
+  missing(target: EnvTarget, rollout: string): Promise<void> {
     // Only this observer writes `missingNoticed`, one environment at a time (serial): reading it first is safe.
     return this.serial(target.key, async () => {
       const { stores, kernel } = this.deps;
-      if ((await stores.envs.get(target.key)).missingNoticed) return;
-      await stores.envs.update(target.key, { missingNoticed: true });
-      const where = `${target.env.namespace}/${target.env.rollout}`;
+      const ek = memberEnvKey(this.deps.catalog, target, rollout);
+      if ((await stores.envs.get(ek)).missingNoticed) return;
+      await stores.envs.update(ek, { missingNoticed: true });
+      const where = `${target.env.namespace}/${rollout}`;
       this.deps.log.warn({ app: target.app.name, env: target.env.name, rollout: where }, 'configured rollout not found');
       await kernel.notice(
         target,
-        `missing/${this.deps.clock.now()}`,
-        `⚠️ ${target.app.name} · ${target.env.name}: rollout \`${where}\` was not found in the cluster. Check \`namespace\` and \`rollout\` for this environment in the config; I will start its thread as soon as it appears.`,
+        `missing/${rollout}/${this.deps.clock.now()}`,
+        `⚠️ ${target.app.name} · ${target.env.name}: rollout \`${where}\` was not found in the cluster. Check \`namespace\` and \`${this.deps.catalog.isGroup(target) ? 'rollouts' : 'rollout'}\` for this environment in the config; I will start its thread as soon as it appears.`,
       );
       await kernel.commit();
     });
@@ -142,7 +147,8 @@ export class RolloutObserver {
     const now = clock.now();
     // The environment record, the threads' observed fields and their root entries are written by this observer
     // alone, one environment at a time (serial), so what it reads here is still true when it writes.
-    const envRec = await stores.envs.get(target.key);
+    const ek = memberEnvKey(this.deps.catalog, target, state.name);
+    const envRec = await stores.envs.get(ek);
     const envPatch: Partial<EnvRecord> = { missingNoticed: false };
     const key = threadKeyOf(target, state);
     let thread = await stores.threads.byKey(key);
@@ -155,13 +161,13 @@ export class RolloutObserver {
       const baselineSameRevision = baseline && !envRec.baseline?.deleted && baseline.revision === state.revision && baseline.uid === state.uid;
       if ((firstSight && settled) || (baselineSameRevision && settled)) {
         // A rollout that was already settled when we first saw it: nothing to tell yet.
-        await stores.envs.update(target.key, { ...envPatch, baseline: state });
+        await stores.envs.update(ek, { ...envPatch, baseline: state });
         await stores.flush();
         return;
       }
       const previous = envRec.threadKey ? await stores.threads.byKey(envRec.threadKey) : undefined;
       // Only the pod template's metadata changed (the images are the stable ones): no thread, one note per channel.
-      if (await this.noOps.absorb({ target, state, key, envRec, previous })) return kernel.commit();
+      if (await this.noOps.absorb({ target, state, key, envRec, envKey: ek, previous })) return kernel.commit();
       if (previous && !previous.outcome && previous.key !== key) await this.replaced(previous, state, target, now);
       else if (previous?.lastState && previous.key !== key && (previous.lastState.unobserved || previous.lastState.deleted)) {
         // A finished thread that showed the "not yet observed" phase goes back to how it ended.
@@ -188,11 +194,14 @@ export class RolloutObserver {
         cardSent: 0,
         actions: [],
       };
+      // Several rollouts: a revision built from the commit of the deploy in progress joins its thread.
+      const joined = this.deps.catalog.isGroup(target) ? await placeInGroup(stores, { target, thread, now }) : undefined;
       await stores.threads.save(thread);
-      await stores.outbox.enqueue({ id: `${key}#root`, threadKey: key, channel: thread.channel, kind: 'root', priority: 'normal', text: '', createdAt: now });
+      if (!joined) await stores.outbox.enqueue({ id: `${key}#root`, threadKey: key, channel: thread.channel, kind: 'root', priority: 'normal', text: '', createdAt: now });
+      if (!joined && ek !== target.key) await stores.envs.update(target.key, { threadKey: key });
       envPatch.baseline = undefined;
     }
-    await stores.envs.update(target.key, { ...envPatch, threadKey: key });
+    await stores.envs.update(ek, { ...envPatch, threadKey: key });
 
     const prev = thread.lastState && observedFacts(thread.lastState);
     const events = detectRolloutEvents(prev, state);
@@ -228,7 +237,7 @@ export class RolloutObserver {
       if (own ? !(await stores.claims.claim(claim, now)) : await stores.claims.seen(claim)) continue;
       const reply = own ? { ...own, batchable: false } : renderEvent(event, state, target, thread.key);
       if (!reply) continue;
-      await kernel.reply(thread, scoped, reply.text, reply.priority, { broadcast: reply.broadcast, batchable: reply.batchable, blocks: reply.blocks });
+      await kernel.reply(thread, scoped, reply.text, reply.priority, { broadcast: reply.broadcast, batchable: reply.batchable, blocks: reply.blocks, rolloutLabel: true });
     }
 
     const bumpCard = !thread.lastState || cardFacts(thread.lastState) !== cardFacts(state);
@@ -237,6 +246,7 @@ export class RolloutObserver {
     thread.tag = primaryTag(state) ?? thread.tag;
     const { attempt, outcome, finishedAt, lastState, podHash, tag } = thread;
     await stores.threads.observed(key, { set: { attempt, announced: thread.announced, announcedAt: thread.announcedAt, outcome, finishedAt, lastState, podHash, tag }, bumpCard });
+    if (thread.groupOf && (bumpCard || fresh.length > 0)) await stores.threads.bumpCard(thread.groupOf);
     this.watched.add(thread.key);
     for (const hook of this.hooks) await hook({ thread, target, state, events: fresh, previous: prev });
     // The same tag's threads in other environments show this one's progress in their journey line.
@@ -250,15 +260,17 @@ export class RolloutObserver {
    */
   private async unobserved(target: EnvTarget, state: RolloutState): Promise<void> {
     const { stores, kernel } = this.deps;
-    const envRec = await stores.envs.get(target.key);
+    const ek = memberEnvKey(this.deps.catalog, target, state.name);
+    const envRec = await stores.envs.get(ek);
     const thread = envRec.threadKey ? await stores.threads.byKey(envRec.threadKey) : undefined;
     const sameRollout = (s: RolloutState) => !s.deleted && (!state.uid || !s.uid || s.uid === state.uid);
     if (thread?.lastState && sameRollout(thread.lastState)) {
       const shown = showUnobserved(thread.lastState, state);
       const bumpCard = cardFacts(thread.lastState) !== cardFacts(shown);
       await stores.threads.observed(thread.key, { set: { lastState: shown }, bumpCard });
+      if (thread.groupOf && bumpCard) await stores.threads.bumpCard(thread.groupOf);
     } else if (!thread && envRec.baseline && sameRollout(envRec.baseline)) {
-      await stores.envs.update(target.key, { baseline: showUnobserved(envRec.baseline, state) });
+      await stores.envs.update(ek, { baseline: showUnobserved(envRec.baseline, state) });
     }
     // With nothing seen before (first sight), nothing is shown until the controller writes.
     await kernel.commit();
@@ -280,15 +292,6 @@ export class RolloutObserver {
     const { outcome, finishedAt, lastState, announced } = previous;
     await this.deps.stores.threads.observed(previous.key, { set: { outcome, finishedAt, lastState, announced }, bumpCard: true });
     const reply = renderEvent(event, state, target);
-    if (reply) await this.deps.kernel.reply(previous, scoped, reply.text, reply.priority, { broadcast: reply.broadcast, batchable: reply.batchable });
+    if (reply) await this.deps.kernel.reply(previous, scoped, reply.text, reply.priority, { broadcast: reply.broadcast, batchable: reply.batchable, rolloutLabel: true });
   }
-}
-
-/** The facts a card shows; the card is re-sent only when these change. */
-function cardFacts(s: RolloutState): string {
-  return JSON.stringify([
-    s.phase, s.message, s.deleted, s.aborted, s.abortReason, s.fullyPromoted, s.pauseReasons, s.specPaused,
-    s.canary?.stepIndex, s.canary?.setWeight, s.canary?.actualWeight,
-    s.blueGreen?.activeSelector, s.blueGreen?.previewSelector, s.images.map((i) => i.image),
-  ]);
 }

@@ -20,7 +20,7 @@ export interface RecordedAction {
   /** `ok`, `failed: …`, `refused: …`. */
   result: string;
   /** The thread it belongs to, when there is one (its key is recorded even when the thread itself is gone). */
-  thread?: Pick<ThreadRecord, 'key'>;
+  thread?: Pick<ThreadRecord, 'key'> & Partial<Pick<ThreadRecord, 'groupOf' | 'group' | 'rollout'>>;
   /** Shown on the thread's card (`promoted by …`); absent: audit only. */
   cardLine?: string;
   tag?: string;
@@ -61,15 +61,17 @@ export class ThreadKernel {
    * Queues a reply in a thread, once per `eventKey` (a second call with the same key does nothing). `editable` keeps
    * where it lands, so it can be edited later by its outbox id (`<threadKey>#<eventKey>`, see replyKey).
    */
-  async reply(thread: Pick<ThreadRecord, 'key' | 'channel'>, eventKey: string, text: string, priority: Priority, o: { broadcast?: boolean; batchable?: boolean; blocks?: unknown[]; editable?: boolean } = {}): Promise<void> {
+  async reply(thread: ReplyHome, eventKey: string, text: string, priority: Priority, o: { broadcast?: boolean; batchable?: boolean; blocks?: unknown[]; editable?: boolean; rolloutLabel?: boolean } = {}): Promise<void> {
+    const home = homeOf(thread);
+    const label = labelOf(thread, o.rolloutLabel);
     await this.deps.stores.outbox.enqueue({
-      id: `${thread.key}#${eventKey}`,
-      threadKey: thread.key,
+      id: `${home}#${label ? `${thread.rollout}/` : ''}${eventKey}`,
+      threadKey: home,
       channel: thread.channel,
       kind: 'reply',
       priority,
-      text,
-      blocks: o.blocks,
+      text: label ? `${label} · ${text}` : text,
+      blocks: label && o.blocks ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: label }] }, ...o.blocks] : o.blocks,
       broadcast: o.broadcast,
       batchable: o.batchable,
       ...(o.editable ? { editable: true } : {}),
@@ -78,8 +80,8 @@ export class ThreadKernel {
   }
 
   /** The outbox id of a thread's reply (what an edit of it names). */
-  replyKey(thread: Pick<ThreadRecord, 'key'>, eventKey: string): string {
-    return `${thread.key}#${eventKey}`;
+  replyKey(thread: ReplyHome, eventKey: string, rolloutLabel?: boolean): string {
+    return `${homeOf(thread)}#${labelOf(thread, rolloutLabel) ? `${thread.rollout}/` : ''}${eventKey}`;
   }
 
   /** Queues a top-level message in an environment's channel, once per `key`. */
@@ -111,7 +113,8 @@ export class ThreadKernel {
       ...(a.override !== undefined ? { override: a.override } : {}),
       ...(a.thread ? { threadKey: a.thread.key } : {}),
     });
-    if (a.thread && a.cardLine) await this.deps.stores.threads.recordAction(a.thread.key, { at, who: a.actor.who, what: a.cardLine });
+    // A rollout of a several-rollout deploy: the line goes on the deploy's card (the lead's), naming the rollout.
+    if (a.thread && a.cardLine) await this.deps.stores.threads.recordAction(homeOf(a.thread), { at, who: a.actor.who, what: labelOf(a.thread, true) ? `${a.thread.rollout}: ${a.cardLine}` : a.cardLine });
   }
 
   /** Makes everything queued durable, then wakes the dispatcher. */
@@ -127,4 +130,20 @@ export class ThreadKernel {
   wake(): void {
     this.deps.onChange();
   }
+}
+
+/** A thread replies go to: a rollout of a several-rollout deploy replies in its deploy's thread, labelled. */
+export type ReplyHome = Pick<ThreadRecord, 'key' | 'channel'> & Partial<Pick<ThreadRecord, 'groupOf' | 'group' | 'rollout'>>;
+
+/** The Slack thread (its record's key) a thread's replies go to: the lead's for a member of a several-rollout deploy. */
+function homeOf(t: Pick<ThreadRecord, 'key'> & Partial<Pick<ThreadRecord, 'groupOf'>>): string {
+  return t.groupOf ?? t.key;
+}
+
+/**
+ * Replies about one rollout of a several-rollout deploy name it (`*backend*`): always from another member's record; from
+ * the lead's (which is also the deploy's thread) when the caller says the reply is about its rollout.
+ */
+function labelOf(t: Partial<Pick<ThreadRecord, 'groupOf' | 'group' | 'rollout'>>, rolloutLabel?: boolean): string | undefined {
+  return (t.groupOf || (rolloutLabel && t.group)) && t.rollout ? `*${t.rollout}*` : undefined;
 }
