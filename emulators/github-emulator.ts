@@ -2,11 +2,15 @@ import { createHash, createPublicKey, randomBytes, verify, type KeyObject } from
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_INSTALLATION_ID, repositoryIdFor, userIdFor } from './clients/github-webhooks.js';
+import { checkRunRoutes, type GitHubCheckRun } from './github-check-runs.js';
+
+export type { GitHubCheckRun } from './github-check-runs.js';
 
 /**
  * A loopback GitHub Enterprise REST API (served under `/api/v3`) for the routes rollout-chatops calls through
  * Probot: GitHub App auth (JWT → installation token), repo info, collaborator permission, commits, issue
- * comments and reactions, workflow dispatches, deployments and their statuses, commit statuses and team memberships. Every request is recorded; a route it does not
+ * comments and reactions, workflow dispatches, deployments and their statuses, commit statuses, check runs
+ * (github-check-runs.ts) and team memberships. Every request is recorded; a route it does not
  * know answers 404 and is listed by `unexpectedCalls()`.
  */
 
@@ -147,6 +151,11 @@ export interface GitHubFailure {
   body?: unknown;
   /** E.g. `{'retry-after':'1'}` or `{'x-ratelimit-remaining':'0'}` for rate-limit answers. */
   headers?: Record<string, string>;
+  /**
+   * GitHub acts on the call (it is handled and its effect kept, e.g. the check run exists), then its answer is lost:
+   * the caller gets this failure instead (a 502 from a proxy, a connection cut).
+   */
+  handled?: boolean;
 }
 
 /** Options of {@link startGitHubEmulator}. */
@@ -160,7 +169,7 @@ export interface GitHubEmulatorOptions {
   appSlug?: string;
   /** Tokens accepted on installation routes besides those minted by the emulator (e.g. a Probot built with `githubToken`). */
   staticTokens?: string[];
-  /** Permissions listed on minted installation tokens. */
+  /** Permissions listed on minted installation tokens (default: the ones app.yml asks for). */
   permissions?: Record<string, string>;
 }
 
@@ -200,6 +209,13 @@ export interface GitHubEmulator {
   deploymentStatuses(deploymentId: number): GitHubDeploymentStatus[];
   /** Commit statuses created on a repo (optionally one commit), oldest first; every one, not only the latest per context. */
   commitStatuses(repo: string, sha?: string): GitHubCommitStatus[];
+  /** Check runs created on a repo (or any), oldest first, each as it stands now (after its updates). */
+  checkRuns(repo?: string): GitHubCheckRun[];
+  /**
+   * Changes the installation's permissions from now on, as an owner who declined (or accepted) new ones: every
+   * request, with tokens already minted too, is checked against them.
+   */
+  setPermissions(permissions: Record<string, string>): void;
   /** Calls no route matched. An integration test should end with `expect(gh.unexpectedCalls()).toEqual([])`. */
   unexpectedCalls(): GitHubCall[];
   /** Answer the next `count` matching calls with `status` instead of handling them. */
@@ -250,7 +266,8 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
   const installationId = opts.installationId ?? DEFAULT_INSTALLATION_ID;
   const slug = opts.appSlug ?? 'rollout-chatops';
   const botUser: GitHubUser = { login: `${slug}[bot]`, id: userIdFor(`${slug}[bot]`), type: 'Bot' };
-  const tokenPermissions = opts.permissions ?? {
+  let tokenPermissions: Record<string, string> = opts.permissions ?? {
+    checks: 'write',
     metadata: 'read',
     contents: 'read',
     issues: 'write',
@@ -276,6 +293,16 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
   const failures: Array<GitHubFailure & { remaining: number }> = [];
   let nextId = 1_000_001;
   let origin = '';
+  const checkRuns = checkRunRoutes({
+    origin: () => origin,
+    app: () => ({ id: Number([...appKeys.keys()][0]) || 1, slug }),
+    permission: () => tokenPermissions.checks,
+    nextId: () => nextId++,
+    resolveSha: (repo, ref) => {
+      const state = repos.get(repo.toLowerCase());
+      return state === undefined ? undefined : resolveRef(state, ref)?.sha;
+    },
+  });
 
   const now = (): string => new Date().toISOString();
   const webUrl = (repo: RepoState): string => `${origin}/${repo.fullName}`;
@@ -472,6 +499,9 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     const { method } = ctx;
     const body = asRecord(ctx.body);
     let m: RegExpExecArray | null;
+
+    const checks = checkRuns.handle({ method, apiPath: ctx.apiPath, rest, query: ctx.query, body: ctx.body }, repo);
+    if (checks !== undefined) return checks;
 
     if (method === 'GET' && rest === '') {
       return {
@@ -827,6 +857,7 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
   function answer(call: GitHubCall): Reply {
     const failure = takeFailure(call.path);
     if (failure !== undefined) {
+      if (failure.handled) route(requestOf(call));
       return {
         status: failure.status,
         body: failure.body ?? { message: failure.status >= 500 ? 'Server Error' : 'Simulated failure' },
@@ -834,13 +865,17 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
       };
     }
     if (!call.path.startsWith('/api/v3/')) return notFound(true);
-    return route({
+    return route(requestOf(call));
+  }
+
+  function requestOf(call: GitHubCall): RequestContext {
+    return {
       method: call.method,
       apiPath: call.path.slice('/api/v3'.length).replace(/\/+$/, ''),
       query: call.query,
       authorization: call.authorization,
       body: call.body,
-    });
+    };
   }
 
   const server = createServer((req, res) => {
@@ -918,6 +953,12 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     },
     commitStatuses(repo, sha) {
       return commitStatuses.filter((c) => c.repoKey === repo.toLowerCase() && (sha === undefined || c.sha === sha.toLowerCase())).map(commitStatusJson);
+    },
+    checkRuns(repo) {
+      return checkRuns.list(repo);
+    },
+    setPermissions(permissions) {
+      tokenPermissions = { ...permissions };
     },
     unexpectedCalls() {
       return calls.filter((c) => c.unexpected);

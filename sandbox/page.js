@@ -20,6 +20,8 @@ const ui = {
   html: {},
   /** Set when the view changes (another channel or thread): show its latest messages. */
   scrollToEnd: true,
+  /** Report check runs the reader unfolded in the GitHub panel, by id: a redraw keeps them open. */
+  openReports: new Set(),
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -304,10 +306,13 @@ function openThread(channel, ts) {
 // ---------------------------------------------------------------------------------------------------------------
 // Talking to the sandbox
 
-/** The GitHub panel: each environment's latest deployment and `rollout-chatops/<env>` commit status. */
+/**
+ * The GitHub panel: each environment's latest deployment, `rollout-chatops/<env>` commit status and report check run
+ * (its Markdown folded), then the chain's report.
+ */
 function renderGitHub(view) {
   const short = (sha) => escapeHtml(String(sha).slice(0, 7));
-  setHtml('github', $('github-list'), view.environments.map((e) => {
+  const envs = view.environments.map((e) => {
     const d = e.deployment;
     const s = e.commitStatus;
     const head = `<div><b>${escapeHtml(e.env)}</b> <span class="state">${escapeHtml(d ? d.state : 'no deployment')}</span></div>`;
@@ -318,8 +323,21 @@ function renderGitHub(view) {
     const status = s
       ? `<div class="muted small commit-status" title="${escapeHtml(s.description)}">rollout-chatops/${escapeHtml(e.env)}: <span class="commit-state">${escapeHtml(s.state)}</span> on <code>${short(s.sha)}</code></div>`
       : '';
-    return `<li class="gh-env state-${escapeHtml(d ? d.state : 'none')}" data-env="${escapeHtml(e.env)}">${head}${deployment}${status}</li>`;
-  }).join(''));
+    const report = e.report ? reportHtml(e.report, 'Report check') : '';
+    return `<li class="gh-env state-${escapeHtml(d ? d.state : 'none')}" data-env="${escapeHtml(e.env)}">${head}${deployment}${status}${report}</li>`;
+  });
+  const chain = view.chainReport
+    ? `<li class="gh-env gh-chain" data-chain-report><div><b>${escapeHtml(view.chainReport.name.replace(/^rollout-chatops report: /, ''))}</b></div>${reportHtml(view.chainReport, 'Chain report check')}</li>`
+    : '';
+  setHtml('github', $('github-list'), envs.join('') + chain);
+}
+
+/** A report check run, folded: its conclusion, and its Markdown as GitHub received it (the Checks tab renders it). */
+function reportHtml(r, label) {
+  const open = ui.openReports.has(String(r.id)) ? ' open' : '';
+  return `<details class="gh-report conclusion-${escapeHtml(r.conclusion)}" data-report="${escapeHtml(r.id)}"${open}>
+    <summary title="${escapeHtml(r.title)}">${escapeHtml(label)}: <span class="check-conclusion">${escapeHtml(r.conclusion)}</span></summary>
+    <pre class="report-text">${escapeHtml(r.text)}</pre></details>`;
 }
 
 let githubJson = '';
@@ -482,6 +500,13 @@ $('thread-close').addEventListener('click', () => {
   render();
 });
 $('push-button').addEventListener('click', () => void post('/api/push', {}));
+// `toggle` does not bubble: caught on the way down, it remembers which reports are unfolded.
+$('github-list').addEventListener('toggle', (e) => {
+  const id = e.target instanceof HTMLDetailsElement ? e.target.dataset.report : undefined;
+  if (id === undefined) return;
+  if (e.target.open) ui.openReports.add(id);
+  else ui.openReports.delete(id);
+}, true);
 $('channel-composer').addEventListener('submit', (e) => {
   e.preventDefault();
   void sendFromChannel();

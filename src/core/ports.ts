@@ -129,6 +129,38 @@ export interface RepoHost {
   createDeploymentStatus(o: { repo: string; deploymentId: number; state: DeploymentState; description: string; environmentUrl?: string; logUrl?: string }): Promise<void>;
   /** Sets the commit status of `sha` for `context` (permission `statuses: write`; `description` at most 140 characters). */
   createCommitStatus(o: { repo: string; sha: string; context: string; state: CommitState; description: string; targetUrl?: string }): Promise<void>;
+  /** Creates a completed check run on the commit `sha` (permission `checks: write`). Throws ServiceError. */
+  createCheckRun(o: { repo: string; sha: string; check: CheckRunContent }): Promise<CheckRunRef>;
+  /** Rewrites the check run `id` (name, conclusion, output, times) with `check`. Throws ServiceError. */
+  updateCheckRun(o: { repo: string; id: number; check: CheckRunContent }): Promise<CheckRunRef>;
+  /**
+   * The check run on `sha` named `name` whose `external_id` is `externalId`, if one exists (the read-back after a
+   * creation whose answer was lost).
+   */
+  findCheckRun(o: { repo: string; sha: string; name: string; externalId: string }): Promise<CheckRunRef | undefined>;
+}
+
+/** A check run the bot writes: always completed (a report of something that ended). */
+export interface CheckRunContent {
+  name: string;
+  /** Our key for it (GitHub keeps it as `external_id`). */
+  externalId: string;
+  conclusion: 'success' | 'failure' | 'neutral';
+  /** Where people go for more (`details_url`): the Slack thread. */
+  detailsUrl?: string;
+  /** When what it reports started and ended (ms). */
+  startedAt?: number;
+  completedAt?: number;
+  /** `output.title` (plain text), `output.summary` and `output.text` (Markdown, each at most 65,535 characters). */
+  title: string;
+  summary: string;
+  text: string;
+}
+
+/** A check run as GitHub answered it: its id and its page (`html_url`). */
+export interface CheckRunRef {
+  id: number;
+  url: string;
 }
 
 /** The deployment status states the bot posts. */

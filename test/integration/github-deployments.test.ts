@@ -73,7 +73,8 @@ describe('GitHub deployments and commit statuses', () => {
     expect(devDeployment).toMatchObject({ sha: SHA, ref: SHA, environment: 'dev', payload: { tag: TAG, rollout: 'voting01-dev/vote' } });
     const devSuccess = h.github.deploymentStatuses(devDeployment.id).at(-1)!;
     expect(devSuccess.environment_url).toBe('https://vote-voting01-dev.example.com');
-    expect(devSuccess.log_url).toContain('C0DEV');
+    // The final status links the deploy's report (a check run, see deploy-report-checks.test.ts); the commit status the thread.
+    expect(devSuccess.log_url).toBe(h.github.checkRuns(REPO).find((r) => r.name === 'rollout-chatops report: dev')?.html_url);
     await waitFor(() => commitStates('dev').at(-1) === 'success', 'dev commit status success');
     expect(commitStates('dev')).toEqual(['pending', 'success']);
     expect(h.github.commitStatuses(REPO, SHA).at(-1)!.target_url).toContain('C0DEV');

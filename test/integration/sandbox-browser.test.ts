@@ -43,7 +43,13 @@ describe.skipIf(process.env.SANDBOX_BROWSER === 'skip')('sandbox page in a brows
         await expect.poll(() => panel.locator('.state').innerText({ timeout: left() }), { timeout: left() }).toBe('success');
         await expect.poll(() => panel.locator('.commit-state').innerText({ timeout: left() }), { timeout: left() }).toBe('success');
         expect(await panel.locator('code').first().innerText({ timeout: left() }), `${env} deployment tag`).toMatch(/^[0-9a-f]{7}-\d{14}$/);
+        await expect.poll(() => panel.locator('.gh-report .check-conclusion').innerText({ timeout: left() }), { timeout: left() }).toBe('success');
       }
+      // The reports are check runs, folded; unfolded (and kept so across redraws), the Markdown timeline shows.
+      const report = p.locator('#github-list li[data-env="staging"] details.gh-report');
+      await report.locator('summary').click({ timeout: left() });
+      await expect.poll(() => report.locator('.report-text').innerText({ timeout: left() }), { timeout: left() }).toMatch(/\| Time \| Since start \| What \| Who \|[\s\S]*promoted/);
+      await visible(p.locator('#github-list li[data-chain-report]', { hasText: 'dev → qa → staging' }), left());
       // dev runs two rollouts (vote and result) from the one commit: one thread, whose card shows both (issue 17, point 1).
       await p.click('#channel-list [data-channel="C0DEV"]', { timeout: left() });
       const devRoot = await visible(p.locator('#messages article.msg', { hasText: 'voting01 · dev · deploy' }), left());

@@ -3,6 +3,7 @@ import { STANDARD_CANARY_STEPS } from '../../emulators/argo-controller.js';
 import type { SlackMessage } from '../../emulators/slack-emulator.js';
 import { Harness, messageText, waitFor } from '../support/harness.js';
 import { sendBlockAction, sendSlashCommand, sendThreadMessage } from '../../emulators/clients/slack-requests.js';
+import { pushPayload } from '../../emulators/clients/github-webhooks.js';
 
 /**
  * Issue 17, point 1: several rollouts per environment. An app built as a backend and a frontend image from one commit
@@ -231,5 +232,30 @@ describe('several rollouts per environment', () => {
     expect(after.slice(0, before.length)).toEqual(before);
     expect(after.filter((t) => t.includes('waiting for promotion'))).toHaveLength(2);
     expect(after.filter((t) => t.includes('Aborted'))).toHaveLength(1);
+  });
+
+  it('mirrors the deploy as one GitHub deployment, successful once every rollout completed', async () => {
+    await start();
+    const full = `${SHA}b3c4d5e6f708192a3b4c5d6e7f8091a2b`;
+    const at = new Date().toISOString();
+    const payload = pushPayload({ repo: 'acme/shop', commits: [{ id: full, message: 'Both halves', timestamp: at, author: { name: 'Ada Lovelace', email: 'ada@example.com', username: 'ada' } }], sender: { login: 'ada', type: 'User' } });
+    expect((await h.webhook('push', payload)).status).toBeLessThan(300);
+    h.controller.deploy('shop-dev', 'backend', `${BACK}:${BACK_TAG}`);
+    h.controller.deploy('shop-dev', 'frontend', `${FRONT}:${FRONT_TAG}`);
+    h.controller.settle('shop-dev', 'backend');
+    const dev = await waitFor(() => h.roots('C0DEV')[0], 'root card').catch(fail);
+    await reply(dev, '*backend* · ✅');
+    await h.settled();
+    const deployments = () => h.github.deployments('acme/shop').filter((d) => d.environment === 'dev');
+    await waitFor(() => deployments().length === 1, 'one deployment').catch(fail);
+    const id = deployments()[0]!.id;
+    // backend completed, frontend still rolling out: the deploy is not a success yet.
+    expect(h.github.deploymentStatuses(id).map((s) => s.state)).not.toContain('success');
+    h.controller.settle('shop-dev', 'frontend');
+    await cardShows(dev, 'Completed: all 2 rollouts are stable');
+    await waitFor(() => h.github.deploymentStatuses(id).some((s) => s.state === 'success'), 'success status').catch(fail);
+    await h.settled();
+    expect(deployments()).toHaveLength(1);
+    expect(deployments()[0]!.sha).toBe(full);
   });
 });

@@ -12,9 +12,10 @@ describe('app.yml', () => {
 
   it('asks for exactly the permissions the bot uses', () => {
     // members: read is the organization permission behind approvers.githubTeams (team membership checks);
-    // deployments and statuses: write mirror each deploy as a GitHub deployment and a commit status (issue 18).
+    // deployments and statuses: write mirror each deploy as a GitHub deployment and a commit status, checks: write
+    // writes its report as a check run (issue 18).
     expect(manifest.default_permissions).toEqual({
-      contents: 'read', issues: 'write', pull_requests: 'write', actions: 'write', deployments: 'write', statuses: 'write', metadata: 'read', members: 'read',
+      contents: 'read', issues: 'write', pull_requests: 'write', actions: 'write', deployments: 'write', statuses: 'write', checks: 'write', metadata: 'read', members: 'read',
     });
   });
 

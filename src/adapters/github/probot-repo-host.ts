@@ -1,5 +1,5 @@
 import type { Probot } from 'probot';
-import type { CommitState, DeploymentState, RepoHost, RepoPermission } from '../../core/ports.js';
+import type { CheckRunContent, CheckRunRef, CommitState, DeploymentState, RepoHost, RepoPermission } from '../../core/ports.js';
 import type { KeyedStore } from '../../core/store-ports.js';
 import { ServiceError } from '../../core/ports.js';
 import type { CommitRecord } from '../../core/store-data.js';
@@ -168,6 +168,57 @@ export class ProbotRepoHost implements RepoHost {
       throw wrap(err, `cannot set the commit status ${o.context} of ${o.sha.slice(0, 7)} on ${o.repo} (the GitHub App needs the permission "Commit statuses: write")`);
     });
   }
+
+  async createCheckRun(o: { repo: string; sha: string; check: CheckRunContent }): Promise<CheckRunRef> {
+    const [owner, name] = split(o.repo);
+    const gh = await this.octokit(o.repo);
+    try {
+      const { data } = await gh.rest.checks.create({ owner, repo: name, head_sha: o.sha, ...checkRunBody(o.check) });
+      return { id: data.id, url: data.html_url ?? '' };
+    } catch (err) {
+      throw wrap(err, `cannot create the check run "${o.check.name}" on ${o.sha.slice(0, 7)} of ${o.repo}${CHECKS_HINT}`);
+    }
+  }
+
+  async updateCheckRun(o: { repo: string; id: number; check: CheckRunContent }): Promise<CheckRunRef> {
+    const [owner, name] = split(o.repo);
+    const gh = await this.octokit(o.repo);
+    try {
+      const { data } = await gh.rest.checks.update({ owner, repo: name, check_run_id: o.id, ...checkRunBody(o.check) });
+      return { id: data.id, url: data.html_url ?? '' };
+    } catch (err) {
+      throw wrap(err, `cannot update the check run ${o.id} ("${o.check.name}") of ${o.repo}${CHECKS_HINT}`);
+    }
+  }
+
+  async findCheckRun(o: { repo: string; sha: string; name: string; externalId: string }): Promise<CheckRunRef | undefined> {
+    const [owner, name] = split(o.repo);
+    const gh = await this.octokit(o.repo);
+    try {
+      // `filter: all`: the default (`latest`) would hide an older run of the same name, which may be ours.
+      const runs = await gh.paginate(gh.rest.checks.listForRef, { owner, repo: name, ref: o.sha, check_name: o.name, filter: 'all', per_page: 100 });
+      const found = runs.find((r) => r.external_id === o.externalId);
+      return found ? { id: found.id, url: found.html_url ?? '' } : undefined;
+    } catch (err) {
+      throw wrap(err, `cannot list the check runs of ${o.sha.slice(0, 7)} on ${o.repo}${CHECKS_HINT}`);
+    }
+  }
+}
+
+const CHECKS_HINT = ' (the GitHub App needs the permission "Checks: write")';
+
+/** A completed check run's fields, as both creation and update take them. */
+function checkRunBody(c: CheckRunContent) {
+  return {
+    name: c.name,
+    external_id: c.externalId,
+    status: 'completed' as const,
+    conclusion: c.conclusion,
+    ...(c.detailsUrl ? { details_url: c.detailsUrl } : {}),
+    ...(c.startedAt !== undefined ? { started_at: new Date(c.startedAt).toISOString() } : {}),
+    ...(c.completedAt !== undefined ? { completed_at: new Date(c.completedAt).toISOString() } : {}),
+    output: { title: c.title, summary: c.summary, text: c.text },
+  };
 }
 
 function split(repo: string): [string, string] {

@@ -1,14 +1,19 @@
 import type { Catalog, EnvTarget } from '../catalog.js';
 import { SerialLanes } from '../error-simulation/serial-lanes.js';
 import type { Logger } from '../logger.js';
-import type { Clock, RepoHost } from '../ports.js';
+import { ServiceError, type Clock, type RepoHost } from '../ports.js';
 import type { DeploymentMark, ThreadRecord } from '../store-data.js';
 import type { Stores } from '../store-ports.js';
+import { pickChainThreads } from '../reports/pick-chain-threads.js';
+import type { CheckRunMark } from './deployment-mark.js';
+import { ensureReportCheck } from './ensure-report-check.js';
 import { planDeploymentSync, type NewerDeploy } from './plan-deployment-sync.js';
+import { planReportChecks, REPORT_CHECK_PREFIX, type ReportSlot } from './plan-report-checks.js';
+import { deployView } from '../rollout-threads/deploy-group.js';
 
 export interface DeploymentServiceDeps {
   catalog: Catalog;
-  stores: Pick<Stores, 'threads' | 'deployments' | 'flush'>;
+  stores: Pick<Stores, 'threads' | 'envs' | 'deployments' | 'commits' | 'flush'>;
   repoHost: RepoHost;
   clock: Clock;
   log: Logger;
@@ -17,12 +22,15 @@ export interface DeploymentServiceDeps {
   track: (work: Promise<unknown>) => void;
 }
 
+const CHECKS_FIX = 'give the GitHub App "Checks: write" (app.yml) and accept the new permission on the installation; until then deployment statuses link the Slack thread, and the next deploy writes its report';
 const FIX = 'give the GitHub App "Deployments: write" and "Commit statuses: write" (app.yml) and accept the new permissions on the installation; the next change of the rollout tries again';
 
 /**
  * Mirrors each deploy thread whose commit is known as a GitHub deployment (its status following the rollout) and a
- * commit status per environment. What was created and posted is kept per thread, so a restart or a second delivery
- * posts nothing twice; a failure is logged with its fix and tried again on the next change, never holding the thread.
+ * commit status per environment; once a deploy ends, its report (and, at the chain's end, the chain's) as a check run
+ * on the commit, linked from the final deployment status. What was created and posted is kept per thread, so a restart
+ * or a second delivery posts nothing twice; a failure is logged with its fix and tried again on the next change, never
+ * holding the thread.
  */
 export class DeploymentService {
   private readonly lanes = new SerialLanes();
@@ -32,7 +40,8 @@ export class DeploymentService {
   /** The thread hook: brings the environment's deploys on GitHub up to date, in the background. */
   onThreadChanged(o: { thread: ThreadRecord; target: EnvTarget }): void {
     const { thread, target } = o;
-    this.deps.track(this.lanes.run(target.key, () => this.syncEnv(target, thread.key)));
+    // A rollout of a several-rollout deploy is mirrored as its deploy: one GitHub deployment, the lead's.
+    this.deps.track(this.lanes.run(target.key, () => this.syncEnv(target, thread.groupOf ?? thread.key)));
   }
 
   /** Resolves once the GitHub work queued so far has settled. */
@@ -42,14 +51,16 @@ export class DeploymentService {
 
   private async syncEnv(target: EnvTarget, currentKey: string): Promise<void> {
     const { threads, deployments } = this.deps.stores;
-    const current = await threads.byKey(currentKey);
-    if (!current) return;
+    const found = await threads.byKey(currentKey);
+    if (!found) return;
+    const current = await deployView(this.deps.stores, this.deps.catalog, found);
     const newer: NewerDeploy = { sha: current.commitSha, completed: current.outcome === 'completed' };
     // The deploys this one replaced first, so the newer deploy's commit status is the last word on a shared commit.
     for (const [key, mark] of await deployments.all()) {
       if (key === currentKey || mark.app !== target.app.name || mark.env !== target.env.name) continue;
       if (mark.deployment?.state === 'inactive' || mark.deployment?.state === 'failure') continue;
-      const older = await threads.byKey(key);
+      const stored = await threads.byKey(key);
+      const older = stored && (await deployView(this.deps.stores, this.deps.catalog, stored));
       if (older && older.startedAt <= current.startedAt) await this.syncThread(older, target, mark, newer);
     }
     if (current.commitSha) await this.syncThread(current, target, await deployments.get(currentKey));
@@ -58,8 +69,12 @@ export class DeploymentService {
   private async syncThread(thread: ThreadRecord, target: EnvTarget, known: DeploymentMark | undefined, newer?: NewerDeploy): Promise<void> {
     const { repoHost, stores, log, clock } = this.deps;
     const link = thread.rootTs ? this.deps.permalink(thread.channel, thread.rootTs) : undefined;
-    const plan = planDeploymentSync({ thread, mark: known, link, activeUrl: target.env.activeUrl, newer });
-    if (!plan.create && !plan.deploymentStatus && !plan.commitStatus) return;
+    const base = { thread, link, activeUrl: target.env.activeUrl, newer };
+    // A report already written keeps its link in every later status of the deploy (inactive, once replaced, too).
+    let plan = planDeploymentSync({ ...base, mark: known, report: known && reportLink(thread, known) });
+    // An ended deploy's own sync also brings its reports up to date (a replaced one's were written when it ended).
+    const reports = !newer && (thread.outcome === 'completed' || thread.outcome === 'aborted');
+    if (!plan.create && !plan.deploymentStatus && !plan.commitStatus && !reports) return;
     const repo = known?.repo ?? target.app.repo;
     const sha = known?.sha ?? thread.commitSha!;
     let mark: DeploymentMark = known ?? { app: thread.app, env: thread.env, repo, sha };
@@ -80,6 +95,15 @@ export class DeploymentService {
         const { creatingAt: _, ...rest } = mark;
         await save({ ...rest, deploymentId: found.id });
       }
+    } catch (err) {
+      log.warn({ err, ...context, fix: FIX }, 'GitHub deployment update failed');
+    }
+    if (reports && mark.deploymentId !== undefined) {
+      // The reports first, so the final deployment status already links them.
+      await this.writeReports({ thread, target, mark, link, save: (slot, m) => save({ ...mark, [slot]: m }), context });
+      plan = planDeploymentSync({ ...base, mark, report: reportLink(thread, mark) });
+    }
+    try {
       if (plan.deploymentStatus && mark.deploymentId !== undefined) {
         const s = plan.deploymentStatus;
         await repoHost.createDeploymentStatus({ repo, deploymentId: mark.deploymentId, state: s.state, description: s.description, environmentUrl: s.environmentUrl, logUrl: s.link });
@@ -97,4 +121,37 @@ export class DeploymentService {
       log.warn({ err, ...context, fix: FIX }, 'GitHub commit status update failed');
     }
   }
+
+  /**
+   * Writes the ended deploy's report check runs that GitHub does not show as they are: its own, and the chain's when it
+   * completed the chain's last environment. A failure is logged with its fix; the deployment's statuses go on.
+   */
+  private async writeReports(o: { thread: ThreadRecord; target: EnvTarget; mark: DeploymentMark; link?: string; save: (slot: ReportSlot, m: CheckRunMark) => Promise<void>; context: Record<string, string> }): Promise<void> {
+    const { thread, target, mark } = o;
+    const { stores, catalog, repoHost, clock, log } = this.deps;
+    const isLast = !catalog.next(target);
+    const chain = thread.tag && isLast && thread.outcome === 'completed'
+      ? pickChainThreads({ target, isLast, tag: thread.tag, threads: await stores.threads.withTag(thread.app, thread.tag) })
+      : [];
+    const c = await stores.commits.bySha(mark.sha, mark.repo.toLowerCase());
+    const commit = c ? { sha: c.sha, message: c.message, author: c.authorLogin ? `${c.authorName} (@${c.authorLogin})` : c.authorName, url: c.url } : { sha: mark.sha };
+    const appInName = catalog.appsForRepo(mark.repo).length > 1;
+    const plans = planReportChecks({ thread, mark, chain, ...(o.link ? { link: o.link } : {}), commit, appInName, now: clock.now() });
+    for (const want of plans) {
+      try {
+        await ensureReportCheck({ repoHost, repo: mark.repo, sha: mark.sha, known: mark[want.slot], want, now: clock.now(), save: (m) => o.save(want.slot, m) });
+      } catch (err) {
+        // Refused (401/403): the permission is missing. Anything else (5xx, the network) is tried again on the next change.
+        const refused = err instanceof ServiceError && err.permanent;
+        log.warn({ err, ...o.context, check: want.check.name, ...(refused ? { fix: CHECKS_FIX } : {}) }, 'GitHub report check run failed');
+      }
+    }
+  }
+}
+
+/** The ended deploy's report page for its final status: the chain's in the chain's last environment, else its own. */
+function reportLink(thread: ThreadRecord, mark: DeploymentMark): { url: string; of?: string } | undefined {
+  const chain = thread.outcome === 'completed' ? mark.chainReport : undefined;
+  if (chain?.url) return { url: chain.url, of: chain.name.slice(REPORT_CHECK_PREFIX.length) };
+  return mark.report?.url ? { url: mark.report.url } : undefined;
 }

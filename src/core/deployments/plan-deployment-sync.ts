@@ -30,11 +30,19 @@ export function planDeploymentSync(o: {
   /** The environment's `activeUrl`, sent as `environment_url` on success. */
   activeUrl?: string;
   newer?: NewerDeploy;
+  /**
+   * The ended deploy's report check run: its page becomes the deployment status's `log_url` and the description says
+   * so (`of`: what it covers beyond this deploy, the chain's environments).
+   */
+  report?: { url: string; of?: string };
 }): DeploymentSyncPlan {
-  const { thread, mark, link } = o;
+  const { thread, mark, link, report } = o;
   if (!thread.commitSha) return {};
-  const stage = stageOf(thread, o.newer);
-  if (!stage) return {};
+  const found = stageOf(thread, o.newer);
+  if (!found) return {};
+  const withReport = report !== undefined && (found.kind === 'completed' || found.kind === 'aborted');
+  const note = withReport ? { tookMs: Math.max(0, (thread.finishedAt ?? thread.startedAt) - thread.startedAt), ...(report.of ? { of: report.of } : {}) } : undefined;
+  const stage: DeployStage = note && (found.kind === 'completed' || found.kind === 'aborted') ? { ...found, report: note } : found;
   const words = renderDeploymentStatus(stage, thread.env);
   const plan: DeploymentSyncPlan = {};
   const exists = mark?.deploymentId !== undefined;
@@ -47,7 +55,9 @@ export function planDeploymentSync(o: {
       payload: { tag: primaryTagOf(thread), rollout: `${thread.namespace}/${thread.rollout}`, thread: link ?? '', threadKey: thread.key },
     };
   }
-  const deployment: PostedStatus & { state: DeploymentState } = { ...words.deployment, ...(link ? { link } : {}) };
+  // The report stays the link once the deploy that ended is replaced (inactive); a deploy running again links its thread.
+  const logUrl = report && (withReport || found.kind === 'replaced') ? report.url : link;
+  const deployment: PostedStatus & { state: DeploymentState } = { ...words.deployment, ...(logUrl ? { link: logUrl } : {}) };
   if (deployment.state === 'success' && o.activeUrl) deployment.environmentUrl = o.activeUrl;
   if (!same(mark?.deployment, deployment)) plan.deploymentStatus = deployment;
   // A superseding deploy of the same commit owns the commit's status for this environment now.

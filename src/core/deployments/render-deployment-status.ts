@@ -1,13 +1,22 @@
+import { formatDuration } from '../text/duration.js';
 import type { CommitState, DeploymentState } from '../ports.js';
 
 /** Where a deploy stands, as GitHub is told it. */
 export type DeployStage =
   | { kind: 'rolling'; step?: { index: number; count: number; weight: number } }
   | { kind: 'waiting' }
-  | { kind: 'completed' }
-  | { kind: 'aborted'; reason?: string }
+  | { kind: 'completed'; report?: ReportNote }
+  | { kind: 'aborted'; reason?: string; report?: ReportNote }
   | { kind: 'superseded' }
   | { kind: 'replaced' };
+
+/** An ended deploy whose report check run exists (its page is the status's `log_url`). */
+export interface ReportNote {
+  /** How long the deploy took. */
+  tookMs: number;
+  /** What the report covers when more than this deploy: the chain's environments (`qa → staging`). */
+  of?: string;
+}
 
 /** GitHub's limit for a deployment or commit status description. */
 export const GITHUB_DESCRIPTION_MAX = 140;
@@ -31,17 +40,27 @@ export function renderDeploymentStatus(stage: DeployStage, env: string): {
     case 'waiting':
       return { deployment: { state: 'in_progress', description: 'waiting for promotion' }, commit: pending };
     case 'completed':
-      return { deployment: { state: 'success', description: 'completed' }, commit: { state: 'success', description: cut(`deployed to ${env}`) } };
-    case 'aborted':
       return {
-        deployment: { state: 'failure', description: cut(stage.reason ? `aborted: ${stage.reason}` : 'aborted') },
+        deployment: { state: 'success', description: stage.report ? cut(`completed in ${formatDuration(stage.report.tookMs)} · ${reportWords(stage.report)}`) : 'completed' },
+        commit: { state: 'success', description: cut(`deployed to ${env}`) },
+      };
+    case 'aborted': {
+      // The report is named before the reason: a long reason is what gets cut.
+      const aborted = stage.report ? `aborted after ${formatDuration(stage.report.tookMs)} (${reportWords(stage.report)})` : 'aborted';
+      return {
+        deployment: { state: 'failure', description: cut(stage.reason ? `${aborted}: ${stage.reason}` : aborted) },
         commit: { state: 'failure', description: cut(stage.reason ? `aborted in ${env}: ${stage.reason}` : `aborted in ${env}`) },
       };
+    }
     case 'superseded':
       return { deployment: { state: 'inactive', description: 'superseded by a newer revision' }, commit: { state: 'error', description: cut(`superseded in ${env} before it completed`) } };
     case 'replaced':
       return { deployment: { state: 'inactive', description: 'replaced by a newer deploy' } };
   }
+}
+
+function reportWords(r: ReportNote): string {
+  return r.of ? `report of ${r.of} in the log link` : 'report in the log link';
 }
 
 /** Cuts `text` to what GitHub accepts, marking the cut. */

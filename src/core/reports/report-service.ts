@@ -5,6 +5,7 @@ import type { Clock } from '../ports.js';
 import { esc, link } from '../text/mrkdwn.js';
 import type { ThreadKernel } from '../threads/thread-kernel.js';
 import { buildDeployReport } from './build-deploy-report.js';
+import { pickChainThreads } from './pick-chain-threads.js';
 import { renderChainReport, renderDeployReport } from './render-deploy-report.js';
 import type { Catalog } from '../catalog.js';
 import type { Stores } from '../store-ports.js';
@@ -48,11 +49,9 @@ export class ReportService {
     if (!thread.tag || this.deps.catalog.next(target)) return;
     const all = await this.deps.stores.threads.withTag(thread.app, thread.tag);
     const now = this.deps.clock.now();
-    const reports = target.app.environments
-      .map((env) => all.filter((t) => t.env === env.name && t.outcome === 'completed').sort((a, b) => b.startedAt - a.startedAt)[0])
-      .filter((t): t is ThreadRecord => t !== undefined)
-      .map((t) => buildDeployReport(t, now));
-    if (reports.length < 2) return; // one environment: its own report is asked for with /rollout report
+    // One environment: its own report is asked for with /rollout report. The same deploys go in the GitHub check run.
+    const reports = pickChainThreads({ target, isLast: true, tag: thread.tag, threads: all }).map((t) => buildDeployReport(t, now));
+    if (reports.length < 2) return;
     const message = renderChainReport({ app: thread.app, tag: thread.tag, reports });
     await this.deps.kernel.reply(thread, `chain-report:${thread.tag}`, message.text, 'normal', { blocks: message.blocks });
     await this.deps.kernel.commit();

@@ -99,3 +99,19 @@ export async function completedDeploy(stores: Pick<Stores, 'threads' | 'envs'>, 
   }
   return waitingFor.length ? { waitingFor, lead } : { lead };
 }
+
+/**
+ * A several-rollout deploy as one thread, for what mirrors a deploy elsewhere (GitHub's deployments): the lead's record
+ * with the deploy's outcome (aborted when any rollout aborted; completed when completedDeploy says so; else in progress)
+ * and the state of the rollout that decides it. A single-rollout thread is returned as it is.
+ */
+export async function deployView(stores: Pick<Stores, 'threads' | 'envs'>, catalog: Catalog, lead: ThreadRecord): Promise<ThreadRecord> {
+  if (!lead.group || lead.outcome === 'superseded') return lead;
+  const members = await groupMembers(stores, catalog, lead);
+  const aborted = members.find((m) => m.outcome === 'aborted');
+  if (aborted) return { ...lead, outcome: 'aborted', finishedAt: aborted.finishedAt, lastState: aborted.lastState };
+  const done = await completedDeploy(stores, catalog, lead);
+  if (done.lead && !done.waitingFor) return { ...lead, outcome: 'completed', finishedAt: Math.max(...members.map((m) => m.finishedAt ?? m.startedAt)) };
+  const going = members.find((m) => !m.outcome) ?? lead;
+  return { ...lead, outcome: undefined, finishedAt: undefined, lastState: going.lastState, waitingSince: going.waitingSince };
+}
