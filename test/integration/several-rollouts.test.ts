@@ -3,7 +3,7 @@ import { STANDARD_CANARY_STEPS } from '../../emulators/argo-controller.js';
 import type { SlackMessage } from '../../emulators/slack-emulator.js';
 import { Harness, messageText, waitFor } from '../support/harness.js';
 import { sendBlockAction, sendSlashCommand, sendThreadMessage } from '../../emulators/clients/slack-requests.js';
-import { pushPayload } from '../../emulators/clients/github-webhooks.js';
+import { issueCommentPayload, pushPayload } from '../../emulators/clients/github-webhooks.js';
 
 /**
  * Issue 17, point 1: several rollouts per environment. An app built as a backend and a frontend image from one commit
@@ -38,7 +38,7 @@ apps:
     image: { ecrRepository: shop-backend }
     environments:
 ${env('dev', 'C0DEV')}
-${env('qa', 'C0QA', ['approvers: { slackUsers: [U0LEAD] }', 'deploy: { workflow: deploy.yaml, auto: true }'])}
+${env('qa', 'C0QA', ['approvers: { slackUsers: [U0LEAD], githubUsers: [ada] }', 'deploy: { workflow: deploy.yaml, auto: true }'])}
 `;
 
 let h: Harness;
@@ -257,5 +257,22 @@ describe('several rollouts per environment', () => {
     await h.settled();
     expect(deployments()).toHaveLength(1);
     expect(deployments()[0]!.sha).toBe(full);
+  });
+
+  it('promotes both paused rollouts from a PR comment, and answers with every tag', async () => {
+    await start();
+    await devCompleted();
+    const qa = await deployBoth('shop-qa', 'C0QA');
+    await cardShows(qa, 'backend and frontend waiting for promotion');
+    h.github.setPermission('acme/shop', 'ada', 'write');
+    const payload = issueCommentPayload({ repo: 'acme/shop', issueNumber: 7, isPullRequest: true, body: '/promote qa', user: { login: 'ada' } });
+    expect((await h.webhook('issue_comment', payload)).status).toBe(200);
+    const answer = await h.github.waitFor(() => h.github.comments('acme/shop', 7)[0], 'reply comment');
+    expect(answer.body).toContain(BACK_TAG);
+    expect(answer.body).toContain(FRONT_TAG);
+    await waitFor(() => patches('shop-qa', 'backend').length && patches('shop-qa', 'frontend').length, 'both patched').catch(fail);
+    await h.settled();
+    expect(patches('shop-qa', 'backend')).toEqual([STEP_PROMOTE]);
+    expect(patches('shop-qa', 'frontend')).toEqual([STEP_PROMOTE]);
   });
 });
