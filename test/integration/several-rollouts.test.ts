@@ -275,4 +275,15 @@ describe('several rollouts per environment', () => {
     expect(patches('shop-qa', 'backend')).toEqual([STEP_PROMOTE]);
     expect(patches('shop-qa', 'frontend')).toEqual([STEP_PROMOTE]);
   });
+
+  it('reports each rollout of the deploy on /rollout report', async () => {
+    await start();
+    const dev = await devCompleted();
+    const res = await sendSlashCommand(h.sender, { command: '/rollout', text: 'report dev', userId: 'U1', channelId: 'C0DEV', responseUrl: h.slack.newResponseUrl({ channel: 'C0DEV', user: 'U1' }) });
+    expect(res.status).toBe(200);
+    const back = await reply(dev, 'shop dev · backend');
+    const front = await reply(dev, 'shop dev · frontend');
+    expect(messageText(back)).toContain(BACK_TAG);
+    expect(messageText(front)).toContain(FRONT_TAG);
+  });
 });

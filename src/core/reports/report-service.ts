@@ -10,6 +10,7 @@ import { renderChainReport, renderDeployReport } from './render-deploy-report.js
 import type { Catalog } from '../catalog.js';
 import type { Stores } from '../store-ports.js';
 import type { ThreadRecord } from '../store-data.js';
+import { groupMembers } from '../rollout-threads/deploy-group.js';
 
 export interface ReportServiceDeps {
   /** The environment's current (or last) deploy thread, and replies in it. */
@@ -32,9 +33,14 @@ export class ReportService {
     const thread = await kernel.current(target);
     if (!thread) return replyFor(ctx, `🤷 No deploy of ${name} on record yet, so there is nothing to report.`);
     const now = clock.now();
-    const message = renderDeployReport(buildDeployReport(thread, now));
-    // Keyed by the time asked: every ask posts a report as of then (the deploy may have moved on).
-    await kernel.reply(thread, `report:${now}`, message.text, 'normal', { blocks: message.blocks });
+    // A several-rollout deploy: one report per rollout, each with the actions the deploy's card recorded for it.
+    const members = thread.group ? await groupMembers(this.deps.stores, this.deps.catalog, thread) : [thread];
+    for (const m of members) {
+      const own = members.length > 1 ? { ...m, env: `${m.env} · ${m.rollout}`, actions: actionsOf(thread, m.rollout) } : m;
+      const message = renderDeployReport(buildDeployReport(own, now));
+      // Keyed by the time asked: every ask posts a report as of then (the deploy may have moved on).
+      await kernel.reply(thread, `report:${now}${members.length > 1 ? `:${m.rollout}` : ''}`, message.text, 'normal', { blocks: message.blocks });
+    }
     await kernel.commit();
     const where = thread.rootTs ? link(permalink(thread.channel, thread.rootTs), 'the deploy thread') : 'the deploy thread';
     return replyFor(ctx, `📋 The report of ${name} revision ${esc(thread.revision)} is in ${where}.`);
@@ -56,4 +62,10 @@ export class ReportService {
     await this.deps.kernel.reply(thread, `chain-report:${thread.tag}`, message.text, 'normal', { blocks: message.blocks });
     await this.deps.kernel.commit();
   }
+}
+
+/** The actions a several-rollout deploy's card recorded for one of its rollouts (`backend: promoted`), unprefixed. */
+function actionsOf(lead: ThreadRecord, rollout: string): ThreadRecord['actions'] {
+  const prefix = `${rollout}: `;
+  return lead.actions.filter((a) => a.what.startsWith(prefix)).map((a) => ({ ...a, what: a.what.slice(prefix.length) }));
 }
