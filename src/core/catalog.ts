@@ -20,14 +20,14 @@ export class Catalog {
       app.environments.forEach((env, index) => {
         const t: EnvTarget = { app, env, index, key: `${app.name}/${env.name}` };
         this.targets.push(t);
-        for (const r of rolloutsOf(app, env)) this.byRollout.set(`${env.namespace}/${r.rollout}`, t);
+        for (const r of rolloutsOf(app, env)) this.byRollout.set(rolloutKey(env.cluster, env.namespace, r.rollout), t);
       });
     }
   }
 
-  /** The environment a rollout belongs to, if configured. */
-  forRollout(namespace: string, name: string): EnvTarget | undefined {
-    return this.byRollout.get(`${namespace}/${name}`);
+  /** The environment a rollout belongs to, if configured: in `cluster` (an environment's `cluster`; absent: the default one). */
+  forRollout(namespace: string, name: string, cluster?: string): EnvTarget | undefined {
+    return this.byRollout.get(rolloutKey(cluster, namespace, name));
   }
 
   /** The Rollouts of an environment (one, or several deployed from one commit), each with its ECR repository. */
@@ -93,4 +93,9 @@ export function ecrRepositoryOf(t: Pick<EnvTarget, 'app' | 'env'>): string {
  */
 export function memberTarget(t: EnvTarget, m: RolloutMember): EnvTarget {
   return { ...t, env: { ...t.env, rollout: m.rollout, rollouts: t.env.rollouts } };
+}
+
+/** A rollout's identity across clusters: the environment's `cluster` (empty for the default), namespace and name. */
+function rolloutKey(cluster: string | undefined, namespace: string, name: string): string {
+  return `${cluster ?? ''}|${namespace}/${name}`;
 }

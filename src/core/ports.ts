@@ -180,15 +180,18 @@ export interface RolloutPatch {
 
 /** The cluster, as promotion needs it: a fresh read and exact patches. */
 export interface RolloutCluster {
-  /** Reads the rollout now from the API server (never a cache); undefined when it does not exist. */
-  get(namespace: string, name: string): Promise<import('./rollout/rollout-state.js').RolloutState | undefined>;
-  /** Sends one JSON merge patch (`application/merge-patch+json`). */
-  patch(namespace: string, name: string, patch: RolloutPatch): Promise<void>;
+  /**
+   * Reads the rollout now from the API server (never a cache); undefined when it does not exist. `cluster` is the
+   * environment's `cluster` (kubeconfig context; undefined: the default one): the same namespace/name may run in several.
+   */
+  get(namespace: string, name: string, cluster?: string): Promise<import('./rollout/rollout-state.js').RolloutState | undefined>;
+  /** Sends one JSON merge patch (`application/merge-patch+json`) to the rollout in `cluster` (as for get). */
+  patch(namespace: string, name: string, patch: RolloutPatch, cluster?: string): Promise<void>;
   /**
    * Reads one AnalysisRun by name (the rollout status names its current ones); undefined when it does not exist
    * (deleted by history limits). Other failures throw ServiceError (RBAC: `get` on analysisruns).
    */
-  analysisRun(namespace: string, name: string): Promise<import('./rollout/analysis-run.js').AnalysisRun | undefined>;
+  analysisRun(namespace: string, name: string, cluster?: string): Promise<import('./rollout/analysis-run.js').AnalysisRun | undefined>;
 }
 
 /** An image as the registry describes it. */

@@ -55,7 +55,7 @@ export async function buildClients(o: {
   const { settings, clock, log } = o;
   // Kubernetes: the kubeconfig named by KUBECONFIG, or in-cluster; one client per context the environments name.
   const kube = buildKubeClusters(settings);
-  const cluster = new ClusterRouter({ clusters: new Map([...kube.byName].map(([name, c]) => [name, c.cluster])), defaultName: kube.defaultName, catalog: o.catalog, clusterOf: kube.nameOf });
+  const cluster = new ClusterRouter({ clusters: new Map([...kube.byName].map(([name, c]) => [name, c.cluster])), defaultName: kube.defaultName, clusterOf: kube.nameOf });
   const store = await openStore({ settings, clock, log, onLeaderChange: o.onLeaderChange, lease: o.lease });
   const stores = store.stores;
 

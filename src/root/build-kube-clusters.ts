@@ -1,6 +1,6 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Settings } from '../config/settings.js';
-import type { EnvironmentConfig } from '../core/config/config-schema.js';
+import { rolloutsOf, type EnvironmentConfig } from '../core/config/config-schema.js';
 import { KubeRolloutCluster } from '../adapters/kubernetes/kube-rollout-cluster.js';
 import { StartupError } from './startup-error.js';
 
@@ -39,6 +39,18 @@ export function buildKubeClusters(settings: Pick<Settings, 'config' | 'kubernete
       if (env.cluster === undefined) return;
       if (contexts.includes(env.cluster)) wanted.add(env.cluster);
       else problems.push(`apps[${i}].environments[${j}].cluster: no context "${env.cluster}" in KUBECONFIG (contexts: ${contexts.join(', ') || 'none'})`);
+    }),
+  );
+  // The config tells clusters apart by name; an environment naming the current context and one naming none share it.
+  const seen = new Map<string, string>();
+  settings.config.apps.forEach((app, i) =>
+    app.environments.forEach((env, j) => {
+      for (const r of rolloutsOf(app, env)) {
+        const key = `${env.cluster ?? defaultName}|${env.namespace}/${r.rollout}`;
+        const other = seen.get(key);
+        if (other) problems.push(`apps[${i}].environments[${j}]: rollout ${env.namespace}/${r.rollout} in cluster ${env.cluster ?? defaultName} is already configured as ${other}`);
+        else seen.set(key, `${app.name}/${env.name}`);
+      }
     }),
   );
   if (problems.length) throw new StartupError(problems.join('\n'));

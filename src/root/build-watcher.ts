@@ -39,10 +39,8 @@ export function buildWatcher(o: {
   for (const [name, { kubeConfig }] of kube.byName) {
     const targets = catalog.targets.filter((t) => kube.nameOf(t.env) === name);
     if (!targets.length) continue;
-    const ours = (namespace: string, rollout: string) => {
-      const t = catalog.forRollout(namespace, rollout);
-      return t !== undefined && kube.nameOf(t.env) === name;
-    };
+    // This cluster's environment of a rollout (the same namespace/name may be configured in other clusters too).
+    const ours = (namespace: string, rollout: string) => targets.find((t) => t.env.namespace === namespace && catalog.rollouts(t).some((r) => r.rollout === rollout));
     const watcher = new RolloutWatcher({
       kubeConfig,
       namespaces: [...new Set(targets.map((t) => t.env.namespace))],
@@ -51,11 +49,15 @@ export function buildWatcher(o: {
       backoff: o.backoff,
       clusterWide: o.clusterWide,
       onRollout: (state) => {
-        if (!ours(state.namespace, state.name)) return;
+        const target = ours(state.namespace, state.name);
+        if (!target) return;
         metrics.rolloutUpdates.inc();
-        void observer.observe(state);
+        void observer.observe(state, target);
       },
-      onDeleted: (rollout) => ours(rollout.namespace, rollout.name) && void observer.deleted(rollout),
+      onDeleted: (rollout) => {
+        const target = ours(rollout.namespace, rollout.name);
+        if (target) void observer.deleted(rollout, target);
+      },
       onListed: (namespace, names) => {
         const present = new Set(names);
         for (const t of targets) {

@@ -127,4 +127,42 @@ describe('several clusters', () => {
     h = await Harness.start({ noStart: true, config, clusters: ['prod-eu'] });
     await expect(h.startBot()).rejects.toThrow('apps[0].environments[2].cluster: no context "prod-us" in KUBECONFIG (contexts: emulator, prod-eu)');
   });
+
+  it('tells apart the same namespace/rollout in two clusters: its own thread, reads and patches in each', async () => {
+    const config = `
+apps:
+  - name: voting01
+    repo: acme/voting01
+    image: { ecrRepository: voting01-vote }
+    environments:
+      - { name: us, namespace: voting01, rollout: vote, slackChannel: C0US }
+      - { name: eu, namespace: voting01, rollout: vote, slackChannel: C0EU, cluster: prod-eu }
+`;
+    h = await Harness.start({ noStart: true, config, clusters: ['prod-eu'] });
+    h.controller.createCanary({ namespace: 'voting01', name: 'vote', image: `${IMG}:0000000-1`, steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 100 }] });
+    euCluster().controller.createCanary({ namespace: 'voting01', name: 'vote', image: `${IMG}:0000000-1`, steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 100 }] });
+    h.ecr.addImage('voting01-vote', TAG);
+    await h.startBot();
+    await h.ready();
+    euCluster().controller.deploy('voting01', 'vote', `${IMG}:${TAG}`);
+    euCluster().controller.settle('voting01', 'vote');
+    const eu = await thread('C0EU');
+    await reply('C0EU', eu, 'waiting for promotion');
+    await h.settled();
+    expect(h.roots('C0US')).toEqual([]);
+    await sendSlashCommand(h.sender, { command: '/promote', text: 'eu --force', userId: 'U1', channelId: 'C0EU', responseUrl: h.slack.newResponseUrl({ channel: 'C0EU', user: 'U1' }) });
+    const card = await reply('C0EU', eu, 'Promote voting01 eu');
+    expect(messageText(card)).toContain('Paused at step 2/3');
+    await sendThreadMessage(h.sender, { channel: 'C0EU', threadTs: eu.ts, user: 'U1', text: 'promote' });
+    await reply('C0EU', eu, 'Promoted by <@U1>');
+    await h.settled();
+    expect(euCluster().k8s.patches({ namespace: 'voting01', name: 'vote' })).toHaveLength(1);
+    expect(h.k8s.patches({ namespace: 'voting01', name: 'vote' })).toEqual([]);
+    // The US rollout, untouched by all that, gets its own thread in its own channel when it moves.
+    h.controller.deploy('voting01', 'vote', `${IMG}:${TAG}`);
+    h.controller.settle('voting01', 'vote');
+    const us = await thread('C0US');
+    await reply('C0US', us, 'waiting for promotion');
+    expect(h.roots('C0EU')).toHaveLength(1);
+  });
 });

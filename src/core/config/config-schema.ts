@@ -208,10 +208,12 @@ export function configSchema(deps: ConfigSchemaDeps) {
       if (env.rollout !== undefined && env.rollouts !== undefined) ctx.addIssue({ code: 'custom', path: [...at, 'rollouts'], message: 'give either rollout or rollouts, not both' });
       const names = env.rollouts ? env.rollouts.map((r, k) => ({ name: r.rollout, path: [...at, 'rollouts', k, 'rollout'] })) : env.rollout !== undefined ? [{ name: env.rollout, path: [...at, 'rollout'] }] : [];
       for (const { name, path } of names) {
+        // The same namespace/rollout may run in several clusters (one environment each).
         const ref = `${env.namespace}/${name}`;
-        const other = rollouts.get(ref);
-        if (other) ctx.addIssue({ code: 'custom', path, message: `rollout ${ref} is already configured as ${other}` });
-        else rollouts.set(ref, `${app.name}/${env.name}`);
+        const key = `${env.cluster ?? ''}|${ref}`;
+        const other = rollouts.get(key);
+        if (other) ctx.addIssue({ code: 'custom', path, message: `rollout ${ref} is already configured as ${other}${env.cluster ? ` in cluster ${env.cluster}` : ''}` });
+        else rollouts.set(key, `${app.name}/${env.name}`);
       }
     });
   });

@@ -70,7 +70,7 @@ export class DrillService {
 
     let state;
     try {
-      state = await this.deps.cluster.get(target.env.namespace, rolloutName(target));
+      state = await this.deps.cluster.get(target.env.namespace, rolloutName(target), target.env.cluster);
     } catch (err) {
       return answer(`⚠️ I could not read the rollout \`${esc(target.env.namespace)}/${esc(rolloutName(target))}\` (${esc((err as Error).message)}), so no drill was started.`);
     }

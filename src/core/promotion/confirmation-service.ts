@@ -221,7 +221,7 @@ export class ConfirmationService {
     if (c.action === 'deploy') {
       let current: RolloutState | undefined;
       try {
-        current = await this.deps.cluster.get(target.env.namespace, rolloutName(target));
+        current = await this.deps.cluster.get(target.env.namespace, rolloutName(target), target.env.cluster);
       } catch (err) {
         await stores.confirmations.update(c.id, { status: 'failed' });
         this.deps.log.warn({ err, app: target.app.name, env: target.env.name }, 'rollout read before deploy failed');

@@ -42,7 +42,7 @@ export async function executeRolloutAction(deps: ExecuteDeps, o: { pf: Preflight
   try {
     await deps.stores.actionMarks.set(thread.key, { action: pf.action, at: deps.clock.now(), ...(expected ? { reply } : {}) });
     for (const patch of pf.patches) {
-      await deps.cluster.patch(target.env.namespace, rolloutName(target), patch);
+      await deps.cluster.patch(target.env.namespace, rolloutName(target), patch, target.env.cluster);
       sent.push(describePatch(patch));
     }
   } catch (err) {

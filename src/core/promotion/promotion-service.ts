@@ -90,7 +90,7 @@ export class PromotionService {
       // Nothing paused but a deploy block: offer to bring the previous environment's proven tag instead.
       let current: RolloutState | undefined;
       try {
-        current = await this.deps.cluster.get(target.env.namespace, rolloutName(target));
+        current = await this.deps.cluster.get(target.env.namespace, rolloutName(target), target.env.cluster);
       } catch (err) {
         return { text: renderPromotion({ kind: 'unreadable', name, error: (err as Error).message }) };
       }

@@ -57,7 +57,7 @@ export async function runPreflight(
   if (lock) base.lockOverride = lock.summary;
   let state: RolloutState | undefined;
   try {
-    state = await deps.cluster.get(target.env.namespace, rolloutName(target));
+    state = await deps.cluster.get(target.env.namespace, rolloutName(target), target.env.cluster);
   } catch (err) {
     return { ...base, refusal: `I could not read the rollout (${(err as Error).message}).` };
   }

@@ -70,9 +70,12 @@ export class RolloutObserver {
     this.hooks = hooks;
   }
 
-  /** A rollout was added or changed in the cluster. */
-  observe(state: RolloutState): Promise<void> {
-    const target = this.deps.catalog.forRollout(state.namespace, state.name);
+  /**
+   * A rollout was added or changed in the cluster. `found` is its environment when the caller knows it (the watch of
+   * a cluster knows its own; the same namespace/name may be configured in several clusters), else the default cluster's.
+   */
+  observe(state: RolloutState, found?: EnvTarget): Promise<void> {
+    const target = found ?? this.deps.catalog.forRollout(state.namespace, state.name);
     if (!target) return Promise.resolve();
     return this.serial(target.key, () => this.apply(target, state));
   }
@@ -81,8 +84,8 @@ export class RolloutObserver {
    * A rollout was deleted from the cluster: the card and `/rollout status` stop showing its last state as current.
    * Nothing is announced; a re-created rollout (new uid) opens its own thread.
    */
-  deleted(state: Pick<RolloutState, 'namespace' | 'name' | 'uid'>): Promise<void> {
-    const target = this.deps.catalog.forRollout(state.namespace, state.name);
+  deleted(state: Pick<RolloutState, 'namespace' | 'name' | 'uid'>, found?: EnvTarget): Promise<void> {
+    const target = found ?? this.deps.catalog.forRollout(state.namespace, state.name);
     if (!target) return Promise.resolve();
     return this.serial(target.key, async () => {
       const { stores, kernel } = this.deps;
@@ -227,7 +230,7 @@ export class RolloutObserver {
         thread.finishedAt = undefined;
       }
       if (event.type === 'aborted' && this.deps.cluster) {
-        const measured = await measureFailedAnalysis({ cluster: this.deps.cluster, prev, next: state, log: this.deps.log });
+        const measured = await measureFailedAnalysis({ cluster: this.deps.cluster, prev, next: state, log: this.deps.log, where: target.env.cluster });
         if (measured.length) event.measured = measured;
       }
       // A transition the bot's own action caused gets that action's reply (one reply; see ExpectedReply).
