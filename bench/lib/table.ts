@@ -106,7 +106,7 @@ export function renderTable(r: BenchResults): string {
     ]);
     rows.push([
       `3 ${size}: posts per channel per s, worst 10 s window`,
-      `${f.posts.maxPerChannel10s}/s (mean ${f.posts.meanPerChannelDuringLoad}/s during load; ${f.posts.total} posts, ${f.posts.updates} updates)`,
+      `${f.posts.maxPerChannel10s}/s (mean ${f.posts.meanPerChannelDuringLoad}/s during load; ${f.posts.total} posts, ${f.posts.updates} updates, at most ${f.posts.maxUpdatesPerMinute ?? '?'} in a minute; ${f.posts.folded ?? '?'} replies folded into their cards)`,
       `one message per event would need ${f.demand.perChannelPerSec}/s`,
       '≤ 1/s over any 10 s',
       mark(f.posts.met),

@@ -1,5 +1,6 @@
-import { stat } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { SlackCall } from '../../emulators/slack-emulator.js';
 import { Catalog } from '../../src/core/catalog.js';
 import { parseConfigText } from '../../src/config/load-settings.js';
 import { channelOf, fleetConfig, repoOf, type FleetShape } from '../lib/fleet-config.js';
@@ -67,6 +68,10 @@ export interface FleetResult {
     total: number;
     updates: number;
     maxUpdatesPerSec10s: number;
+    /** Most chat.update calls in any 60 s (Tier 3: about 50 a minute for the workspace). */
+    maxUpdatesPerMinute: number;
+    /** Replies the bot left unposted because their status card showed them (rollout_chatops_replies_folded_total). */
+    folded: number | null;
     /** Shortest time in which any channel received 11 posts (under 10,000 ms means a 10 s window held 11). */
     tightest11PostsMs: number | null;
     rateLimited: number;
@@ -165,6 +170,18 @@ function judgeStrict(o: { changes: FleetChange[]; index: SlackIndex; currentThre
   };
 }
 
+/** Writes what a run did, for diagnosis (BENCH_FLEET_DUMP=<file>): not part of the results. */
+async function dumpFleet(file: string, o: { changes: FleetChange[]; index: SlackIndex; stop: number; calls: SlackCall[] }): Promise<void> {
+  const latencies = judgeChanges(o.changes, o.index.threadMessages);
+  const calls = o.calls
+    .filter((c) => c.method === 'chat.postMessage' || c.method === 'chat.update')
+    .map((c) => {
+      const a = c.args as { channel?: string; thread_ts?: string; ts?: string; metadata?: { event_payload?: { key?: string } } };
+      return { at: c.at, method: c.method, channel: a.channel, threadTs: a.thread_ts, ts: a.ts ?? (c.response as { ts?: string } | undefined)?.ts, keys: a.metadata?.event_payload?.key };
+    });
+  await writeFile(file, JSON.stringify({ stop: o.stop, changes: o.changes.map((c, i) => ({ ...c, latency: latencies[i] ?? null })), messages: Object.fromEntries(o.index.threadMessages), calls }));
+}
+
 /** Reads gauges/counters (summed over labels) from the bot's /metrics; null for each one it could not read. */
 async function metrics(url: string, names: string[]): Promise<Array<number | null>> {
   let text = '';
@@ -182,6 +199,7 @@ async function metrics(url: string, names: string[]): Promise<Array<number | nul
 const QUEUE = 'rollout_chatops_delivery_queue_depth';
 const HEAP = 'rollout_chatops_nodejs_heap_size_used_bytes';
 const UPDATES = 'rollout_chatops_rollout_updates_total';
+const FOLDED = 'rollout_chatops_replies_folded_total';
 
 /**
  * A fleet of `apps × envs` rollouts under `rate` status changes per second for `loadMs`, through the real bot process
@@ -277,6 +295,7 @@ export async function measureFleet(root: string, o: FleetOptions): Promise<Fleet
       return allShownSeenAt !== undefined && Date.now() - allShownSeenAt >= o.observeCardsMs;
     }, o.drainCapMs, 250);
     const waitedS = (Date.now() - stop) / 1000;
+    const [folded = null] = await metrics(url, [FOLDED]);
     index.refresh();
     await sampleTimeline();
     const hwm = readMemory(bot.pid)?.hwmMb ?? Number.NaN;
@@ -364,6 +383,8 @@ export async function measureFleet(root: string, o: FleetOptions): Promise<Fleet
     const maxPerChannel10s = maxPosts / 10;
 
     const strict = judgeStrict({ changes, index, currentThreads: touched.map((r) => r.oracle.threadKey!), stop });
+    // For looking into a run: every change with its latency, every thread's messages, every post and update.
+    if (process.env.BENCH_FLEET_DUMP) await dumpFleet(process.env.BENCH_FLEET_DUMP, { changes, index, stop, calls: world.slack.calls });
 
     const botWarn = bot.problemCount();
     const result: FleetResult = {
@@ -399,6 +420,8 @@ export async function measureFleet(root: string, o: FleetOptions): Promise<Fleet
         total,
         updates: index.updates.length,
         maxUpdatesPerSec10s: round(maxInWindow(index.updates, 10_000) / 10),
+        maxUpdatesPerMinute: maxInWindow(index.updates, 60_000),
+        folded,
         tightest11PostsMs: Number.isFinite(tightest11) ? tightest11 : null,
         rateLimited: index.rateLimited,
         failed: index.failed,

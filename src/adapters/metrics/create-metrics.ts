@@ -18,6 +18,7 @@ export function createMetrics() {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
     registers: [registry],
   });
+  const repliesFolded = new Counter({ name: 'rollout_chatops_replies_folded_total', help: 'Replies left unposted because the status card shows them, by reason', labelNames: ['reason'], registers: [registry] });
   const commands = new Counter({ name: 'rollout_chatops_commands_total', help: 'Commands received, by source and verb', labelNames: ['source', 'verb'], registers: [registry] });
   const timeoutChecks = new Counter({ name: 'rollout_chatops_timeout_checks_total', help: 'Sweeps over deploys in progress for environment timeouts', registers: [registry] });
   // 1 on the replica that leads (watches, delivers, runs timers); the embedded store's one replica always leads.
@@ -37,6 +38,9 @@ export function createMetrics() {
     },
     deliveryLatency(ms, priority) {
       deliveryLatency.observe({ priority }, ms / 1000);
+    },
+    repliesFolded(count, reason) {
+      repliesFolded.inc({ reason }, count);
     },
   };
   return { registry, leader, leaderEpoch, timeoutChecks, rolloutEvents, rolloutUpdates, watchRestarts, commands, webhooks, delivery };

@@ -4,29 +4,33 @@ import type { OutboxEntry, ThreadRecord } from '../store-data.js';
 import { backoffMs } from './backoff-ms.js';
 import type { DeliveryContext, QueueView } from './delivery-context.js';
 import { fixOf } from './fix-of.js';
-import { TokenBucket } from './token-bucket.js';
+import { UPDATE_WINDOW_MS } from './pacing.js';
+import { rankStaleCards } from './rank-stale-cards.js';
+import { PacedLimiter } from './token-bucket.js';
 
 /**
- * Keeps every status card current with coalesced chat.update calls on one workspace-wide budget: a card changed many
- * times while it waited is updated once, to its latest version. Edits of posted replies (outbox entries of kind
- * `edit`, already coalesced by the store) share that budget and go first: they take the buttons off decided
- * confirmation cards, which people may otherwise still press.
+ * Keeps every status card current with coalesced chat.update calls on one workspace-wide budget (Tier 3: about 50 a
+ * minute, never more in any minute): a card changed many times while it waited is updated once, to its latest
+ * version, and the cards that show what their thread does not yet go first (rankStaleCards). Edits of posted replies
+ * (outbox entries of kind `edit`, already coalesced by the store) share that budget and go before any card: they take
+ * the buttons off decided confirmation cards, which people may otherwise still press.
  */
 export class CardUpdates {
-  private readonly bucket: TokenBucket;
+  private readonly bucket: PacedLimiter;
   private holdUntil = 0;
   private readonly inFlight = new Set<string>();
   private readonly failures = new Map<string, { count: number; until: number }>();
 
   constructor(private readonly ctx: DeliveryContext, private readonly renderCard: (thread: ThreadRecord) => ChatContent | Promise<ChatContent>) {
-    this.bucket = new TokenBucket(ctx.pacing.updatesPerSecond, ctx.pacing.updateBurst, ctx.clock.now());
+    this.bucket = new PacedLimiter(ctx.pacing.updatesPerSecond, ctx.pacing.updateBurst, ctx.clock.now(), UPDATE_WINDOW_MS);
   }
 
   /**
    * Starts the updates that may start now; returns how long until the next one may (Infinity when none waits).
-   * `stale`: the threads whose card changed since Slack last saw it (ThreadStore.staleCards).
+   * `stale`: the threads whose card changed since Slack last saw it (ThreadStore.staleCards); `backlogged`: the
+   * channels with a backlog of posts.
    */
-  start(now: number, stale: ThreadRecord[], queue: Pick<QueueView, 'outbox' | 'edits'>): number {
+  start(now: number, stale: ThreadRecord[], queue: Pick<QueueView, 'outbox' | 'edits'>, backlogged: ReadonlySet<string> = new Set()): number {
     let wait = Infinity;
     const queued = new Set(queue.outbox.map((e) => e.id));
     for (const edit of queue.edits) {
@@ -41,11 +45,9 @@ export class CardUpdates {
       if (budgetWait > 0) return Math.min(wait, budgetWait);
       this.bucket.take(now);
       this.inFlight.add(edit.id);
-      this.ctx.run(() => this.edit(edit), () => this.inFlight.delete(edit.id));
+      this.ctx.run(() => this.counted(now, () => this.edit(edit)), () => this.inFlight.delete(edit.id));
     }
-    // The budget goes first to cards showing a final state, then to the newest deploys.
-    const dirty = stale.filter((t) => !this.inFlight.has(t.key));
-    dirty.sort((a, b) => Number(Boolean(b.outcome)) - Number(Boolean(a.outcome)) || b.createdAt - a.createdAt);
+    const dirty = rankStaleCards({ stale: stale.filter((t) => !this.inFlight.has(t.key)), queued: queue.outbox, backlogged });
     for (const thread of dirty) {
       const failed = this.failures.get(thread.key);
       if (failed && failed.until > now) {
@@ -63,9 +65,18 @@ export class CardUpdates {
       }
       this.bucket.take(now);
       this.inFlight.add(thread.key);
-      this.ctx.run(() => this.update(thread), () => this.inFlight.delete(thread.key));
+      this.ctx.run(() => this.counted(now, () => this.update(thread)), () => this.inFlight.delete(thread.key));
     }
     return wait;
+  }
+
+  /** Runs one call taken from the budget at `takenAt`; it counts in the minute's window until it has settled. */
+  private async counted(takenAt: number, call: () => Promise<void>): Promise<void> {
+    try {
+      await call();
+    } finally {
+      this.bucket.restamp(takenAt, this.ctx.clock.now());
+    }
   }
 
   /** Applies one edit of a posted reply; an edit whose reply Slack never showed (or no longer has) is dropped. */

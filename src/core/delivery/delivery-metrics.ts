@@ -4,4 +4,6 @@ export interface DeliveryMetrics {
   queueDepth(depth: number): void;
   /** Milliseconds from an entry's creation to the call that showed it. */
   deliveryLatency?(ms: number, priority: string): void;
+  /** Replies that left the outbox unposted, and why (`card-shows-it`: step progress its current status card shows). */
+  repliesFolded?(count: number, reason: string): void;
 }

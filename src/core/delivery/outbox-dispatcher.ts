@@ -1,19 +1,14 @@
 import type { ChatContent, ChatPort, Clock, Timer } from '../ports.js';
-import { RateLimitedError, ServiceError } from '../ports.js';
 import type { Logger } from '../logger.js';
 import type { OutboxEntry, ThreadRecord } from '../store-data.js';
-import { backoffMs } from './backoff-ms.js';
 import { CardUpdates } from './card-updates.js';
+import { ChannelPosts } from './channel-posts.js';
 import type { DeliveryContext, DeliveryStores, QueueView } from './delivery-context.js';
 import type { DeliveryMetrics } from './delivery-metrics.js';
-import { fixOf } from './fix-of.js';
-import { mergeReplies } from './merge-replies.js';
 import { DEFAULT_PACING, type Pacing } from './pacing.js';
-import { planNextBatch } from './plan-next-batch.js';
+import { planFolds, type FoldReason } from './plan-folds.js';
 import { ReadBacks } from './read-backs.js';
 import { readQueue } from './read-queue.js';
-import { recordSent } from './record-sent.js';
-import { PacedLimiter } from './token-bucket.js';
 
 // Where callers have always found them.
 export type { DeliveryMetrics } from './delivery-metrics.js';
@@ -30,28 +25,20 @@ export interface OutboxDispatcherDeps {
   metrics?: DeliveryMetrics;
 }
 
-interface ChannelLane {
-  bucket: PacedLimiter;
-  busy: boolean;
-  holdUntil: number;
-  failures: number;
-}
-
 /**
- * Sends what the outbox holds, in order per thread, paced per channel, high priority first across threads, and keeps
- * every status card current (CardUpdates).
+ * Sends what the outbox holds, in order per thread, paced per channel, high priority first across threads
+ * (ChannelPosts), keeps every status card current (CardUpdates), and settles entries in doubt (ReadBacks).
  *
- * Restart safety: an entry is marked attempted and flushed BEFORE its post. An attempted entry that is not being posted
- * is in doubt (we crashed, or lost the answer, after Slack may have taken it): it is not posted again until a read-back
- * has answered (ReadBacks). A post Slack refused (the chat port's error is `rejected`) is not in doubt: nothing was
- * posted.
+ * Under a backlog, step progress a thread's current status card already shows is folded: it leaves the outbox unposted
+ * (a store write, logged and counted with its reason), so the channel's posts go to what people act on and to new
+ * deploys. Folding is decided here, between two looks at the store, so it never races a post of the same entry.
  */
 export class OutboxDispatcher {
   private readonly pacing: Pacing;
   private readonly ctx: DeliveryContext;
-  private readonly lanes = new Map<string, ChannelLane>();
   /** Entries of posts in flight: attempted, yet not in doubt. */
   private readonly sending = new Set<string>();
+  private readonly posts: ChannelPosts;
   private readonly readBacks: ReadBacks;
   private readonly cardUpdates: CardUpdates;
   private timer: Timer | undefined;
@@ -78,6 +65,7 @@ export class OutboxDispatcher {
         });
       },
     };
+    this.posts = new ChannelPosts(this.ctx, deps.renderCard, this.sending);
     this.cardUpdates = new CardUpdates(this.ctx, deps.renderCard);
     this.readBacks = new ReadBacks(this.ctx, this.sending);
   }
@@ -122,15 +110,6 @@ export class OutboxDispatcher {
     });
   }
 
-  private lane(channel: string): ChannelLane {
-    let lane = this.lanes.get(channel);
-    if (!lane) {
-      lane = { bucket: new PacedLimiter(this.pacing.postsPerSecond, this.pacing.postBurst, this.deps.clock.now()), busy: false, holdUntil: 0, failures: 0 };
-      this.lanes.set(channel, lane);
-    }
-    return lane;
-  }
-
   private async pump(): Promise<void> {
     if (this.stopped) return;
     if (this.pumping) {
@@ -156,11 +135,42 @@ export class OutboxDispatcher {
     let wait = Infinity;
     this.deps.metrics?.queueDepth(queue.outbox.length + queue.edits.length);
 
+    const byChannel = this.posts.byChannel(queue);
+    const backlogged = this.posts.backlogged(now, byChannel);
+    // A post in flight may not show as attempted in this look yet (a database store writes the mark a moment later).
+    const folds = [...backlogged]
+      .flatMap((channel) => planFolds({ entries: byChannel.get(channel)!, threads: queue.threads, backlog: true }))
+      .filter((f) => !this.sending.has(f.entry.id));
+    if (folds.length > 0) {
+      // What was decided from this look is out of date once the store changed: look again.
+      if (await this.fold(folds)) this.again = true;
+      else this.schedule(1000);
+      return;
+    }
+
     wait = Math.min(wait, this.readBacks.start(now, queue));
-    wait = Math.min(wait, this.startPosts(now, queue));
-    wait = Math.min(wait, this.cardUpdates.start(now, stale, queue));
+    wait = Math.min(wait, this.posts.start(now, queue, byChannel));
+    wait = Math.min(wait, this.cardUpdates.start(now, stale, queue, backlogged));
 
     if (wait !== Infinity) this.schedule(Math.max(wait, 1));
+  }
+
+  /** Takes folded entries out of the outbox, durably; false when the store failed (nothing is decided from it then). */
+  private async fold(folds: Array<{ entry: OutboxEntry; reason: FoldReason }>): Promise<boolean> {
+    const { stores, log, metrics } = this.deps;
+    const ids = folds.map((f) => f.entry.id);
+    try {
+      await stores.outbox.remove(ids);
+      await stores.flush();
+    } catch (err) {
+      log.error({ err, entries: ids.length }, 'folding step progress into the status card failed, will look again');
+      return false;
+    }
+    const byReason = new Map<FoldReason, number>();
+    for (const f of folds) byReason.set(f.reason, (byReason.get(f.reason) ?? 0) + 1);
+    for (const [reason, count] of byReason) metrics?.repliesFolded?.(count, reason);
+    log.info({ entries: ids, reason: folds[0]!.reason }, 'step progress folded: its status card shows it, the channel has a backlog');
+    return true;
   }
 
   /**
@@ -176,109 +186,10 @@ export class OutboxDispatcher {
     }
   }
 
-  /** Starts the posts that may start now, at most one per channel; returns how long until the next one may. */
-  private startPosts(now: number, queue: QueueView): number {
-    let wait = Infinity;
-    const byChannel = new Map<string, OutboxEntry[]>();
-    for (const entry of queue.outbox) {
-      const list = byChannel.get(entry.channel);
-      if (list) list.push(entry);
-      else byChannel.set(entry.channel, [entry]);
-    }
-    for (const [channel, entries] of byChannel) {
-      const lane = this.lane(channel);
-      if (lane.busy) continue;
-      if (lane.holdUntil > now) {
-        wait = Math.min(wait, lane.holdUntil - now);
-        continue;
-      }
-      const next = planNextBatch({ entries, threads: queue.threads, available: Math.floor(lane.bucket.available(now)), postBurst: this.pacing.postBurst, maxBatch: this.pacing.maxBatch });
-      if (next && 'orphan' in next) {
-        // The root entry is gone but the thread has no ts: nothing can be posted in it. Should not happen; say so.
-        this.deps.log.error({ thread: next.orphan.threadKey, entry: next.orphan.id }, 'reply queued for a thread without a root message');
-        continue;
-      }
-      if (!next) continue;
-      const tokenWait = lane.bucket.waitMs(now);
-      if (tokenWait > 0) {
-        wait = Math.min(wait, tokenWait);
-        continue;
-      }
-      lane.bucket.take(now);
-      lane.busy = true;
-      this.ctx.run(() => this.send(next.batch, lane, now), () => {
-        lane.busy = false;
-      });
-    }
-    return wait;
-  }
-
   private settle(): void {
     this.settledCount++;
     this.inFlight--;
     if (this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     if (!this.stopped) this.kick();
-  }
-
-  private async send(batch: OutboxEntry[], lane: ChannelLane, slotTakenAt: number): Promise<void> {
-    const { stores, chat, clock } = this.deps;
-    const head = batch[0]!;
-    const method = 'chat.postMessage';
-    for (const e of batch) this.sending.add(e.id);
-    try {
-      await stores.outbox.markAttempted(batch.map((e) => e.id), clock.now());
-      await stores.flush();
-      const thread = await stores.threads.byKey(head.threadKey);
-
-      let content: ChatContent;
-      let cardVersion: number | undefined;
-      if (head.kind === 'root' && thread) {
-        cardVersion = thread.cardVersion;
-        content = await this.deps.renderCard(thread);
-      } else if (batch.length === 1) {
-        content = { text: head.text, blocks: head.blocks };
-      } else {
-        content = mergeReplies(batch);
-      }
-      lane.bucket.restamp(slotTakenAt, clock.now());
-      const { ts } = await chat.postMessage({
-        ...content,
-        channel: head.channel,
-        threadTs: head.kind === 'reply' ? thread?.rootTs : undefined,
-        broadcast: head.kind === 'reply' ? batch.some((e) => e.broadcast) : undefined,
-        keys: batch.map((e) => e.id),
-      });
-      this.deps.metrics?.slackCall(method, 'ok');
-      for (const e of batch) this.deps.metrics?.deliveryLatency?.(clock.now() - e.createdAt, e.priority);
-      lane.failures = 0;
-      await recordSent({ outbox: stores.outbox, batch, ts, cardVersion });
-      await stores.flush();
-    } catch (err) {
-      await this.onFailure(err, batch, lane, method);
-    } finally {
-      for (const e of batch) this.sending.delete(e.id);
-    }
-  }
-
-  private async onFailure(err: unknown, batch: OutboxEntry[], lane: ChannelLane, method: string): Promise<void> {
-    const { clock, log, stores } = this.deps;
-    const head = batch[0]!;
-    const now = clock.now();
-    const ids = batch.map((e) => e.id);
-    if (err instanceof RateLimitedError) {
-      // Slack said "not now": nothing was posted, so the entry is not in doubt.
-      lane.holdUntil = now + err.retryAfterMs;
-      this.deps.metrics?.slackCall(method, 'rate_limited');
-      log.warn({ channel: head.channel, retryAfterMs: err.retryAfterMs }, 'slack rate limited the channel, waiting as asked');
-      await stores.outbox.clearAttempted(ids);
-      return;
-    }
-    this.deps.metrics?.slackCall(method, 'error');
-    lane.failures++;
-    const backoff = backoffMs(lane.failures);
-    lane.holdUntil = now + backoff;
-    log.error({ err, channel: head.channel, entry: head.id, backoffMs: backoff, fix: fixOf(err) }, 'slack post failed, will retry');
-    // Slack answered and did not post; any other failure (a lost connection, a 5xx) leaves the entry in doubt.
-    if (err instanceof ServiceError && err.rejected) await stores.outbox.clearAttempted(ids);
   }
 }

@@ -2,9 +2,15 @@
 export interface Pacing {
   /** Posts per second per channel (default 1). */
   postsPerSecond: number;
-  /** Posts a channel may burst before pacing kicks in (default 4); the average over any 10 s stays at `postsPerSecond`. */
+  /**
+   * Posts a channel may burst before pacing kicks in (default 4); never more than `postsPerSecond × 10` in any 10 s,
+   * counted from each post's send to its answer.
+   */
   postBurst: number;
-  /** chat.update calls per second for the whole workspace (Tier 3 is about 50 a minute; default 1). */
+  /**
+   * chat.update calls per second for the whole workspace (Tier 3: about 50 a minute; default 50/60), never more than
+   * `updatesPerSecond × 60` in any minute, bursts included.
+   */
   updatesPerSecond: number;
   /** chat.update burst (default 10). */
   updateBurst: number;
@@ -17,7 +23,24 @@ export interface Pacing {
   readsPerMinute: number;
   /** Read-back requests a method may burst before that pace applies (default 3); a 429 still waits as told. */
   readBurst: number;
+  /**
+   * Posts of a channel kept for priority news and new root cards while some wait there (default 1): step progress
+   * and other replies leave this many. Never more than the burst allows (a burst of 1 keeps none).
+   */
+  priorityReserve: number;
+  /**
+   * A channel has a backlog when more entries wait than it may post right away plus this many (default 1). Under a
+   * backlog a thread's queued replies go as one message, and step progress its status card already shows is folded.
+   */
+  backlogMargin: number;
 }
 
 /** The pacing used where the config says nothing. */
-export const DEFAULT_PACING: Pacing = { postsPerSecond: 1, postBurst: 4, updatesPerSecond: 1, updateBurst: 10, maxBatch: 10, readsPerMinute: 1, readBurst: 3 };
+export const DEFAULT_PACING: Pacing = {
+  postsPerSecond: 1, postBurst: 4, updatesPerSecond: 50 / 60, updateBurst: 10, maxBatch: 10, readsPerMinute: 1, readBurst: 3,
+  priorityReserve: 1, backlogMargin: 1,
+};
+
+/** The window the post pace holds (Slack's "1 per second" over any 10 s) and the one chat.update's holds (a minute). */
+export const POST_WINDOW_MS = 10_000;
+export const UPDATE_WINDOW_MS = 60_000;

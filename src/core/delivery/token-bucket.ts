@@ -24,10 +24,11 @@ export class TokenBucket {
     return false;
   }
 
-  /** Milliseconds until a token is available (0 when one is). */
-  waitMs(now: number): number {
+  /** Milliseconds until `need` tokens are available (0 when they are; Infinity when `need` exceeds the burst). */
+  waitMs(now: number, need = 1): number {
     this.refill(now);
-    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.perSecond) * 1000);
+    if (this.tokens >= need) return 0;
+    return need > this.burst ? Infinity : Math.ceil(((need - this.tokens) / this.perSecond) * 1000);
   }
 
   /** Tokens available now, for deciding whether a channel is busy. */
@@ -40,6 +41,8 @@ export class TokenBucket {
 /**
  * A token bucket plus a sliding window: bursts as the bucket allows, yet never more than `perSecond × windowMs` in any
  * window (Slack's "about one per second per channel" is an average; a burst must be paid back within the window).
+ * A call counts in the window from when it was sent until its answer came back (see `restamp`): Slack saw it somewhere
+ * in between, so the window holds whatever Slack's own clock says.
  */
 export class PacedLimiter {
   private readonly bucket: TokenBucket;
@@ -54,11 +57,14 @@ export class PacedLimiter {
     while (this.sent.length && this.sent[0]! <= now - this.windowMs) this.sent.shift();
   }
 
-  /** Milliseconds until a post may go (0 when it may go now). */
-  waitMs(now: number): number {
+  /** Milliseconds until `need` posts may go one after the other (0 when they may go now). */
+  waitMs(now: number, need = 1): number {
     this.trim(now);
-    const windowWait = this.sent.length >= this.maxInWindow ? this.sent[0]! + this.windowMs - now : 0;
-    return Math.max(this.bucket.waitMs(now), windowWait);
+    if (need > this.maxInWindow) return Infinity;
+    // The window has room for `need` once all but `maxInWindow - need` of the stamps in it have left.
+    const over = this.sent.length - (this.maxInWindow - need);
+    const windowWait = over > 0 ? this.sent[over - 1]! + this.windowMs - now : 0;
+    return Math.max(this.bucket.waitMs(now, need), windowWait);
   }
 
   /** Takes the right to post now; false when it must wait. */
@@ -70,16 +76,19 @@ export class PacedLimiter {
   }
 
   /**
-   * Moves a post's stamp from when its slot was taken to when it really went out (the store flush in between can take
-   * a while), so the window counts what Slack saw.
+   * Moves a call's stamp from `from` to `to` (later): from when its slot was taken to when it went out (the store flush
+   * in between can take a while), then to when its answer came back. Slack records the call somewhere in between, so a
+   * call sent a window after the answer of the one before it can never share a window with it in Slack's eyes (a
+   * post's own trip otherwise let 11 posts land within 9,997 ms). Returns the stamp now held.
    */
-  restamp(from: number, to: number): void {
+  restamp(from: number, to: number): number {
     const i = this.sent.lastIndexOf(from);
-    if (i < 0 || to <= from) return;
+    if (i < 0 || to <= from) return from;
     this.sent.splice(i, 1);
     let j = this.sent.length;
     while (j > 0 && this.sent[j - 1]! > to) j--;
     this.sent.splice(j, 0, to);
+    return to;
   }
 
   /** Posts that could go right now without waiting. */

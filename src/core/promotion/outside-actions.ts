@@ -40,7 +40,9 @@ export class OutsideActions {
         await stores.actionMarks.delete(o.thread.key);
         continue;
       }
-      await kernel.reply(o.thread, `outside:a${o.thread.attempt}:${change.kind}:${change.mark ?? waitMarkOf(o.previous!)}`, renderOutsideAction(change.kind), 'high');
+      // Who aborted outside chat is news as urgent as the abort; a promote, pause or restart there is context (the
+      // transition it causes carries its own priority: a pause waiting for a person, a completion).
+      await kernel.reply(o.thread, `outside:a${o.thread.attempt}:${change.kind}:${change.mark ?? waitMarkOf(o.previous!)}`, renderOutsideAction(change.kind), change.kind === 'aborted' ? 'high' : 'normal');
       if (!change.verb) continue;
       for (const c of await stores.confirmations.ofThread(o.thread.key)) {
         if (c.status !== 'pending' || c.action === 'deploy' || verbOf(c.action) !== change.verb) continue;
