@@ -1,8 +1,13 @@
+import { register } from 'node:module';
 import { loadSettings } from './config/load-settings.js';
-import { StartupError, startApp } from './app.js';
 import { StoreOpenError } from './adapters/store/store-files.js';
 import { createLogger } from './adapters/logging/create-logger.js';
 import type { Logger } from './core/logger.js';
+
+// Before anything imports client-node: its KubeConfig then loads without the generated API (client-node-hooks.ts, issue
+// 16/12: some 25 MB of RSS). Hence the app is imported here, not above: static imports resolve before this line runs.
+register('./adapters/kubernetes/client-node-hooks.js', import.meta.url);
+const { StartupError, startApp } = await import('./app.js');
 
 // The AWS SDK warns about Node 20 on every start; the README says why we stay on 20 for now.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

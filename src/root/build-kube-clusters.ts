@@ -1,4 +1,4 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import type { Settings } from '../config/settings.js';
 import { rolloutsOf, type EnvironmentConfig } from '../core/config/config-schema.js';
 import { KubeRolloutCluster } from '../adapters/kubernetes/kube-rollout-cluster.js';

@@ -1,28 +1,26 @@
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import type { RolloutCluster, RolloutPatch } from '../../core/ports.js';
 import { ServiceError } from '../../core/ports.js';
 import { readRollout } from '../../core/rollout/read-rollout.js';
 import { readAnalysisRun } from '../../core/rollout/read-analysis-run.js';
 import type { AnalysisRun } from '../../core/rollout/analysis-run.js';
 import type { RolloutState } from '../../core/rollout/rollout-state.js';
+import { kubeRequest } from './kube-request.js';
 import { ROLLOUT_GROUP, ROLLOUT_PLURAL, ROLLOUT_VERSION } from './rollout-watcher.js';
 
 const ANALYSIS_RUN_PLURAL = 'analysisruns';
+const MERGE_PATCH = 'application/merge-patch+json';
 
 /**
- * Reads and patches Rollouts. Patches are JSON merge patches: client-node picks JSON Patch by default, which the API
- * server rejects for an object body, so the content type is set on every call. Status goes to the status subresource.
+ * Reads and patches Rollouts, over client-node's KubeConfig (kube-request.ts). Patches are JSON merge patches (the API
+ * server takes no strategic merge patch for a custom resource). Status goes to the status subresource.
  */
 export class KubeRolloutCluster implements RolloutCluster {
-  private readonly api: CustomObjectsApi;
-  constructor(kubeConfig: KubeConfig) {
-    this.api = kubeConfig.makeApiClient(CustomObjectsApi);
-  }
+  constructor(private readonly kubeConfig: KubeConfig) {}
 
   async get(namespace: string, name: string): Promise<RolloutState | undefined> {
     try {
-      const obj = await this.api.getNamespacedCustomObject({ group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, namespace, plural: ROLLOUT_PLURAL, name });
-      return readRollout(obj);
+      return readRollout(await kubeRequest(this.kubeConfig, { method: 'GET', path: objectPath(namespace, ROLLOUT_PLURAL, name) }));
     } catch (err) {
       if ((err as { code?: number }).code === 404) return undefined;
       throw toServiceError(err, `read rollout ${namespace}/${name}`, 'get');
@@ -32,7 +30,7 @@ export class KubeRolloutCluster implements RolloutCluster {
   async analysisRun(namespace: string, name: string): Promise<AnalysisRun | undefined> {
     let obj: unknown;
     try {
-      obj = await this.api.getNamespacedCustomObject({ group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, namespace, plural: ANALYSIS_RUN_PLURAL, name });
+      obj = await kubeRequest(this.kubeConfig, { method: 'GET', path: objectPath(namespace, ANALYSIS_RUN_PLURAL, name) });
     } catch (err) {
       if ((err as { code?: number }).code === 404) return undefined;
       throw toServiceError(err, `read analysisrun ${namespace}/${name}`, 'get', 'analysisruns');
@@ -45,25 +43,29 @@ export class KubeRolloutCluster implements RolloutCluster {
   }
 
   async patch(namespace: string, name: string, patch: RolloutPatch): Promise<void> {
-    const ref = { group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, namespace, plural: ROLLOUT_PLURAL, name, body: patch.body };
-    const options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+    const path = objectPath(namespace, ROLLOUT_PLURAL, name) + (patch.target === 'status' ? '/status' : '');
     try {
-      if (patch.target === 'status') await this.api.patchNamespacedCustomObjectStatus(ref, options);
-      else await this.api.patchNamespacedCustomObject(ref, options);
+      await kubeRequest(this.kubeConfig, { method: 'PATCH', path, body: patch.body, contentType: MERGE_PATCH });
     } catch (err) {
       throw toServiceError(err, `patch ${patch.target === 'status' ? 'rollouts/status' : 'rollouts'} ${namespace}/${name}`, 'patch', patch.target);
     }
   }
 }
 
+function objectPath(namespace: string, plural: string, name: string): string {
+  return `/apis/${ROLLOUT_GROUP}/${ROLLOUT_VERSION}/namespaces/${encodeURIComponent(namespace)}/${plural}/${encodeURIComponent(name)}`;
+}
+
 function toServiceError(err: unknown, what: string, verb: string, target?: string): ServiceError {
-  const code = (err as { code?: number }).code;
+  // A status of the API server; a network error's code is a string (ECONNREFUSED), not an HTTP status.
+  const status = (err as { code?: unknown }).code;
+  const code = typeof status === 'number' ? status : undefined;
   let detail = (err as Error).message;
   try {
     const body = JSON.parse((err as { body?: string }).body ?? '') as { message?: string };
     if (body.message) detail = body.message;
   } catch {
-    // Not a JSON body (401 has none in client-node 1.4).
+    // Not a JSON body.
   }
   const resource = target === 'status' ? 'rollouts/status' : target === 'analysisruns' ? 'analysisruns' : 'rollouts';
   const fix =

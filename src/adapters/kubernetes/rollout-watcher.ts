@@ -1,8 +1,11 @@
-import { CustomObjectsApi, KubeConfig, makeInformer, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import type { Clock, Timer } from '../../core/ports.js';
 import type { Logger } from '../../core/logger.js';
 import { readRollout } from '../../core/rollout/read-rollout.js';
 import type { RolloutState } from '../../core/rollout/rollout-state.js';
+import { kubeRequest } from './kube-request.js';
+import { ListWatch, type ObjectList } from './list-watch.js';
 
 export const ROLLOUT_GROUP = 'argoproj.io';
 export const ROLLOUT_VERSION = 'v1alpha1';
@@ -38,16 +41,16 @@ export interface RolloutWatcherDeps {
 interface NamespaceWatch {
   /** The namespace watched, or undefined for the cluster-wide watch. */
   namespace?: string;
-  informer: ReturnType<typeof makeInformer<KubernetesObject>>;
+  informer: ListWatch;
   listed: boolean;
   failures: number;
   timer?: Timer;
 }
 
 /**
- * Watches Argo Rollouts in the configured namespaces with client-node informers. client-node 1.4 stops an informer on any
- * error other than 410 (which it handles by relisting), so this restarts it with a backoff, never giving up, and never
- * reviving one that was stopped on purpose (stop() itself emits an error).
+ * Watches Argo Rollouts in the configured namespaces with informers that work as client-node's (list-watch.ts). Like
+ * client-node 1.4's, an informer stops on any error other than 410 (which it handles by relisting), so this restarts
+ * it with a backoff, never giving up, and never reviving one that was stopped on purpose (stop() itself emits an error).
  */
 export class RolloutWatcher {
   private readonly watches: NamespaceWatch[] = [];
@@ -55,24 +58,19 @@ export class RolloutWatcher {
   private reachable = true;
 
   constructor(private readonly deps: RolloutWatcherDeps) {
-    const api = deps.kubeConfig.makeApiClient(CustomObjectsApi);
     const wanted = new Set(deps.namespaces);
     const clusterWide = deps.clusterWide ?? deps.namespaces.length > 20;
     for (const namespace of clusterWide ? [undefined] : deps.namespaces) {
       const w: NamespaceWatch = { namespace, listed: false, failures: 0, informer: undefined as never };
       const path = namespace ? `/apis/${ROLLOUT_GROUP}/${ROLLOUT_VERSION}/namespaces/${namespace}/${ROLLOUT_PLURAL}` : `/apis/${ROLLOUT_GROUP}/${ROLLOUT_VERSION}/${ROLLOUT_PLURAL}`;
-      const list = async () => {
-        const ref = { group: ROLLOUT_GROUP, version: ROLLOUT_VERSION, plural: ROLLOUT_PLURAL };
-        const body = (await (namespace ? api.listNamespacedCustomObject({ ...ref, namespace }) : api.listClusterCustomObject(ref))) as {
-          items?: KubernetesObject[];
-          metadata?: { resourceVersion?: string };
-        };
+      const list = async (): Promise<ObjectList> => {
+        const body = ((await kubeRequest(deps.kubeConfig, { method: 'GET', path })) ?? {}) as Partial<ObjectList>;
         const items = body.items ?? [];
         // The informer adds the items right after this resolves; report the listing once they are in.
         setImmediate(() => this.listed(w, items));
-        return { ...body, items } as never;
+        return { ...body, items };
       };
-      w.informer = makeInformer<KubernetesObject>(deps.kubeConfig, path, list);
+      w.informer = new ListWatch(deps.kubeConfig, path, list);
       // The cluster-wide watch sees every namespace; only configured ones matter.
       const relevant = (obj: KubernetesObject) => namespace !== undefined || wanted.has(obj.metadata?.namespace ?? '');
       w.informer.on('add', (obj) => relevant(obj) && this.changed(w, obj));
