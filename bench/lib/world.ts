@@ -1,5 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startKubernetesEmulator, type KubernetesEmulator } from '../../emulators/kubernetes-emulator.js';
@@ -83,11 +85,14 @@ export async function startWorld(o: { config: string; repos: string[]; logLevel?
 }
 
 /**
- * Extra node flags for the bot process, from BENCH_BOT_FLAGS (e.g. "--max-semi-space-size=32"), to try runtime
- * settings without touching the bot; recorded in the results.
+ * The node flags of the bot process: those it ships with (scripts/node-flags.json, as the Dockerfile and `npm start`
+ * run it), or BENCH_BOT_FLAGS instead (e.g. "--max-semi-space-size=32"; empty for none) to try runtime settings
+ * without touching the bot; recorded in the results.
  */
 export function botNodeFlags(): string[] {
-  return (process.env.BENCH_BOT_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  const given = process.env.BENCH_BOT_FLAGS;
+  if (given !== undefined) return given.split(/\s+/).filter(Boolean);
+  return JSON.parse(readFileSync(fileURLToPath(new URL('../../scripts/node-flags.json', import.meta.url)), 'utf8')) as string[];
 }
 
 /** GETs a path of a loopback server and returns the status (0 when it does not answer). */

@@ -1,5 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, statSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -23,9 +23,12 @@ export interface Bot {
   stdout: () => string;
 }
 
-/** Runs the bot as operators do: `node dist/main.js` with an environment. */
+/** The node flags the bot ships with (the Dockerfile's CMD and `npm start` use the same; test/unit/node-flags.test.ts). */
+const NODE_FLAGS = JSON.parse(readFileSync(path.join(ROOT, 'scripts/node-flags.json'), 'utf8')) as string[];
+
+/** Runs the bot as operators do: `node <flags> dist/main.js` with an environment. */
 export function runBot(env: Record<string, string>): Bot {
-  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...NODE_FLAGS, MAIN], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   let resolveUrl: (u: string) => void;
