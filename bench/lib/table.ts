@@ -38,7 +38,7 @@ export function renderTable(r: BenchResults): string {
         `1 \`/rollout status\` ack p50 / p95 / p99 (${x.rate} req/s, ${x.blocks}×${x.blockMs / 1000} s A/B)`,
         `${ms(x.bot.p50)} / ${ms(x.bot.p95)} / ${ms(x.bot.p99)} (CPU ${ms(x.cpuMsPerRequest.bot)}/req)`,
         `bare Bolt ${ms(x.floor.p50)} / ${ms(x.floor.p95)} / ${ms(x.floor.p99)} (CPU ${ms(x.cpuMsPerRequest.floor)}/req)`,
-        `p99 ≤ 1.25× floor: **${x.p99Ratio}×** (p95 ${x.p95Ratio}×; per-round p99 ${Math.min(...x.roundP99Ratios)}–${Math.max(...x.roundP99Ratios)}×)`,
+        `p99 ≤ 1.25× floor: **${x.p99Ratio}×** (p95 ${x.p95Ratio}×${x.allRounds ? `; ${x.pooledOver === 'quiet rounds' ? `over the ${x.quietRounds} of ${x.blocks} rounds no other program contended; all rounds p99 ${x.allRounds.p99Ratio}×` : `over all rounds, only ${x.quietRounds} of ${x.blocks} uncontended`}` : ''}; per-round p99 median ${x.medianRoundP99Ratio}×${x.roundP99RatioIqr ? `, middle half ${x.roundP99RatioIqr[0]}–${x.roundP99RatioIqr[1]}×` : ''}, all ${Math.min(...x.roundP99Ratios)}–${Math.max(...x.roundP99Ratios)}×)`,
         mark(x.met),
       ]);
     }
@@ -51,7 +51,7 @@ export function renderTable(r: BenchResults): string {
         `2 signed push deliveries/s (concurrency ${x.concurrency}, ${x.blocks}×${x.blockMs / 1000} s A/B)`,
         `${Math.round(x.botPerSec)}/s (p99 ${ms(x.botLatency.p99)}; rounds ${x.roundBotPerSec.map(Math.round).join(' → ')}/s as the store grows to ${x.botStoreMb} MB; CPU ${ms(x.cpuMsPerDelivery.bot)}/delivery)`,
         `bare Probot ${Math.round(x.floorPerSec)}/s (p99 ${ms(x.floorLatency.p99)}; CPU ${ms(x.cpuMsPerDelivery.floor)}/delivery)`,
-        `≥ 0.8× floor: **${x.ratio}×**`,
+        `≥ 0.8× floor: **${x.ratio}×** (per round ${Math.min(...x.roundRatios)}–${Math.max(...x.roundRatios)}×, median ${x.medianRoundRatio}×${x.cpuRatio ? `; CPU per delivery ${x.cpuRatio}× the floor's; load generator ${Math.round(x.clientCpuPct.bot)}% / ${Math.round(x.clientCpuPct.floor)}% of its core` : ''})`,
         mark(x.met),
       ]);
       if (x.botRssMb) rows.push([

@@ -31,7 +31,9 @@ export async function startInbound(root: string, floorFile: string, o: { profile
   c.createBlueGreen({ namespace: 'voting01-staging', name: 'vote', image: `${IMAGE}:1111111-1`, autoPromotionEnabled: false });
   const pin = o.serverCpus ? { cpus: o.serverCpus } : {};
   const bot = startNode([...botNodeFlags(), ...(o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : []), path.join(root, 'dist/main.js')], world.botEnv, root, pin);
-  const floor = startNode([floorFile], world.floorEnv, root, pin);
+  // The floor gets the same profiler (its profiles in floor/ beside the bot's) and BENCH_FLOOR_FLAGS (say --trace-gc).
+  const floorFlags = [...(process.env.BENCH_FLOOR_FLAGS ?? '').split(/\s+/).filter(Boolean), ...(o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.join(o.profileDir, 'floor')] : [])];
+  const floor = startNode([...floorFlags, floorFile], world.floorEnv, root, pin);
   const [botPort, floorPort] = await Promise.all([bot.port, floor.port]);
   if (!(await pollUntil(async () => (await getStatus(`http://127.0.0.1:${botPort}/readyz`)) === 200, 20_000))) {
     throw new Error(`bot not ready after 20 s:\n${bot.tail()}`);

@@ -20,6 +20,13 @@ export interface WebhookResult {
   roundRatios: number[];
   roundBotPerSec: number[];
   medianRoundRatio: number;
+  /** The bot's CPU per delivery over the floor's: what the throughput ratio comes to when the servers, not the load, set the pace. */
+  cpuRatio: number;
+  /**
+   * CPU the load generator's process (client, emulators) used during each side's blocks, in % of one core. Near 100 the
+   * client, not the server, sets the pace, and the throughput ratio tends to 1 whatever the servers cost.
+   */
+  clientCpuPct: { bot: number; floor: number };
   botLatency: Summary;
   floorLatency: Summary;
   errors: { bot: number; floor: number };
@@ -56,14 +63,43 @@ function signedPush(): RequestSpec {
   };
 }
 
-/** Push deliveries per second at a fixed concurrency, the bot against a bare Probot app, in alternating blocks. */
+/**
+ * Signed pushes made before a block starts, so that during it the load generator only sends them (signing and
+ * serialising each one on the fly took a good part of the client's core): as many as the fastest block so far
+ * answered, plus half; past that, `next` makes them on the fly.
+ */
+class PushPool {
+  private pool: RequestSpec[] = [];
+  private best = 0;
+
+  refill(blockMs: number): void {
+    const want = Math.max(2000, Math.ceil((this.best * blockMs * 1.5) / 1000));
+    while (this.pool.length < want) this.pool.push(signedPush());
+  }
+
+  /** Records a block's rate, for the next refill. */
+  saw(perSec: number): void {
+    this.best = Math.max(this.best, perSec);
+  }
+
+  readonly next = (): RequestSpec => this.pool.pop() ?? signedPush();
+}
+
+/**
+ * Push deliveries per second at a fixed concurrency, the bot against a bare Probot app, in alternating blocks (AB, BA,
+ * …); many short rounds, so that a burst of someone else's work spoils one short block of one side.
+ */
 export async function measureWebhooks(inb: Inbound, o: { concurrency: number; blocks: number; blockMs: number; warmupMs: number }): Promise<WebhookResult> {
   const botClient = new LoopbackClient(inb.botPort);
   const floorClient = new LoopbackClient(inb.floorPort);
-  const run = (client: LoopbackClient, ms: number) => closedLoop({ client, concurrency: o.concurrency, durationMs: ms, make: signedPush });
-  await run(botClient, o.warmupMs);
-  await run(floorClient, o.warmupMs);
-  const acc = { bot: { ok: 0, ms: 0, errors: 0, cpu: 0, lat: [] as number[] }, floor: { ok: 0, ms: 0, errors: 0, cpu: 0, lat: [] as number[] } };
+  const pushes = new PushPool();
+  const run = (client: LoopbackClient, ms: number) => {
+    pushes.refill(ms);
+    return closedLoop({ client, concurrency: o.concurrency, durationMs: ms, make: pushes.next });
+  };
+  pushes.saw((await run(botClient, o.warmupMs)).samples.length / (o.warmupMs / 1000));
+  pushes.saw((await run(floorClient, o.warmupMs)).samples.length / (o.warmupMs / 1000));
+  const acc = { bot: { ok: 0, ms: 0, errors: 0, cpu: 0, client: 0, lat: [] as number[] }, floor: { ok: 0, ms: 0, errors: 0, cpu: 0, client: 0, lat: [] as number[] } };
   const pid = { bot: inb.bot.pid, floor: inb.floor.pid };
   const roundRatios: number[] = [];
   const roundBotPerSec: number[] = [];
@@ -73,9 +109,14 @@ export async function measureWebhooks(inb: Inbound, o: { concurrency: number; bl
     const order = i % 2 === 0 ? (['bot', 'floor'] as const) : (['floor', 'bot'] as const);
     const rate: Record<'bot' | 'floor', number> = { bot: 0, floor: 0 };
     for (const side of order) {
+      const client = side === 'bot' ? botClient : floorClient;
+      pushes.refill(o.blockMs);
       const c0 = readCpuMs(pid[side]) ?? 0;
-      const r = await run(side === 'bot' ? botClient : floorClient, o.blockMs);
+      const u0 = process.cpuUsage();
+      const r = await closedLoop({ client, concurrency: o.concurrency, durationMs: o.blockMs, make: pushes.next });
+      const u = process.cpuUsage(u0);
       acc[side].cpu += (readCpuMs(pid[side]) ?? 0) - c0;
+      acc[side].client += (u.user + u.system) / 1000;
       const ok = r.samples.filter((s) => s.status === 200);
       const a = acc[side];
       a.ok += ok.length;
@@ -83,6 +124,7 @@ export async function measureWebhooks(inb: Inbound, o: { concurrency: number; bl
       a.errors += r.samples.length - ok.length;
       a.lat.push(...ok.map((s) => s.ms));
       rate[side] = (ok.length * 1000) / r.elapsedMs;
+      pushes.saw(rate[side]);
     }
     roundRatios.push(rate.bot / rate.floor);
     roundBotPerSec.push(round(rate.bot));
@@ -105,6 +147,8 @@ export async function measureWebhooks(inb: Inbound, o: { concurrency: number; bl
     concurrency: o.concurrency, blocks: o.blocks, blockMs: o.blockMs,
     botPerSec: round(botPerSec), floorPerSec: round(floorPerSec), ratio: round(ratio),
     roundRatios: roundRatios.map(round), roundBotPerSec, medianRoundRatio: round(median(roundRatios)),
+    cpuRatio: round(acc.bot.cpu / acc.bot.ok / (acc.floor.cpu / acc.floor.ok)),
+    clientCpuPct: { bot: round((100 * acc.bot.client) / acc.bot.ms), floor: round((100 * acc.floor.client) / acc.floor.ms) },
     botLatency: summarize(acc.bot.lat), floorLatency: summarize(acc.floor.lat),
     errors: { bot: acc.bot.errors, floor: acc.floor.errors },
     cpuMsPerDelivery: { bot: round(acc.bot.cpu / acc.bot.ok), floor: round(acc.floor.cpu / acc.floor.ok) },

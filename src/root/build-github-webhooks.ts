@@ -4,7 +4,7 @@ import type { Catalog } from '../core/catalog.js';
 import type { Logger } from '../core/logger.js';
 import type { Clock } from '../core/ports.js';
 import { CommentCommands } from '../core/github-comments/comment-commands.js';
-import { githubAppFn } from '../adapters/github/github-app-fn.js';
+import { githubWebhookHandlers } from '../adapters/github/github-webhook-handlers.js';
 import { guardGithubWebhook } from '../adapters/github/guard-github-webhook.js';
 import type { Metrics } from '../adapters/metrics/create-metrics.js';
 import type { Clients } from './build-clients.js';
@@ -13,8 +13,9 @@ import type { Features } from './build-features.js';
 const WEBHOOKS_PATH = '/api/github/webhooks';
 
 /**
- * The GitHub webhook handler for the HTTP server: Probot's middleware running the app (pushes pair commits, comments
- * run commands mirrored into the Slack thread), behind the guard that refuses signed payloads the bot cannot read.
+ * The GitHub webhook handler for the HTTP server: the guard verifies, parses and checks each delivery once and runs the
+ * handlers (pushes pair commits, comments run commands mirrored into the Slack thread); what it does not take (another
+ * route, a bad signature, missing headers) Probot's middleware refuses, with no handlers of its own.
  */
 export async function buildGithubWebhooks(o: {
   github: NonNullable<Clients['github']>;
@@ -38,13 +39,14 @@ export async function buildGithubWebhooks(o: {
     await kernel.commit();
   };
   const comments = new CommentCommands({ catalog, commands, kernel, repoHost: github.repoHost, clock, log: log.child({ component: 'comments' }), permalink: (c, ts) => chat.permalink(c, ts), mirror });
-  const appFn = githubAppFn({ catalog, stores: o.clients.stores, clock, log: log.child({ component: 'github' }), commits, comments, track, count: (event, outcome) => metrics.webhooks.inc({ event, outcome }) });
-  // Signed payloads the bot cannot read are refused with 400 before Probot runs a handler on them.
+  const githubLog = log.child({ component: 'github' });
+  const handle = githubWebhookHandlers({ catalog, stores: o.clients.stores, clock, log: githubLog, commits, comments, track, count: (event, outcome) => metrics.webhooks.inc({ event, outcome }) });
   const guarded = guardGithubWebhook({
     secret: github.webhookSecret,
     path: WEBHOOKS_PATH,
-    log: log.child({ component: 'github' }),
-    next: await createNodeMiddleware(appFn, { probot: github.probot, webhooksPath: WEBHOOKS_PATH }),
+    log: githubLog,
+    handle,
+    next: await createNodeMiddleware(() => undefined, { probot: github.probot, webhooksPath: WEBHOOKS_PATH }),
   });
   // The guard logs a bad signature (naming WEBHOOK_SECRET), which @octokit/webhooks answers 400 without a word.
   return async (req, res) => {

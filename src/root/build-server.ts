@@ -52,9 +52,10 @@ export async function buildServer(o: {
   const known = clients.botUserId ? { botUserId: clients.botUserId } : {};
   const socketMode = Boolean(settings.slack.appToken);
   const receiver = socketMode ? undefined : new HTTPReceiver({ signingSecret: settings.slack.signingSecret!, logger: boltLogger(log), unhandledRequestTimeoutMillis: 3001 });
-  const bolt = receiver
-    ? new App({ token: settings.slack.botToken, receiver, logger: boltLogger(log), clientOptions, ...known })
-    : new App({ token: settings.slack.botToken, appToken: settings.slack.appToken, socketMode: true, logger: boltLogger(log), clientOptions, ...known });
+  // No conversation store: no listener keeps state per conversation, and Bolt's default one looks every request up
+  // (and builds an Error for each miss).
+  const common = { token: settings.slack.botToken, logger: boltLogger(log), clientOptions, convoStore: false as const, ...known };
+  const bolt = receiver ? new App({ ...common, receiver }) : new App({ ...common, appToken: settings.slack.appToken, socketMode: true });
   const claim = claimSlackDelivery({ claims: clients.stores.claims, clock: o.clock });
   registerSlackListeners(bolt, {
     commands,

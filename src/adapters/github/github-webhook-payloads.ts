@@ -56,26 +56,26 @@ export const IssueCommentWebhookPayload = z.looseObject({
 });
 export type IssueCommentWebhookPayload = z.infer<typeof IssueCommentWebhookPayload>;
 
-/** Why a payload is refused, or undefined when the bot can read it. */
-export function webhookPayloadProblem(event: string, payload: unknown): string | undefined {
+/** A delivery the bot reads, with its payload checked against the schema of its event; `other` is one it does not read. */
+export type ReadWebhook =
+  | { kind: 'push'; payload: PushWebhookPayload }
+  | { kind: 'issue_comment.created'; payload: IssueCommentWebhookPayload }
+  | { kind: 'other' };
+
+/**
+ * Checks a parsed payload against what the bot reads of its event, once: the checked payload, or why it is refused
+ * (paths and messages, never values).
+ */
+export function readWebhook(event: string, payload: unknown): { ok: true; read: ReadWebhook } | { ok: false; problem: string } {
   const base = AnyWebhookPayload.safeParse(payload);
-  if (!base.success || Array.isArray(payload)) return 'the payload must be a JSON object';
-  const schema = event === 'push' ? PushWebhookPayload : event === 'issue_comment' && base.data.action === 'created' ? IssueCommentWebhookPayload : undefined;
-  if (!schema) return undefined;
-  const parsed = schema.safeParse(payload);
-  if (parsed.success) return undefined;
-  return parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ');
+  if (!base.success || Array.isArray(payload)) return { ok: false, problem: 'the payload must be a JSON object' };
+  if (event === 'push') return checked(PushWebhookPayload, payload, (p) => ({ kind: 'push', payload: p }));
+  if (event === 'issue_comment' && base.data.action === 'created') return checked(IssueCommentWebhookPayload, payload, (p) => ({ kind: 'issue_comment.created', payload: p }));
+  return { ok: true, read: { kind: 'other' } };
 }
 
-/** A handler got a payload it cannot read: @octokit/webhooks answers an error's `status`, so this answers 400. */
-export class WebhookPayloadError extends Error {
-  override readonly name = 'WebhookPayloadError';
-  readonly status = 400;
-}
-
-/** Reads a payload with its schema, or throws {@link WebhookPayloadError} naming what is wrong. */
-export function readWebhookPayload<T>(schema: z.ZodType<T>, payload: unknown): T {
+function checked<T>(schema: z.ZodType<T>, payload: unknown, wrap: (p: T) => ReadWebhook): { ok: true; read: ReadWebhook } | { ok: false; problem: string } {
   const parsed = schema.safeParse(payload);
-  if (!parsed.success) throw new WebhookPayloadError(`unreadable webhook payload: ${parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ')}`);
-  return parsed.data;
+  if (parsed.success) return { ok: true, read: wrap(parsed.data) };
+  return { ok: false, problem: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ') };
 }

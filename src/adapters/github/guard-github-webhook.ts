@@ -1,29 +1,35 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { verify } from '@octokit/webhooks-methods';
 import type { Logger } from '../../core/logger.js';
-import { webhookPayloadProblem } from './github-webhook-payloads.js';
+import { readWebhook } from './github-webhook-payloads.js';
+import type { GithubDelivery } from './github-webhook-handlers.js';
 
 /** A node:http middleware, as Probot's createNodeMiddleware returns one: `next` runs when the route is not its own. */
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (err?: Error) => void) => unknown;
 
 /** GitHub sends at most 25 MB per delivery; a bigger body is not from GitHub. */
 const MAX_BODY_BYTES = 25 * 1024 * 1024;
+/** As @octokit/webhooks: a delivery still running after this is answered 202 (GitHub gives up after 10 s). */
+const STILL_PROCESSING_MS = 9000;
 
 /**
- * Checks GitHub webhook payloads before Probot sees them. @octokit/webhooks verifies the signature and then hands any
- * JSON to the handlers: `null`, a string or a number crash it before they run, and `[]` or a comment without
- * `comment` crash them, each answered 500. Here a correctly signed delivery whose payload lacks what the bot reads
- * gets 400 and nothing is done. A delivery whose signature does not verify goes on to Probot untouched, which answers
- * it 400 as before. The body read here is handed on as `req.body`, which @octokit/webhooks reads instead of the stream.
+ * The webhook endpoint. A delivery is read (bounded), its signature verified, its JSON parsed and its payload checked
+ * against what the bot reads of its event, each once, in that order; then `handle` runs and GitHub is answered as
+ * @octokit/webhooks answers (200 `ok`, or the error's status with its name and message). A correctly signed delivery
+ * whose payload lacks what the bot reads gets 400 and nothing is done (`null`, `[]` or a comment without `comment`
+ * used to crash Probot or the handlers, answered 500). Everything else (another route or method, not JSON, a missing
+ * header, a signature that does not verify) goes to `next`, Probot's middleware, which refuses it as before.
+ * Verified deliveries do not go through Probot: it would verify and parse them again and build an Octokit per
+ * delivery, which the handlers never use (GitHub calls go through the repo host).
  */
-export function guardGithubWebhook(o: { secret: string; path: string; log: Logger; next: NodeHandler }): NodeHandler {
+export function guardGithubWebhook(o: { secret: string; path: string; log: Logger; next: NodeHandler; handle: (delivery: GithubDelivery) => Promise<void> }): NodeHandler {
   return async (req, res, next) => {
-    const pathname = safePathname(req.url);
     const event = header(req, 'x-github-event');
     const signature = header(req, 'x-hub-signature-256');
+    const id = header(req, 'x-github-delivery');
     // Anything Probot refuses by itself (wrong route or method, not JSON, missing headers) goes on to be refused there.
     const json = /^\s*application\/json\s*(?:;|$)/u.test(header(req, 'content-type') ?? '');
-    if (req.method !== 'POST' || pathname !== o.path || !json || !event || !signature || !header(req, 'x-github-delivery')) return o.next(req, res, next);
+    if (req.method !== 'POST' || !json || !event || !signature || !id || safePathname(req.url) !== o.path) return o.next(req, res, next);
     let raw: string;
     try {
       raw = await readBody(req);
@@ -31,10 +37,11 @@ export function guardGithubWebhook(o: { secret: string; path: string; log: Logge
       const tooLarge = err instanceof BodyTooLarge;
       return answer(res, tooLarge ? 413 : 400, tooLarge ? 'payload too large' : 'could not read the request body');
     }
-    (req as IncomingMessage & { body?: string }).body = raw;
     if (!(await verify(o.secret, raw, signature).catch(() => false))) {
       // @octokit/webhooks answers this 400 and says nothing in the logs: say what to check.
-      o.log.warn({ delivery: header(req, 'x-github-delivery'), event, fix: "WEBHOOK_SECRET must equal the GitHub App's webhook secret (App settings → Webhook secret); otherwise the delivery was forged" }, 'github webhook signature rejected');
+      o.log.warn({ delivery: id, event, fix: "WEBHOOK_SECRET must equal the GitHub App's webhook secret (App settings → Webhook secret); otherwise the delivery was forged" }, 'github webhook signature rejected');
+      // The body read here is handed on as `req.body`, which @octokit/webhooks reads instead of the stream.
+      (req as IncomingMessage & { body?: string }).body = raw;
       return o.next(req, res, next);
     }
     let payload: unknown;
@@ -43,13 +50,33 @@ export function guardGithubWebhook(o: { secret: string; path: string; log: Logge
     } catch {
       return answer(res, 400, 'the payload is not JSON');
     }
-    const problem = webhookPayloadProblem(event, payload);
-    if (problem) {
-      o.log.warn({ delivery: header(req, 'x-github-delivery'), event, problem }, 'github webhook payload refused');
-      return answer(res, 400, `unreadable ${event} payload: ${problem}`);
+    const read = readWebhook(event, payload);
+    if (!read.ok) {
+      o.log.warn({ delivery: id, event, problem: read.problem }, 'github webhook payload refused');
+      return answer(res, 400, `unreadable ${event} payload: ${read.problem}`);
     }
-    return o.next(req, res, next);
+    await deliver(o, res, { id, ...read.read }, event);
   };
+}
+
+/** Runs the handler and answers as @octokit/webhooks' middleware does, also when it is still running after 9 s. */
+async function deliver(o: { log: Logger; handle: (delivery: GithubDelivery) => Promise<void> }, res: ServerResponse, delivery: GithubDelivery, event: string): Promise<void> {
+  let answered = false;
+  const timer = setTimeout(() => {
+    answered = true;
+    respond(res, 202, 'still processing\n', 'text/plain');
+  }, STILL_PROCESSING_MS);
+  try {
+    await o.handle(delivery);
+    if (!answered) respond(res, 200, 'ok\n', 'text/plain');
+  } catch (err) {
+    o.log.error({ err, delivery: delivery.id, event }, 'github webhook handler failed');
+    const e = err as { name?: string; message?: string; status?: unknown };
+    if (!answered) respond(res, typeof e?.status === 'number' ? e.status : 500, JSON.stringify({ error: e?.message ? `${e.name}: ${e.message}` : 'Error: An Unspecified error occurred' }), 'application/json');
+  } finally {
+    answered = true;
+    clearTimeout(timer);
+  }
 }
 
 class BodyTooLarge extends Error {}
@@ -67,9 +94,13 @@ function readBody(req: IncomingMessage): Promise<string> {
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+function respond(res: ServerResponse, status: number, body: string, type: string): void {
+  res.writeHead(status, { 'content-type': type, accept: 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
 }
 
 function answer(res: ServerResponse, status: number, error: string): void {

@@ -1,6 +1,6 @@
 import { parse as parseQuery } from 'node:querystring';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HTTPModuleFunctions, verifySlackRequest } from '@slack/bolt';
+import { verifySlackRequest } from '@slack/bolt';
 import type { Logger } from '../../core/logger.js';
 import { parseSlackPayload, type SlackPayload } from './parse-slack-payload.js';
 import { SLASH_COMMANDS } from './register-slack-listeners.js';
@@ -35,7 +35,12 @@ export function createSlackEdge(deps: SlackEdgeDeps): (req: BufferedRequest, res
   const log = deps.log.child({ component: 'slack' });
   return async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'POST' || path !== '/slack/events' || isSslCheck(req) || !verified(deps, req)) return deps.bolt(req, res);
+    if (req.method !== 'POST' || path !== '/slack/events') return deps.bolt(req, res);
+    // The body as Bolt reads it: text, and for a form its fields (parsed before the signature is checked, as Bolt does,
+    // only to recognise Slack's unsigned ssl_check probe; nothing of it is used unless the signature verifies).
+    const text = req.rawBody.toString();
+    const form = req.headers['content-type'] === 'application/x-www-form-urlencoded' ? parseQuery(text) : undefined;
+    if (form?.ssl_check === '1' || !verified(deps, req, text)) return deps.bolt(req, res);
     // Bolt refuses only timestamps more than 5 minutes old; one more than 5 minutes ahead is as stale a replay window.
     const skewMs = Number(req.headers['x-slack-request-timestamp']) * 1000 - (deps.now ?? Date.now)();
     if (skewMs > MAX_SKEW_MS) {
@@ -44,7 +49,8 @@ export function createSlackEdge(deps: SlackEdgeDeps): (req: BufferedRequest, res
     }
     let body: unknown;
     try {
-      body = HTTPModuleFunctions.parseHTTPRequestBody(req);
+      // As HTTPModuleFunctions.parseHTTPRequestBody: a form's `payload` field is JSON; any other body is JSON.
+      body = form ? (typeof form.payload === 'string' ? JSON.parse(form.payload) : form) : JSON.parse(text);
     } catch {
       log.warn({ contentType: req.headers['content-type'], bytes: req.rawBody.length }, 'slack request body is not JSON or a form, refused');
       return answer(res, 400, 'malformed Slack request\n');
@@ -97,14 +103,14 @@ function deliveryKey(payload: SlackPayload, signature: string): string | undefin
   return undefined;
 }
 
-function verified(deps: SlackEdgeDeps, req: BufferedRequest): boolean {
+function verified(deps: SlackEdgeDeps, req: BufferedRequest, body: string): boolean {
   const signature = req.headers['x-slack-signature'];
   const timestamp = req.headers['x-slack-request-timestamp'];
   if (typeof signature !== 'string' || typeof timestamp !== 'string') return false;
   try {
     verifySlackRequest({
       signingSecret: deps.signingSecret,
-      body: req.rawBody.toString(),
+      body,
       headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': Number(timestamp) },
       nowMilliseconds: (deps.now ?? Date.now)(),
     });
@@ -112,11 +118,6 @@ function verified(deps: SlackEdgeDeps, req: BufferedRequest): boolean {
   } catch {
     return false;
   }
-}
-
-/** Slack's unsigned `ssl_check=1` probe; Bolt answers it (and drops anything smuggled beside it). */
-function isSslCheck(req: BufferedRequest): boolean {
-  return req.headers['content-type'] === 'application/x-www-form-urlencoded' && parseQuery(req.rawBody.toString()).ssl_check === '1';
 }
 
 function answerJson(res: ServerResponse, body: unknown): void {

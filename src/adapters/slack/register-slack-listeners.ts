@@ -30,33 +30,35 @@ export function registerSlackListeners(app: App, deps: {
   /** Claims a delivery key once, durably (claim-slack-delivery.ts): a thread message Slack delivers again is dropped. */
   claim?: (key: string) => Promise<boolean>;
 }): void {
-  for (const name of SLASH_COMMANDS) {
-    app.command(name, async ({ command, ack, respond }) => {
-      const parsed = parseCommand(name, command.text ?? '', { apps: deps.commands.appNames() });
-      if (!parsed.ok) {
-        deps.countCommand?.('invalid');
-        await ack({ response_type: 'ephemeral', text: `❓ ${parsed.problem.error}\n\n${helpText(parsed.problem.topic)}` });
-        return;
-      }
-      const cmd = parsed.command;
-      deps.countCommand?.(cmd.verb);
-      const ctx = { source: 'slack' as const, user: command.user_id, channel: command.channel_id };
-      // Reads answer in the ack; anything that talks to other services answers through the response URL.
-      if (cmd.verb === 'help' || cmd.verb === 'status' || cmd.verb === 'history') {
-        const reply = await deps.commands.run(cmd, ctx);
-        await ack({ response_type: 'ephemeral', text: reply.text, ...(reply.blocks ? { blocks: reply.blocks as never } : {}) });
-        return;
-      }
-      await ack();
-      try {
-        const reply = await deps.commands.run(cmd, ctx);
-        await respond({ response_type: 'ephemeral', text: reply.text, ...(reply.blocks ? { blocks: reply.blocks as never } : {}) });
-      } catch (err) {
-        deps.log.error({ err, command: name, text: (command.text ?? '').slice(0, 200) }, 'command failed');
-        await respond({ response_type: 'ephemeral', text: `⚠️ \`${name} ${command.text}\` failed: ${(err as Error).message}. Nothing was changed; try again.` }).catch(() => undefined);
-      }
-    });
-  }
+  // One listener for the three commands: Bolt runs every listener's middleware on every request, so three would do
+  // that work three times for each command (exact names, as Bolt matches a string).
+  const commandName = new RegExp(`^(?:${SLASH_COMMANDS.map((c) => c.replace('/', '\\/')).join('|')})$`);
+  app.command(commandName, async ({ command, ack, respond }) => {
+    const name = command.command;
+    const parsed = parseCommand(name, command.text ?? '', { apps: deps.commands.appNames() });
+    if (!parsed.ok) {
+      deps.countCommand?.('invalid');
+      await ack({ response_type: 'ephemeral', text: `❓ ${parsed.problem.error}\n\n${helpText(parsed.problem.topic)}` });
+      return;
+    }
+    const cmd = parsed.command;
+    deps.countCommand?.(cmd.verb);
+    const ctx = { source: 'slack' as const, user: command.user_id, channel: command.channel_id };
+    // Reads answer in the ack; anything that talks to other services answers through the response URL.
+    if (cmd.verb === 'help' || cmd.verb === 'status' || cmd.verb === 'history') {
+      const reply = await deps.commands.run(cmd, ctx);
+      await ack({ response_type: 'ephemeral', text: reply.text, ...(reply.blocks ? { blocks: reply.blocks as never } : {}) });
+      return;
+    }
+    await ack();
+    try {
+      const reply = await deps.commands.run(cmd, ctx);
+      await respond({ response_type: 'ephemeral', text: reply.text, ...(reply.blocks ? { blocks: reply.blocks as never } : {}) });
+    } catch (err) {
+      deps.log.error({ err, command: name, text: (command.text ?? '').slice(0, 200) }, 'command failed');
+      await respond({ response_type: 'ephemeral', text: `⚠️ \`${name} ${command.text}\` failed: ${(err as Error).message}. Nothing was changed; try again.` }).catch(() => undefined);
+    }
+  });
 
   app.event('message', async ({ event, body }) => {
     const e = event as { subtype?: string; thread_ts?: string; ts: string; channel: string; user?: string; text?: string; bot_id?: string };

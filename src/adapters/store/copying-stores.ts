@@ -1,4 +1,5 @@
 import type { Stores } from '../../core/store-ports.js';
+import { cloneRecord } from './clone-record.js';
 
 /**
  * The wide reads the delivery loop makes many times a second (the whole queue, the threads it touches, the stale cards,
@@ -43,5 +44,5 @@ function viewOf(f: (...a: unknown[]) => unknown): (...a: unknown[]) => Promise<u
 }
 
 function copy<T>(v: T): T {
-  return v !== null && typeof v === 'object' ? structuredClone(v) : v;
+  return cloneRecord(v);
 }

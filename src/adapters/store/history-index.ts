@@ -36,21 +36,27 @@ export class HistoryIndex {
   private readonly ofTag = new Map<string, ThreadEntry[]>();
   private readonly ofRoot = new Map<string, ThreadEntry>();
   readonly commits = new Map<string, CommitEntry>();
-  private readonly byPrefix = new Map<string, CommitEntry[]>();
+  /** Commits by their first 7 characters: the one commit, or a list when several share them (rare). */
+  private readonly byPrefix = new Map<string, CommitEntry | CommitEntry[]>();
   readonly confirmations = new Map<string, { threadKey: string; loc: Loc }>();
   audit: AuditIndexEntry[] = [];
   /** Delivery claims that left the hot state, with when they were made. */
   readonly claims = new Map<string, number>();
-  /** When each indexed thread, commit and confirmation counts as made, for retention. */
-  private readonly times = new Map<string, number>();
+  /** When each indexed thread, commit and confirmation counts as made, for retention (by kind, keyed by id). */
+  private readonly times = { th: new Map<string, number>(), cm: new Map<string, number>(), cf: new Map<string, number>() };
+  /** One string per repo name: every pushed commit names its repo, and there are few of them. */
+  private readonly repos = new Map<string, string>();
 
   add(head: Head, loc: Loc): void {
-    if (head.k !== 'au' && head.k !== 'cl') this.times.set(`${head.k} ${head.id}`, head.t);
+    if (head.k !== 'au' && head.k !== 'cl') this.times[head.k].set(head.id, head.t);
     switch (head.k) {
       case 'th':
         return this.addThread({ key: head.id, app: head.app, env: head.env, tag: head.tag, channel: head.ch, rootTs: head.root, startedAt: head.st, loc });
-      case 'cm':
-        return this.addCommit({ sha: head.id, repo: head.r, loc });
+      case 'cm': {
+        let repo = this.repos.get(head.r);
+        if (repo === undefined) this.repos.set(head.r, (repo = head.r));
+        return this.addCommit({ sha: head.id, repo, loc });
+      }
       case 'au':
         this.audit.push({ at: head.t, app: head.app, env: head.env, loc });
         return;
@@ -69,20 +75,20 @@ export class HistoryIndex {
    */
   expire(cutoff: number, keep: Set<string>): Record<Head['k'], number> {
     const n = { th: 0, cm: 0, au: 0, cf: 0, cl: 0 };
-    const old = (kind: string, id: string) => (this.times.get(`${kind} ${id}`) ?? Infinity) < cutoff;
+    const old = (kind: 'th' | 'cm' | 'cf', id: string) => (this.times[kind].get(id) ?? Infinity) < cutoff;
     for (const key of [...this.threads.keys()]) if (old('th', key)) {
       this.removeThread(key);
-      this.times.delete(`th ${key}`);
+      this.times.th.delete(key);
       n.th++;
     }
     for (const sha of [...this.commits.keys()]) if (old('cm', sha) && !keep.has(sha)) {
       this.removeCommit(sha);
-      this.times.delete(`cm ${sha}`);
+      this.times.cm.delete(sha);
       n.cm++;
     }
     for (const id of [...this.confirmations.keys()]) if (old('cf', id)) {
       this.confirmations.delete(id);
-      this.times.delete(`cf ${id}`);
+      this.times.cf.delete(id);
       n.cf++;
     }
     const before = this.audit.length;
@@ -97,7 +103,7 @@ export class HistoryIndex {
 
   /** When an indexed thread, commit or confirmation counts as made. */
   timeOf(kind: 'th' | 'cm' | 'cf', id: string): number | undefined {
-    return this.times.get(`${kind} ${id}`);
+    return this.times[kind].get(id);
   }
 
   envThreads(envKey: string): ThreadEntry[] {
@@ -117,7 +123,8 @@ export class HistoryIndex {
     const exact = this.commits.get(sha);
     if (exact) return [exact];
     if (sha.length < 7) return [];
-    return (this.byPrefix.get(sha.slice(0, 7)) ?? []).filter((c) => c.sha.startsWith(sha));
+    const at = this.byPrefix.get(sha.slice(0, 7));
+    return (at === undefined ? [] : Array.isArray(at) ? at : [at]).filter((c) => c.sha.startsWith(sha));
   }
 
   private addThread(t: ThreadEntry): void {
@@ -140,14 +147,25 @@ export class HistoryIndex {
   private addCommit(c: CommitEntry): void {
     this.removeCommit(c.sha);
     this.commits.set(c.sha, c);
-    push(this.byPrefix, c.sha.slice(0, 7), c);
+    const key = c.sha.slice(0, 7);
+    const at = this.byPrefix.get(key);
+    if (at === undefined) this.byPrefix.set(key, c);
+    else if (Array.isArray(at)) at.push(c);
+    else this.byPrefix.set(key, [at, c]);
   }
 
   private removeCommit(sha: string): void {
     const c = this.commits.get(sha);
     if (!c) return;
     this.commits.delete(sha);
-    pull(this.byPrefix, sha.slice(0, 7), c);
+    const key = sha.slice(0, 7);
+    const at = this.byPrefix.get(key);
+    if (at === c) this.byPrefix.delete(key);
+    else if (Array.isArray(at)) {
+      const i = at.indexOf(c);
+      if (i >= 0) at.splice(i, 1);
+      if (at.length === 1) this.byPrefix.set(key, at[0]!);
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 import { mkdir, open, readdir, rm, truncate, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../core/logger.js';
-import { StoreOpenError, appendDurably } from './store-files.js';
+import { AppendFile, StoreOpenError } from './store-files.js';
 
 /** What the in-memory index needs of a history line, written before the record itself (parsed alone at start-up). */
 export type Head =
@@ -45,6 +45,8 @@ export class Segments {
   private readonly segs = new Map<number, SegmentInfo>();
   private readonly byName = new Map<string, SegmentInfo>();
   private readonly handles = new Map<number, Promise<FileHandle>>();
+  /** Each segment appended to, kept open: a batch is one write and one sync, not also an open and a close. */
+  private readonly appenders = new Map<number, AppendFile>();
   private nextId = 1;
 
   private constructor(
@@ -98,7 +100,10 @@ export class Segments {
       parts.push(line);
       off += len + 1;
     }
-    await appendDurably(seg.file, parts.join(''), this.sync, 'segment-append');
+    let file = this.appenders.get(seg.id);
+    if (!file) this.appenders.set(seg.id, (file = new AppendFile(seg.file)));
+    file.append(parts.join(''), 'segment-append');
+    if (this.sync) await file.sync();
     seg.size = off;
     for (const l of lines) seg.maxT = Math.max(seg.maxT, l.head.t);
     return locs;
@@ -125,6 +130,8 @@ export class Segments {
     for (const id of ids) {
       const seg = this.segs.get(id);
       if (!seg) continue;
+      this.appenders.get(id)?.close();
+      this.appenders.delete(id);
       const fh = this.handles.get(id);
       this.handles.delete(id);
       if (fh) await (await fh.catch(() => undefined))?.close();
@@ -135,6 +142,8 @@ export class Segments {
   }
 
   async close(): Promise<void> {
+    for (const file of this.appenders.values()) file.close();
+    this.appenders.clear();
     for (const fh of this.handles.values()) await (await fh.catch(() => undefined))?.close();
     this.handles.clear();
   }

@@ -2,6 +2,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../core/logger.js';
 import type { AuditEntry, CommitRecord, Confirmation, ThreadRecord } from '../../core/store-data.js';
+import { cloneRecord } from './clone-record.js';
 import { HistoryIndex } from './history-index.js';
 import { Segments, type Head, type Loc } from './history-segments.js';
 
@@ -100,12 +101,12 @@ export class History {
       const v = this.cache.get(key);
       this.cache.delete(key);
       this.cache.set(key, v);
-      return structuredClone(v) as T;
+      return cloneRecord(v) as T;
     }
     const v = await this.segments.read(loc);
     this.cache.set(key, v);
     if (this.cache.size > CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
-    return structuredClone(v) as T;
+    return cloneRecord(v) as T;
   }
 
   async thread(key: string): Promise<ThreadRecord | undefined> {

@@ -152,7 +152,9 @@ export class HotState implements StateStore {
         throw err;
       }
       for (const [key, value] of seen) {
-        if (value === undefined) this.journaled.delete(key);
+        // Only records are diffed against what was journaled: a claim's time or an installation id is written whole,
+        // so keeping it here would only hold one more key per claim for as long as the claim stays hot.
+        if (value === undefined || typeof value !== 'object') this.journaled.delete(key);
         else this.journaled.set(key, value);
       }
       this.batch = b;

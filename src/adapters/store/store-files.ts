@@ -16,23 +16,6 @@ export const HISTORY_DIR = 'history';
 export const LEGACY_ARCHIVE_FILE = 'rollout-chatops-archive.json';
 export const LEGACY_COMMITS_FILE = 'rollout-chatops-commits.json';
 
-/** Appends `data` to `file` (created if missing) and syncs it: once this resolves, a crash or power cut keeps it. */
-export async function appendDurably(file: string, data: string | Buffer, sync = true, point?: string): Promise<void> {
-  const buf = typeof data === 'string' ? Buffer.from(data) : data;
-  const fh = await open(file, 'a');
-  try {
-    let done = 0;
-    // A write may be short; the rest follows. Only the first half is written before the "torn" fail point.
-    const end = point && failpointIs(`${point}:torn`) ? Math.floor(buf.length / 2) : buf.length;
-    while (done < end) done += (await fh.write(buf, done, end - done)).bytesWritten;
-    failpoint(`${point}:torn`);
-    failpoint(`${point}:unsynced`);
-    if (sync) await fh.datasync();
-  } finally {
-    await fh.close();
-  }
-}
-
 /**
  * Crash tests: with ROLLOUT_CHATOPS_STORE_FAILPOINT=<name>, the process kills itself (SIGKILL, as the kernel's OOM
  * killer or a node failure would) when it reaches that point of a write. Unset, this is one comparison.
@@ -102,7 +85,7 @@ export function splitLines(buf: Buffer): { lines: Array<{ start: number; end: nu
 }
 
 /**
- * A file appended to many times a second (the hot journal): kept open, written synchronously (a small line goes to
+ * A file appended to many times a second (the hot journal, each history segment): kept open, written synchronously (a small line goes to
  * the page cache in microseconds, with no round trip through the thread pool), so a process crash keeps it the
  * moment `append` returns. The path is checked on each append (one stat): a file moved aside or replaced is reopened,
  * so what is written always lands in the file the path names (and a path that can't be written fails the append).
