@@ -92,7 +92,7 @@ export function ecrRepositoryOf(t: Pick<EnvTarget, 'app' | 'env'>): string {
  * approvers, locks), acting on `m.rollout` and verifying tags in its ECR repository.
  */
 export function memberTarget(t: EnvTarget, m: RolloutMember): EnvTarget {
-  return { ...t, env: { ...t.env, rollout: m.rollout, rollouts: t.env.rollouts } };
+  return { ...t, env: { ...t.env, rollout: m.rollout } };
 }
 
 /** A rollout's identity across clusters: the environment's `cluster` (empty for the default), namespace and name. */

@@ -14,10 +14,7 @@ export interface OutboxEntry {
   id: string;
   threadKey: string;
   channel: string;
-  /**
-   * `root` is the thread's status card; `reply` goes in the thread; `notice` is a top-level channel message; `edit`
-   * changes the posted reply whose outbox id is `editOf` (chat.update, coalesced and paced like card updates).
-   */
+  /** `root`: the status card; `reply`: in the thread; `notice`: top-level; `edit`: chat.update of reply `editOf`. */
   kind: 'root' | 'reply' | 'notice' | 'edit';
   priority: Priority;
   text: string;

@@ -23,11 +23,11 @@ export async function runDeployPreflight(deps: Deps, o: Request): Promise<Prefli
     if (spec) pfs.push(await runPreflight(deps, { ...o, target: memberTarget(o.target, spec), thread }));
   }
   const home = o.thread;
+  if (!pfs.length) return { ...(await runPreflight(deps, o)), home };
   const named = (p: Preflight) => `\`${rolloutName(p.target)}\`: ${p.refusal}`;
   const refused = pfs.filter((p) => p.refusal);
   const hard = refused.find((p) => !p.idle);
   const active = pfs.filter((p) => !p.refusal);
-  if (!pfs.length) return { ...(await runPreflight(deps, o)), home };
   // The same refusal for each (a lock, a freeze) is said once.
   const same = refused.length === pfs.length && refused.every((p) => p.refusal === refused[0]!.refusal);
   if (hard || !active.length) {

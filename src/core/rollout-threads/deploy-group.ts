@@ -31,10 +31,10 @@ function sameSha(a: string, b: string): boolean {
 
 /**
  * Places a new revision's thread in its environment's current deploy when it was built from the same commit (it then
- * becomes a member: no card of its own), or makes it the lead of a new deploy. Returns the lead, updated, when it joined.
+ * becomes a member: no card of its own), or makes it the lead of a new deploy. Resolves to whether it joined.
  * Runs inside the observer's per-environment queue, which alone writes these fields.
  */
-export async function placeInGroup(stores: Pick<Stores, 'threads' | 'envs'>, o: { target: EnvTarget; thread: ThreadRecord; now: number }): Promise<ThreadRecord | undefined> {
+export async function placeInGroup(stores: Pick<Stores, 'threads' | 'envs'>, o: { target: EnvTarget; thread: ThreadRecord; now: number }): Promise<boolean> {
   const { target, thread, now } = o;
   const sha = groupShaOf(target, thread.tag);
   const leadKey = (await stores.envs.get(target.key)).threadKey;
@@ -42,12 +42,12 @@ export async function placeInGroup(stores: Pick<Stores, 'threads' | 'envs'>, o: 
   const joins = lead?.group && (sha && lead.group.sha ? sameSha(sha, lead.group.sha) : !sha && !lead.group.sha && now - lead.startedAt < GROUP_WINDOW_MS && !lead.group.members[thread.rollout]);
   if (!lead || !joins) {
     thread.group = { ...(sha ? { sha } : {}), members: { [thread.rollout]: thread.key } };
-    return undefined;
+    return false;
   }
   thread.groupOf = lead.key;
   const group = { ...lead.group!, members: { ...lead.group!.members, [thread.rollout]: thread.key } };
   await stores.threads.observed(lead.key, { set: { group }, bumpCard: true });
-  return { ...lead, group };
+  return true;
 }
 
 /** The lead of the deploy a thread belongs to (the thread itself when it leads or stands alone). */
@@ -84,34 +84,40 @@ export async function completedDeploy(stores: Pick<Stores, 'threads' | 'envs'>, 
   if (!lead) return {};
   const members = (await groupMembers(stores, catalog, lead)).map((m) => (m.key === thread.key ? thread : m));
   if (!members.every((m) => m.outcome === 'completed')) return {};
+  const waitingFor = await notYetDeployed(stores, catalog, lead);
+  return waitingFor.length ? { waitingFor, lead } : { lead };
+}
+
+/** The environment's rollouts outside the lead's deploy that do not run (stable) an image of its commit. */
+async function notYetDeployed(stores: Pick<Stores, 'threads' | 'envs'>, catalog: Catalog, lead: ThreadRecord): Promise<string[]> {
   const target = lead.group ? catalog.target(lead.app, lead.env) : undefined;
-  if (!target || !lead.group) return { lead };
+  if (!target || !lead.group) return [];
   const sha = lead.group.sha;
-  const waitingFor: string[] = [];
+  const missing: string[] = [];
   for (const r of catalog.rollouts(target)) {
     if (lead.group.members[r.rollout]) continue;
-    // Not redeployed in this deploy: fine when it already runs (stable) an image of the same commit.
     const rec = await stores.envs.get(memberEnvKey(catalog, target, r.rollout));
     const current = rec.threadKey ? await stores.threads.byKey(rec.threadKey) : undefined;
     const state = current?.outcome === 'completed' ? current.lastState : rec.baseline;
-    const tags = state?.images.map((i) => i.tag).filter((t): t is string => Boolean(t)) ?? [];
-    if (!sha || !tags.some((t) => { const s = groupShaOf(target, t); return s !== undefined && sameSha(s, sha); })) waitingFor.push(r.rollout);
+    const shas = (state?.images ?? []).map((i) => groupShaOf(target, i.tag));
+    if (!sha || !shas.some((s) => s !== undefined && sameSha(s, sha))) missing.push(r.rollout);
   }
-  return waitingFor.length ? { waitingFor, lead } : { lead };
+  return missing;
 }
 
 /**
  * A several-rollout deploy as one thread, for what mirrors a deploy elsewhere (GitHub's deployments): the lead's record
- * with the deploy's outcome (aborted when any rollout aborted; completed when completedDeploy says so; else in progress)
- * and the state of the rollout that decides it. A single-rollout thread is returned as it is.
+ * with the deploy's outcome (aborted when any rollout aborted; completed when every rollout completed and the others
+ * run its commit; else in progress) and the state of the rollout that decides it. A single-rollout thread is as it is.
  */
 export async function deployView(stores: Pick<Stores, 'threads' | 'envs'>, catalog: Catalog, lead: ThreadRecord): Promise<ThreadRecord> {
   if (!lead.group || lead.outcome === 'superseded') return lead;
   const members = await groupMembers(stores, catalog, lead);
   const aborted = members.find((m) => m.outcome === 'aborted');
   if (aborted) return { ...lead, outcome: 'aborted', finishedAt: aborted.finishedAt, lastState: aborted.lastState };
-  const done = await completedDeploy(stores, catalog, lead);
-  if (done.lead && !done.waitingFor) return { ...lead, outcome: 'completed', finishedAt: Math.max(...members.map((m) => m.finishedAt ?? m.startedAt)) };
+  if (members.every((m) => m.outcome === 'completed') && !(await notYetDeployed(stores, catalog, lead)).length) {
+    return { ...lead, outcome: 'completed', finishedAt: Math.max(...members.map((m) => m.finishedAt ?? m.startedAt)) };
+  }
   const going = members.find((m) => !m.outcome) ?? lead;
   return { ...lead, outcome: undefined, finishedAt: undefined, lastState: going.lastState, waitingSince: going.waitingSince };
 }

@@ -50,7 +50,7 @@ export function renderCard(thread: ThreadRecord, target: EnvTarget | undefined, 
   if (state?.aborted && state.abortReason) notes.push(`🛑 Aborted: ${esc(state.abortReason)}`);
   if (thread.note) notes.push(`⚠️ ${esc(thread.note)}`);
   notes.push(...(extras.lines ?? []));
-  for (const a of thread.actions.slice(-5)) notes.push(`${esc(a.what)} by ${who(a.who)} <!date^${Math.floor(a.at / 1000)}^{date_short_pretty} {time}|${new Date(a.at).toISOString()}>`);
+  notes.push(...actionLines(thread.actions));
   if (notes.length) blocks.push(context(notes));
   // Promote where people look: the card of a deploy waiting for promotion carries the button (approvers only).
   if (state && target && !thread.outcome && waitsForPromotion(state)) {
@@ -88,4 +88,9 @@ function versionOf(selector: string | undefined, state: NonNullable<ThreadRecord
   if (selector === state.currentPodHash) return `revision ${esc(state.revision)}`;
   if (selector === state.stableRS) return 'the stable version';
   return 'another version';
+}
+
+/** The card's lines for what people did: the last five, each with who and when (Slack renders the date locally). */
+export function actionLines(actions: ThreadRecord['actions']): string[] {
+  return actions.slice(-5).map((a) => `${esc(a.what)} by ${who(a.who)} <!date^${Math.floor(a.at / 1000)}^{date_short_pretty} {time}|${new Date(a.at).toISOString()}>`);
 }

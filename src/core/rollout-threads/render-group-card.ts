@@ -1,11 +1,11 @@
 import type { EnvTarget } from '../catalog.js';
 import type { ChatContent } from '../ports.js';
 import type { ThreadRecord } from '../store-data.js';
-import { context, esc, section, who } from '../text/mrkdwn.js';
+import { context, esc, section } from '../text/mrkdwn.js';
 import { plainText } from '../text/plain-text.js';
 import { groupWaitMark, promoteButtonBlock } from '../promotion/promote-button.js';
 import { describePhase, describeProgress, phaseEmoji, primaryTag, waitsForPromotion } from '../rollout/describe-state.js';
-import type { CardExtras } from './render-card.js';
+import { actionLines, type CardExtras } from './render-card.js';
 
 type State = NonNullable<ThreadRecord['lastState']>;
 
@@ -36,7 +36,7 @@ export function renderGroupCard(lead: ThreadRecord, members: ThreadRecord[], tar
   const notes: string[] = [];
   for (const { m, s } of states) if (s?.aborted && s.abortReason) notes.push(`🛑 ${esc(m.rollout)} aborted: ${esc(s.abortReason)}`);
   notes.push(...(extras.lines ?? []));
-  for (const a of lead.actions.slice(-5)) notes.push(`${esc(a.what)} by ${who(a.who)} <!date^${Math.floor(a.at / 1000)}^{date_short_pretty} {time}|${new Date(a.at).toISOString()}>`);
+  notes.push(...actionLines(lead.actions));
   if (notes.length) blocks.push(context(notes));
   const first = waiting[0];
   if (first?.s && target && !aborted.length) {

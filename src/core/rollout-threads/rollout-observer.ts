@@ -33,9 +33,8 @@ export interface RolloutObserverDeps {
 }
 
 /**
- * What another feature does when a thread has taken a new state (pairing commits, the chain, drills). The thread is
- * already saved; a hook writes what it changes through the store ports. `previous` is the state the thread showed before. A returned promise is awaited, in order,
- * before the observer commits.
+ * What another feature does once a thread has taken (and saved) a new state: pairing commits, the chain, drills. It
+ * writes through the store ports; `previous` is what the thread showed before; awaited in order before the commit.
  */
 export type ThreadHook = (o: { thread: ThreadRecord; target: EnvTarget; state: RolloutState; events: string[]; previous?: RolloutState }) => void | Promise<void>;
 
@@ -198,7 +197,7 @@ export class RolloutObserver {
         actions: [],
       };
       // Several rollouts: a revision built from the commit of the deploy in progress joins its thread.
-      const joined = this.deps.catalog.isGroup(target) ? await placeInGroup(stores, { target, thread, now }) : undefined;
+      const joined = this.deps.catalog.isGroup(target) && (await placeInGroup(stores, { target, thread, now }));
       await stores.threads.save(thread);
       if (!joined) await stores.outbox.enqueue({ id: `${key}#root`, threadKey: key, channel: thread.channel, kind: 'root', priority: 'normal', text: '', createdAt: now });
       if (!joined && ek !== target.key) await stores.envs.update(target.key, { threadKey: key });
