@@ -93,7 +93,7 @@ export interface NodeChild {
   tail: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once it has exited. */
-  stop: (graceMs?: number) => Promise<void>;
+  stop: (graceMs?: number) => Promise<{ ms: number; killed: boolean }>;
 }
 
 /**
@@ -149,12 +149,16 @@ export function startNode(args: string[], env: Record<string, string>, cwd: stri
     problemCount: () => problemCount,
     tail: () => tail,
     exited,
+    /** SIGTERM, then SIGKILL after `graceMs`; resolves with how long the child took and whether it had to be killed. */
     stop: async (graceMs = 10_000) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return { ms: 0, killed: false };
+      const t0 = Date.now();
+      let killed = false;
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const timer = setTimeout(() => ((killed = true), child.kill('SIGKILL')), graceMs);
       await exited;
       clearTimeout(timer);
+      return { ms: Date.now() - t0, killed };
     },
   };
 }

@@ -445,7 +445,8 @@ export async function measureFleet(root: string, o: FleetOptions): Promise<Fleet
     return result;
   } finally {
     rss.stop();
-    await bot.stop(20_000);
+    const stopped = await bot.stop(o.profileDir ? 120_000 : 20_000);
+    if (stopped.killed || stopped.ms > 5_000) process.stderr.write(`[fleet] the bot took ${stopped.ms} ms to stop after SIGTERM${stopped.killed ? ' and was killed' : ''}\n`);
     await world.close();
   }
 }

@@ -38,8 +38,11 @@ export interface ThreadStore {
   withTag(app: string, tag: string): Promise<ThreadRecord[]>;
   /** Threads that have not finished (timeouts, the chain, reminders). */
   open(): Promise<ThreadRecord[]>;
-  /** Threads whose card content is ahead of what Slack shows (`cardSent < cardVersion`) and that have a root. */
-  staleCards(): Promise<ThreadRecord[]>;
+  /**
+   * Threads whose card content is ahead of what Slack shows (`cardSent < cardVersion`) and that have a root: their
+   * heads (at least the ThreadHead fields), read many times a second by the delivery loop.
+   */
+  staleCards(): Promise<ThreadHead[]>;
   /** Writes the whole thread (insert or replace). */
   save(thread: ThreadRecord): Promise<void>;
   /** Appends to the thread's action list and bumps its card, in one step. */
@@ -53,8 +56,8 @@ export interface ThreadStore {
   markOnce(key: string, mark: 'chainHandled' | 'timeoutWarned'): Promise<boolean>;
   /** Bumps the card of every thread of `app` that carries `tag` except `exceptKey` (their journey line changed). */
   bumpCardsWithTag(o: { app: string; tag: string; exceptKey: string }): Promise<void>;
-  /** The threads with these keys that exist, by key (the dispatcher's planners look up root messages). */
-  byKeys(keys: string[]): Promise<Record<string, ThreadRecord>>;
+  /** The heads of the threads with these keys that exist, by key (the dispatcher's planners look up root messages). */
+  byKeys(keys: string[]): Promise<Record<string, ThreadHead>>;
   /**
    * Writes what the rollout observer derived from the cluster (only it writes these fields) and, when `bumpCard`,
    * bumps the card, in one step. A field given as undefined is cleared.
@@ -72,6 +75,13 @@ export interface ThreadStore {
    */
   setCommit(key: string, o: { sha?: string; lookedUp?: boolean }): Promise<boolean>;
 }
+
+/**
+ * What the delivery loop plans with, for hundreds of threads many times a second: where a thread's replies go, whether
+ * Slack shows its current card, what it announced. Not its observed state (the card is rendered from a fresh read).
+ */
+export const THREAD_HEAD_FIELDS = ['key', 'channel', 'rootTs', 'cardVersion', 'cardSent', 'announced', 'outcome', 'createdAt', 'startedAt'] as const;
+export type ThreadHead = Pick<ThreadRecord, (typeof THREAD_HEAD_FIELDS)[number]>;
 
 /** The thread fields the rollout observer owns. */
 export type ObservedField = 'attempt' | 'announced' | 'announcedAt' | 'outcome' | 'finishedAt' | 'lastState' | 'podHash' | 'tag' | 'group';

@@ -140,6 +140,18 @@ describe('postgres fenced stores', () => {
     expect((await stores.outbox.all())[0]).toMatchObject({ attemptedAt: NOW, attempts: 1 });
   });
 
+  it('match the holder literally: quotes in it are its own, and a holder that is not it is refused', async () => {
+    const stores = await freshStores();
+    const holder = "pod-a'; DELETE FROM outbox; --";
+    const { epoch } = (await leaderLease(stores.pool).tryAcquire(holder, 10_000))!;
+    await stores.outbox.enqueue({ id: 't1#a', threadKey: 't1', channel: 'C1', kind: 'reply', priority: 'normal', text: 'hi', createdAt: NOW });
+    expect(await fencedStores(stores, { holder, epoch }).claims.claim('k', NOW)).toBe(true);
+    await expect(fencedStores(stores, { holder: "pod-a'", epoch }).claims.claim('k2', NOW)).rejects.toBeInstanceOf(FencedError);
+    await expect(fencedStores(stores, { holder, epoch: epoch + 1 }).claims.claim('k3', NOW)).rejects.toBeInstanceOf(FencedError);
+    expect(await stores.outbox.depth()).toBe(1);
+    expect(await stores.claims.seen('k2')).toBe(false);
+  });
+
   it('of a deposed leader throw FencedError and change nothing', async () => {
     const stores = await freshStores();
     const lease = leaderLease(stores.pool);

@@ -17,13 +17,17 @@ export interface Db {
   transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
 }
 
-/** Runs `fn` between BEGIN and COMMIT on one client of `pool` (ROLLBACK when it throws). */
-export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` between BEGIN and COMMIT on one client of `pool` (ROLLBACK when it throws). `begin`, when given, is sent
+ * with the BEGIN in one round trip (a parameterless statement: the simple protocol runs both) and its result handed to
+ * `fn`.
+ */
+export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient, begun?: QueryResult) => Promise<T>, begin?: string): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    await client.query('BEGIN');
-    const out = await fn(client);
+    const begun: QueryResult | QueryResult[] = await client.query(begin ? `BEGIN; ${begin}` : 'BEGIN');
+    const out = await fn(client, Array.isArray(begun) ? begun[1] : undefined);
     await client.query('COMMIT');
     return out;
   } catch (err) {

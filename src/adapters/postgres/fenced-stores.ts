@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import pg, { type Pool } from 'pg';
 import type { Stores } from '../../core/store-ports.js';
 import { clientDb, withTransaction, type Db } from './db.js';
 import type { PostgresStores } from './open-postgres-stores.js';
@@ -13,18 +13,27 @@ export class FencedError extends Error {
 
 /**
  * The lease check that opens every fenced mutation. FOR SHARE holds the lease row until the mutation commits: a
- * takeover (an UPDATE of that row) waits for it, so no fenced change lands after another leader took over.
+ * takeover (an UPDATE of that row) waits for it, so no fenced change lands after another leader took over. It goes
+ * with the BEGIN in one round trip, so its values are literals: the name and holder quoted by the driver's
+ * escapeLiteral, the epoch an integer.
  */
-const CHECK = 'SELECT 1 FROM leader_lease WHERE name = $1 AND holder = $2 AND epoch = $3 AND expires_at > now() FOR SHARE';
+function checkOf(lease: { name: string; holder: string; epoch: number }): string {
+  if (!Number.isSafeInteger(lease.epoch)) throw new Error(`a lease epoch is an integer, not ${lease.epoch}`);
+  return `SELECT 1 FROM leader_lease WHERE name = ${pg.escapeLiteral(lease.name)} AND holder = ${pg.escapeLiteral(lease.holder)} AND epoch = ${lease.epoch} AND expires_at > now() FOR SHARE`;
+}
 
 /** A `Db` whose every mutation runs in a transaction that first checks the lease (reads are not fenced). */
 export function fencedDb(pool: Pool, lease: { name: string; holder: string; epoch: number }): Db {
+  const check = checkOf(lease);
   const fenced = <T>(fn: (db: Db) => Promise<T>) =>
-    withTransaction(pool, async (client) => {
-      const { rowCount } = await client.query(CHECK, [lease.name, lease.holder, lease.epoch]);
-      if (!rowCount) throw new FencedError(lease);
-      return fn(clientDb(client));
-    });
+    withTransaction(
+      pool,
+      async (client, begun) => {
+        if (!begun?.rowCount) throw new FencedError(lease);
+        return fn(clientDb(client));
+      },
+      check,
+    );
   return {
     query: (sql, params) => pool.query(sql, params),
     mutate: (sql, params) => fenced((db) => db.mutate(sql, params)),

@@ -1,10 +1,13 @@
-import type { ThreadStore } from '../../core/store-ports.js';
+import { THREAD_HEAD_FIELDS, type ThreadHead, type ThreadStore } from '../../core/store-ports.js';
 import type { ThreadRecord } from '../../core/store-data.js';
 import type { Db } from './db.js';
 import { jsonPatch, toJson } from './json-patch.js';
 
 /** `doc` with its card bumped (card_version is the row's value before the update). */
 const BUMPED = `jsonb_set(doc, '{cardVersion}', to_jsonb(coalesce(card_version, 0) + 1))`;
+
+/** A thread's head (ThreadHead) out of its document: only these fields cross the wire, not the observed state. */
+const HEAD = `jsonb_strip_nulls(jsonb_build_object(${THREAD_HEAD_FIELDS.map((f) => `'${f}', doc->'${f}'`).join(', ')}))`;
 
 /**
  * Deploy threads over the `threads` table. Every mutation is one UPDATE of the row's document, so concurrent calls on
@@ -24,11 +27,12 @@ export function pgThreadStore(db: Db): ThreadStore {
     },
     withTag: (app, tag) => list('SELECT doc FROM threads WHERE app = $1 AND tag = $2 ORDER BY started_at, key', [app, tag]),
     open: () => list(`SELECT doc FROM threads WHERE coalesce(outcome, '') = '' ORDER BY started_at, key`),
-    staleCards: () => list(`SELECT doc FROM threads WHERE coalesce(root_ts, '') <> '' AND card_sent < card_version ORDER BY started_at, key`),
+    staleCards: async () =>
+      (await db.query<{ head: ThreadHead }>(`SELECT ${HEAD} AS head FROM threads WHERE coalesce(root_ts, '') <> '' AND card_sent < card_version ORDER BY started_at, key`)).rows.map((r) => r.head),
     unpaired: () => list(`SELECT doc FROM threads WHERE coalesce(commit_sha, '') = '' AND coalesce(tag, '') <> '' ORDER BY started_at, key`),
     byKeys: async (keys) => {
-      const { rows } = await db.query<{ key: string; doc: ThreadRecord }>('SELECT key, doc FROM threads WHERE key = ANY($1::text[])', [keys]);
-      return Object.fromEntries(rows.map((r) => [r.key, r.doc]));
+      const { rows } = await db.query<{ key: string; head: ThreadHead }>(`SELECT key, ${HEAD} AS head FROM threads WHERE key = ANY($1::text[])`, [keys]);
+      return Object.fromEntries(rows.map((r) => [r.key, r.head]));
     },
     save: async (thread) => {
       await db.mutate('INSERT INTO threads (key, doc) VALUES ($1, $2::jsonb) ON CONFLICT (key) DO UPDATE SET doc = excluded.doc', [thread.key, toJson(thread)]);

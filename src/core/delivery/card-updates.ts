@@ -1,6 +1,7 @@
 import type { ChatContent } from '../ports.js';
 import { RateLimitedError, ServiceError } from '../ports.js';
 import type { OutboxEntry, ThreadRecord } from '../store-data.js';
+import type { ThreadHead } from '../store-ports.js';
 import { backoffMs } from './backoff-ms.js';
 import type { DeliveryContext, QueueView } from './delivery-context.js';
 import { fixOf } from './fix-of.js';
@@ -30,7 +31,7 @@ export class CardUpdates {
    * `stale`: the threads whose card changed since Slack last saw it (ThreadStore.staleCards); `backlogged`: the
    * channels with a backlog of posts.
    */
-  start(now: number, stale: ThreadRecord[], queue: Pick<QueueView, 'outbox' | 'edits'>, backlogged: ReadonlySet<string> = new Set()): number {
+  start(now: number, stale: ThreadHead[], queue: Pick<QueueView, 'outbox' | 'edits'>, backlogged: ReadonlySet<string> = new Set()): number {
     let wait = Infinity;
     const queued = new Set(queue.outbox.map((e) => e.id));
     for (const edit of queue.edits) {
@@ -121,14 +122,17 @@ export class CardUpdates {
     this.failures.set(key, { count, until: now + backoffMs(count) });
   }
 
-  private async update(thread: ThreadRecord): Promise<void> {
+  private async update(head: ThreadHead): Promise<void> {
     const { chat, clock, stores, log, metrics } = this.ctx;
-    const version = thread.cardVersion;
     try {
+      // The card is rendered from a fresh read of the whole record (the look had only its head).
+      const thread = await stores.threads.byKey(head.key);
+      if (!thread?.rootTs) return;
+      const version = thread.cardVersion;
       const content = await this.renderCard(thread);
       await chat.updateMessage({ ...content, channel: thread.channel, ts: thread.rootTs!, keys: [`${thread.key}#root`] });
       metrics?.slackCall('chat.update', 'ok');
-      this.failures.delete(thread.key);
+      this.failures.delete(head.key);
       await stores.threads.markCardSent(thread.key, version);
       await stores.flush();
     } catch (err) {
@@ -140,10 +144,10 @@ export class CardUpdates {
         return;
       }
       metrics?.slackCall('chat.update', 'error');
-      const count = (this.failures.get(thread.key)?.count ?? 0) + 1;
+      const count = (this.failures.get(head.key)?.count ?? 0) + 1;
       const backoff = backoffMs(count);
-      this.failures.set(thread.key, { count, until: now + backoff });
-      log.error({ err, thread: thread.key, backoffMs: backoff, fix: fixOf(err) }, 'status card update failed, will retry');
+      this.failures.set(head.key, { count, until: now + backoff });
+      log.error({ err, thread: head.key, backoffMs: backoff, fix: fixOf(err) }, 'status card update failed, will retry');
     }
   }
 }

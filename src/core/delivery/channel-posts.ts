@@ -116,13 +116,15 @@ export class ChannelPosts {
     try {
       await stores.outbox.markAttempted(batch.map((e) => e.id), clock.now());
       await stores.flush();
-      const thread = await stores.threads.byKey(head.threadKey);
+      // A root card is rendered from the whole record; a reply needs only its thread's root ts.
+      const record = head.kind === 'root' ? await stores.threads.byKey(head.threadKey) : undefined;
+      const thread = record ?? (await stores.threads.byKeys([head.threadKey]))[head.threadKey];
 
       let content: ChatContent;
       let cardVersion: number | undefined;
-      if (head.kind === 'root' && thread) {
-        cardVersion = thread.cardVersion;
-        content = await this.renderCard(thread);
+      if (record) {
+        cardVersion = record.cardVersion;
+        content = await this.renderCard(record);
       } else if (batch.length === 1) {
         content = { text: head.text, blocks: head.blocks };
       } else {

@@ -1,7 +1,7 @@
 import type { ChatPort, Clock } from '../ports.js';
 import type { Logger } from '../logger.js';
-import type { OutboxEntry, ThreadRecord } from '../store-data.js';
-import type { Stores } from '../store-ports.js';
+import type { OutboxEntry } from '../store-data.js';
+import type { Stores, ThreadHead } from '../store-ports.js';
 import type { DeliveryMetrics } from './delivery-metrics.js';
 import type { Pacing } from './pacing.js';
 
@@ -14,7 +14,8 @@ export interface QueueView {
   outbox: OutboxEntry[];
   /** Edits of posted replies (`kind: 'edit'`), in sequence order. */
   edits: OutboxEntry[];
-  threads: Record<string, ThreadRecord>;
+  /** The heads of the threads the entries belong to. */
+  threads: Record<string, ThreadHead>;
 }
 
 /** What the dispatcher's parts share: the ports, the pacing, and its count of calls in flight. */

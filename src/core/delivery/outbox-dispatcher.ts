@@ -1,6 +1,7 @@
 import type { ChatContent, ChatPort, Clock, Timer } from '../ports.js';
 import type { Logger } from '../logger.js';
 import type { OutboxEntry, ThreadRecord } from '../store-data.js';
+import type { ThreadHead } from '../store-ports.js';
 import { CardUpdates } from './card-updates.js';
 import { ChannelPosts } from './channel-posts.js';
 import type { DeliveryContext, DeliveryStores, QueueView } from './delivery-context.js';
@@ -177,7 +178,7 @@ export class OutboxDispatcher {
    * The queue and the stale cards, as of no earlier than the last call that settled: what is decided from it is then
    * decided synchronously, so no call settles in between.
    */
-  private async look(): Promise<{ queue: QueueView; stale: ThreadRecord[] }> {
+  private async look(): Promise<{ queue: QueueView; stale: ThreadHead[] }> {
     for (;;) {
       const seen = this.settledCount;
       const queue = await readQueue(this.deps.stores);

@@ -1,4 +1,5 @@
-import type { OutboxEntry, ThreadRecord } from '../store-data.js';
+import type { OutboxEntry } from '../store-data.js';
+import type { ThreadHead } from '../store-ports.js';
 
 /**
  * The event keys of step progress, as the rollout observer scopes them (`a<attempt>:step-completed:<n>`, and the
@@ -16,7 +17,7 @@ export type FoldReason = 'card-shows-it';
  * later, and so is every card rendered from it. Anything else (priority news, a person's action or answer, a button,
  * a reply of a rollout labelled in another's thread) is never folded.
  */
-export function isCardProgress(e: OutboxEntry, thread: ThreadRecord | undefined): boolean {
+export function isCardProgress(e: OutboxEntry, thread: ThreadHead | undefined): boolean {
   if (!thread || e.kind !== 'reply' || e.priority !== 'normal' || !e.batchable || e.blocks || e.editable || e.attemptedAt !== undefined) return false;
   const prefix = `${thread.key}#`;
   if (!e.id.startsWith(prefix)) return false;
@@ -30,7 +31,7 @@ export function isCardProgress(e: OutboxEntry, thread: ThreadRecord | undefined)
  * card rendered from a record that had the event announced). Under a backlog that post would come late and only
  * repeat the card; the thread's later replies go on as before. Empty without a backlog: then every reply is posted.
  */
-export function planFolds(o: { entries: readonly OutboxEntry[]; threads: Record<string, ThreadRecord>; backlog: boolean }): Array<{ entry: OutboxEntry; reason: FoldReason }> {
+export function planFolds(o: { entries: readonly OutboxEntry[]; threads: Record<string, ThreadHead>; backlog: boolean }): Array<{ entry: OutboxEntry; reason: FoldReason }> {
   if (!o.backlog) return [];
   return o.entries
     .filter((e) => {

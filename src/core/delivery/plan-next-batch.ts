@@ -1,4 +1,5 @@
-import type { OutboxEntry, ThreadRecord } from '../store-data.js';
+import type { OutboxEntry } from '../store-data.js';
+import type { ThreadHead } from '../store-ports.js';
 
 /**
  * What a channel sends next: a batch; the reply that cannot go because its thread has no root message; or `hold`, the
@@ -26,7 +27,7 @@ const ROOT_DEADLINE_MS = 5000;
  *  3. any other reply (answers to people, notices);
  *  4. only plain step progress.
  */
-export function rankOf(list: readonly OutboxEntry[], thread?: Pick<ThreadRecord, 'outcome'>): 0 | 1 | 2 | 3 | 4 {
+export function rankOf(list: readonly OutboxEntry[], thread?: Pick<ThreadHead, 'outcome'>): 0 | 1 | 2 | 3 | 4 {
   const high = list.filter((e) => e.priority === 'high');
   if (high.some((e) => e.broadcast || e.blocks || e.kind === 'notice') || (high.length > 0 && thread?.outcome !== undefined)) return 0;
   if (list[0]!.kind === 'root') return 1;
@@ -49,7 +50,7 @@ export function rankOf(list: readonly OutboxEntry[], thread?: Pick<ThreadRecord,
 export function planNextBatch(o: {
   /** The channel's pending entries. */
   entries: OutboxEntry[];
-  threads: Record<string, ThreadRecord>;
+  threads: Record<string, ThreadHead>;
   /** Posts the channel could send right away. */
   available: number;
   /** A backlog is more waiting than `available + backlogMargin`. */

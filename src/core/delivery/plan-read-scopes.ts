@@ -1,4 +1,5 @@
-import type { OutboxEntry, ThreadRecord } from '../store-data.js';
+import type { OutboxEntry } from '../store-data.js';
+import type { ThreadHead } from '../store-ports.js';
 
 /** The Slack method one read-back calls. */
 export type ReadMethod = 'conversations.history' | 'conversations.replies';
@@ -16,7 +17,7 @@ export interface ReadScope {
  * The entries in doubt (attempted, yet not being posted), by what one read-back would cover, oldest first. A reply
  * whose thread has no root ts is left out: it cannot be read back, and the planner of posts already says so.
  */
-export function planReadScopes(o: { outbox: OutboxEntry[]; threads: Record<string, ThreadRecord>; sending: ReadonlySet<string> }): ReadScope[] {
+export function planReadScopes(o: { outbox: OutboxEntry[]; threads: Record<string, ThreadHead>; sending: ReadonlySet<string> }): ReadScope[] {
   const scopes = new Map<string, ReadScope>();
   for (const e of [...o.outbox].sort((a, b) => a.seq - b.seq)) {
     if (e.attemptedAt === undefined || o.sending.has(e.id)) continue;

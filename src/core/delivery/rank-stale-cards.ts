@@ -1,4 +1,5 @@
-import type { OutboxEntry, ThreadRecord } from '../store-data.js';
+import type { OutboxEntry } from '../store-data.js';
+import type { ThreadHead } from '../store-ports.js';
 import { isCardProgress } from './plan-folds.js';
 
 /**
@@ -9,7 +10,7 @@ import { isCardProgress } from './plan-folds.js';
  *  3. the rest, whose thread already shows its latest state in its last reply: finished deploys first, then the newest.
  * Within 1 and 2 the thread whose oldest queued entry is oldest goes first.
  */
-export function rankStaleCards(o: { stale: readonly ThreadRecord[]; queued: readonly OutboxEntry[]; backlogged: ReadonlySet<string> }): ThreadRecord[] {
+export function rankStaleCards(o: { stale: readonly ThreadHead[]; queued: readonly OutboxEntry[]; backlogged: ReadonlySet<string> }): ThreadHead[] {
   const byKey = new Map(o.stale.map((t) => [t.key, t]));
   const oldest = new Map<string, { progress: number; any: number }>();
   for (const e of o.queued) {
