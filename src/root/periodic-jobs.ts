@@ -46,6 +46,8 @@ export function startPeriodicJobs(o: { settings: Settings; clock: Clock; log: Lo
   track(reminders.start().then((n) => scheduleMetrics.reminders.inc(n)).catch((err: unknown) => log.error({ err }, 'arming the reminders failed')));
   const ticker = startTicker({ clock, everyMs: SWEEP_MS, run: sweep, log, name: 'sweep', track });
   stops.push(() => ticker.stop(), () => drills.stop(), () => errorSim.stop(), () => reminders.stop());
+  // GitHub syncs that failed try again on timers; a replica that stops leading leaves them to the next leader.
+  stops.push(() => o.features.deployments?.stop());
 
   if (digest) {
     let schedule: CronSchedule;

@@ -6,6 +6,7 @@ import type { SlackMessage } from '../../emulators/slack-emulator.js';
 import { STAGING_BLUE_GREEN, voting01Config } from '../../emulators/world/voting01-config.js';
 import { captureLogger } from '../support/capture-logger.js';
 import { Harness, messageText, waitFor } from '../support/harness.js';
+import { SkewClock } from '../support/skew-clock.js';
 
 const IMG = '123456789012.dkr.ecr.us-east-1.amazonaws.com/voting01-vote';
 const SHA = 'ea11a24b3c4d5e6f708192a3b4c5d6e7f8091a2b';
@@ -26,8 +27,8 @@ afterEach(async () => {
   await h?.close();
 });
 
-async function start(o: { devSteps?: object[]; log?: ReturnType<typeof captureLogger>; permissions?: Record<string, string> } = {}) {
-  h = await Harness.start({ noStart: true, config: CONFIG, ...(o.log ? { overrides: { log: o.log } } : {}) });
+async function start(o: { devSteps?: object[]; log?: ReturnType<typeof captureLogger>; permissions?: Record<string, string>; clock?: SkewClock } = {}) {
+  h = await Harness.start({ noStart: true, config: CONFIG, overrides: { ...(o.log ? { log: o.log } : {}), ...(o.clock ? { clock: o.clock } : {}) } });
   if (o.permissions) h.github.setPermissions(o.permissions);
   h.github.addWorkflow(REPO, 'ci-build-push.yaml', { inputs: ['environment', 'image_tag'] });
   h.controller.createCanary({ namespace: 'voting01-dev', name: 'vote', image: `${IMG}:0000000-1`, steps: o.devSteps ?? [{ setWeight: 50 }] });
@@ -195,17 +196,23 @@ describe('deploy reports as GitHub check runs', () => {
 
   it('finds a check run whose creation answer was lost instead of writing a second, and links it; a restart adds nothing', async () => {
     const log = captureLogger();
-    await start({ log });
+    const clock = new SkewClock();
+    await start({ log, clock });
     h.github.failNext({ count: 1, status: 502, path: /\/repos\/acme\/voting01\/check-runs$/, handled: true });
     h.controller.deploy('voting01-dev', 'vote', `${IMG}:${TAG}`);
     h.controller.settle('voting01-dev', 'vote');
     await waitFor(() => deploymentOf('dev') && runs('rollout-chatops report: dev').length === 1, 'the dev report on GitHub');
     const [run] = runs('rollout-chatops report: dev');
-    // The bot did not hear GitHub create it: it says so, and finds it on the rollout's next change.
+    // The bot did not hear GitHub create it: it says so, and finds it when it tries again, 30 s later (the deploy
+    // has ended: no next change of the rollout would bring it back).
     const warning = await waitFor(() => log.entries.find((e) => e.msg === 'GitHub report check run failed'), 'the failure logged');
     expect(warning.fields).toMatchObject({ env: 'dev', check: 'rollout-chatops report: dev' });
     expect(warning.fields.fix).toBeUndefined(); // a 502 is GitHub's trouble: nothing for the operator to fix
-    h.controller.tick('voting01-dev', 'vote');
+    await h.settled();
+    clock.skip(29_000);
+    await h.settled();
+    expect(lastStatus('dev').log_url).not.toBe(run!.html_url);
+    clock.skip(1_000);
     await waitFor(() => lastStatus('dev').log_url === run!.html_url, 'dev success linking the report');
     await h.settled();
     await h.stopBot();

@@ -18,6 +18,10 @@ type Verb = 'add' | 'update' | 'delete';
  */
 export class ListWatch {
   private readonly watch: Watch;
+  /**
+   * What is known to exist, by namespace/name: only identity and resourceVersion (what the dedupe and a relist's
+   * deletions need), not the whole object. A thousand Rollouts with their status would otherwise stay on the heap.
+   */
   private readonly objects = new Map<string, KubernetesObject>();
   private readonly handlers: Record<Verb, ((obj: KubernetesObject) => void)[]> = { add: [], update: [], delete: [] };
   private readonly errorHandlers: ((err: unknown) => void)[] = [];
@@ -119,13 +123,19 @@ export class ListWatch {
     const key = keyOf(obj);
     const found = this.objects.get(key);
     if (found && found.metadata?.resourceVersion != null && found.metadata.resourceVersion === obj.metadata?.resourceVersion) return;
-    this.objects.set(key, obj);
+    this.objects.set(key, identityOf(obj));
     this.emit(found ? 'update' : 'add', obj);
   }
 
   private emit(verb: Verb, obj: KubernetesObject): void {
     for (const cb of this.handlers[verb].slice()) cb(obj);
   }
+}
+
+/** The object's identity, as a relist's delete reports it (namespace, name, uid) and the dedupe compares it. */
+function identityOf(obj: KubernetesObject): KubernetesObject {
+  const { namespace, name, uid, resourceVersion } = obj.metadata ?? {};
+  return { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { namespace, name, uid, resourceVersion } };
 }
 
 function keyOf(obj: KubernetesObject): string {

@@ -1,12 +1,12 @@
 import type { Catalog, EnvTarget } from '../catalog.js';
-import { SerialLanes } from '../error-simulation/serial-lanes.js';
 import type { Logger } from '../logger.js';
-import { ServiceError, type Clock, type RepoHost } from '../ports.js';
+import { ServiceError, type Clock, type RepoHost, type Timer } from '../ports.js';
 import type { DeploymentMark, ThreadRecord } from '../store-data.js';
 import type { Stores } from '../store-ports.js';
 import { pickChainThreads } from '../reports/pick-chain-threads.js';
 import type { CheckRunMark } from './deployment-mark.js';
 import { ensureReportCheck } from './ensure-report-check.js';
+import { LatestPerKey } from './latest-per-key.js';
 import { planDeploymentSync, type NewerDeploy } from './plan-deployment-sync.js';
 import { planReportChecks, REPORT_CHECK_PREFIX, type ReportSlot } from './plan-report-checks.js';
 import { deployView } from '../rollout-threads/deploy-group.js';
@@ -33,15 +33,49 @@ const FIX = 'give the GitHub App "Deployments: write" and "Commit statuses: writ
  * holding the thread.
  */
 export class DeploymentService {
-  private readonly lanes = new SerialLanes();
+  /**
+   * One sync per environment at a time, a few environments at once; a change while its sync waits joins it (the sync
+   * reads the current state). GitHub takes about one write a second (Octokit's limiter), so under a fleet's load
+   * changes arrive faster than they can be mirrored: each environment then writes its latest state, once.
+   */
+  private readonly lanes = new LatestPerKey(4);
+  /** Per environment: the timer that tries again after GitHub failed (a 5xx, the network), and how often it failed. */
+  private readonly retries = new Map<string, { timer?: Timer; failures: number }>();
+  private stopped = false;
 
   constructor(private readonly deps: DeploymentServiceDeps) {}
 
   /** The thread hook: brings the environment's deploys on GitHub up to date, in the background. */
   onThreadChanged(o: { thread: ThreadRecord; target: EnvTarget }): void {
     const { thread, target } = o;
+    this.stopped = false;
     // A rollout of a several-rollout deploy is mirrored as its deploy: one GitHub deployment, the lead's.
-    this.deps.track(this.lanes.run(target.key, () => this.syncEnv(target, thread.groupOf ?? thread.key)));
+    this.sync(target, thread.groupOf ?? thread.key);
+  }
+
+  /**
+   * Syncs the environment; when GitHub failed on the way (not a refusal: those wait for the permission and the next
+   * change), tries again after a backoff (30 s, doubling up to 10 min): a deploy that ended has no next change.
+   */
+  private sync(target: EnvTarget, currentKey: string): void {
+    const run = async () => {
+      const failed = { transient: false };
+      await this.syncEnv(target, currentKey, failed);
+      const retry = this.retries.get(target.key) ?? { failures: 0 };
+      retry.timer?.cancel();
+      if (!failed.transient || this.stopped) return void this.retries.delete(target.key);
+      retry.failures++;
+      retry.timer = this.deps.clock.setTimer(Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (retry.failures - 1)), () => this.sync(target, currentKey));
+      this.retries.set(target.key, retry);
+    };
+    this.deps.track(this.lanes.run(target.key, run));
+  }
+
+  /** Cancels the retries waiting (the bot stops). */
+  stop(): void {
+    this.stopped = true;
+    for (const r of this.retries.values()) r.timer?.cancel();
+    this.retries.clear();
   }
 
   /** Resolves once the GitHub work queued so far has settled. */
@@ -49,7 +83,7 @@ export class DeploymentService {
     return this.lanes.settled();
   }
 
-  private async syncEnv(target: EnvTarget, currentKey: string): Promise<void> {
+  private async syncEnv(target: EnvTarget, currentKey: string, failed: Failed): Promise<void> {
     const { threads, deployments } = this.deps.stores;
     const found = await threads.byKey(currentKey);
     if (!found) return;
@@ -61,13 +95,18 @@ export class DeploymentService {
       if (mark.deployment?.state === 'inactive' || mark.deployment?.state === 'failure') continue;
       const stored = await threads.byKey(key);
       const older = stored && (await deployView(this.deps.stores, this.deps.catalog, stored));
-      if (older && older.startedAt <= current.startedAt) await this.syncThread(older, target, mark, newer);
+      if (older && older.startedAt <= current.startedAt) await this.syncThread({ thread: older, target, known: mark, newer, failed });
     }
-    if (current.commitSha) await this.syncThread(current, target, await deployments.get(currentKey));
+    if (current.commitSha) await this.syncThread({ thread: current, target, known: await deployments.get(currentKey), failed });
   }
 
-  private async syncThread(thread: ThreadRecord, target: EnvTarget, known: DeploymentMark | undefined, newer?: NewerDeploy): Promise<void> {
-    const { repoHost, stores, log, clock } = this.deps;
+  private async syncThread(o: { thread: ThreadRecord; target: EnvTarget; known: DeploymentMark | undefined; newer?: NewerDeploy; failed: Failed }): Promise<void> {
+    const { thread, target, known, newer } = o;
+    const { repoHost, stores, clock } = this.deps;
+    const warn = (err: unknown, fields: Record<string, unknown>, msg: string) => {
+      if (!(err instanceof ServiceError && err.permanent)) o.failed.transient = true;
+      this.deps.log.warn({ err, ...fields }, msg);
+    };
     const link = thread.rootTs ? this.deps.permalink(thread.channel, thread.rootTs) : undefined;
     const base = { thread, link, activeUrl: target.env.activeUrl, newer };
     // A report already written keeps its link in every later status of the deploy (inactive, once replaced, too).
@@ -96,11 +135,11 @@ export class DeploymentService {
         await save({ ...rest, deploymentId: found.id });
       }
     } catch (err) {
-      log.warn({ err, ...context, fix: FIX }, 'GitHub deployment update failed');
+      warn(err, { ...context, fix: FIX }, 'GitHub deployment update failed');
     }
     if (reports && mark.deploymentId !== undefined) {
       // The reports first, so the final deployment status already links them.
-      await this.writeReports({ thread, target, mark, link, save: (slot, m) => save({ ...mark, [slot]: m }), context });
+      await this.writeReports({ thread, target, mark, link, save: (slot, m) => save({ ...mark, [slot]: m }), context, warn });
       plan = planDeploymentSync({ ...base, mark, report: reportLink(thread, mark) });
     }
     try {
@@ -110,7 +149,7 @@ export class DeploymentService {
         await save({ ...mark, deployment: s });
       }
     } catch (err) {
-      log.warn({ err, ...context, fix: FIX }, 'GitHub deployment update failed');
+      warn(err, { ...context, fix: FIX }, 'GitHub deployment update failed');
     }
     if (!plan.commitStatus) return;
     try {
@@ -118,7 +157,7 @@ export class DeploymentService {
       await repoHost.createCommitStatus({ repo, sha, context: `rollout-chatops/${thread.env}`, state: s.state, description: s.description, targetUrl: s.link });
       await save({ ...mark, commit: s });
     } catch (err) {
-      log.warn({ err, ...context, fix: FIX }, 'GitHub commit status update failed');
+      warn(err, { ...context, fix: FIX }, 'GitHub commit status update failed');
     }
   }
 
@@ -126,9 +165,9 @@ export class DeploymentService {
    * Writes the ended deploy's report check runs that GitHub does not show as they are: its own, and the chain's when it
    * completed the chain's last environment. A failure is logged with its fix; the deployment's statuses go on.
    */
-  private async writeReports(o: { thread: ThreadRecord; target: EnvTarget; mark: DeploymentMark; link?: string; save: (slot: ReportSlot, m: CheckRunMark) => Promise<void>; context: Record<string, string> }): Promise<void> {
+  private async writeReports(o: { thread: ThreadRecord; target: EnvTarget; mark: DeploymentMark; link?: string; save: (slot: ReportSlot, m: CheckRunMark) => Promise<void>; context: Record<string, string>; warn: Warn }): Promise<void> {
     const { thread, target, mark } = o;
-    const { stores, catalog, repoHost, clock, log } = this.deps;
+    const { stores, catalog, repoHost, clock } = this.deps;
     const isLast = !catalog.next(target);
     const chain = thread.tag && isLast && thread.outcome === 'completed'
       ? pickChainThreads({ target, isLast, tag: thread.tag, threads: await stores.threads.withTag(thread.app, thread.tag) })
@@ -143,11 +182,21 @@ export class DeploymentService {
       } catch (err) {
         // Refused (401/403): the permission is missing. Anything else (5xx, the network) is tried again on the next change.
         const refused = err instanceof ServiceError && err.permanent;
-        log.warn({ err, ...o.context, check: want.check.name, ...(refused ? { fix: CHECKS_FIX } : {}) }, 'GitHub report check run failed');
+        o.warn(err, { ...o.context, check: want.check.name, ...(refused ? { fix: CHECKS_FIX } : {}) }, 'GitHub report check run failed');
       }
     }
   }
 }
+
+/** What a sync tells its caller: whether GitHub failed in a way that trying again may fix. */
+interface Failed {
+  transient: boolean;
+}
+
+type Warn = (err: unknown, fields: Record<string, unknown>, msg: string) => void;
+
+const RETRY_FIRST_MS = 30_000;
+const RETRY_MAX_MS = 10 * 60_000;
 
 /** The ended deploy's report page for its final status: the chain's in the chain's last environment, else its own. */
 function reportLink(thread: ThreadRecord, mark: DeploymentMark): { url: string; of?: string } | undefined {
