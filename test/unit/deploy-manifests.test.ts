@@ -428,7 +428,7 @@ describe('Dockerfile', () => {
     for (const pair of ['NODE_ENV=production', 'PORT=3000', 'DATA_DIR=/data', 'ROLLOUT_CHATOPS_CONFIG=/config/rollout-chatops.yml']) {
       expect(env).toContain(pair);
     }
-    expect(dockerArgs('CMD').at(-1)).toBe('["node", "--max-semi-space-size=4", "dist/main.js"]');
+    expect(dockerArgs('CMD').at(-1)).toBe('["node", "--max-semi-space-size=4", "--heap-growing-percent=50", "dist/main.js"]');
   });
 
   it('keeps dependencies, build output, local data and git out of the build context', () => {
