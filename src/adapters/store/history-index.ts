@@ -12,10 +12,14 @@ export interface ThreadEntry {
   loc: Loc;
 }
 
-export interface CommitEntry {
+/**
+ * A commit in the history: where its record is (the entry is its own Loc) and when it counts as made. One flat object
+ * per commit, as every pushed commit has one (a webhook-heavy day indexes a hundred thousand).
+ */
+export interface CommitEntry extends Loc {
   sha: string;
   repo: string;
-  loc: Loc;
+  t: number;
 }
 
 export interface AuditIndexEntry {
@@ -42,20 +46,20 @@ export class HistoryIndex {
   audit: AuditIndexEntry[] = [];
   /** Delivery claims that left the hot state, with when they were made. */
   readonly claims = new Map<string, number>();
-  /** When each indexed thread, commit and confirmation counts as made, for retention (by kind, keyed by id). */
-  private readonly times = { th: new Map<string, number>(), cm: new Map<string, number>(), cf: new Map<string, number>() };
+  /** When each indexed thread and confirmation counts as made, for retention (by kind, keyed by id; a commit's is its entry's). */
+  private readonly times = { th: new Map<string, number>(), cf: new Map<string, number>() };
   /** One string per repo name: every pushed commit names its repo, and there are few of them. */
   private readonly repos = new Map<string, string>();
 
   add(head: Head, loc: Loc): void {
-    if (head.k !== 'au' && head.k !== 'cl') this.times[head.k].set(head.id, head.t);
+    if (head.k === 'th' || head.k === 'cf') this.times[head.k].set(head.id, head.t);
     switch (head.k) {
       case 'th':
         return this.addThread({ key: head.id, app: head.app, env: head.env, tag: head.tag, channel: head.ch, rootTs: head.root, startedAt: head.st, loc });
       case 'cm': {
         let repo = this.repos.get(head.r);
         if (repo === undefined) this.repos.set(head.r, (repo = head.r));
-        return this.addCommit({ sha: head.id, repo, loc });
+        return this.addCommit({ sha: head.id, repo, t: head.t, seg: loc.seg, off: loc.off, len: loc.len });
       }
       case 'au':
         this.audit.push({ at: head.t, app: head.app, env: head.env, loc });
@@ -75,7 +79,7 @@ export class HistoryIndex {
    */
   expire(cutoff: number, keep: Set<string>): Record<Head['k'], number> {
     const n = { th: 0, cm: 0, au: 0, cf: 0, cl: 0 };
-    const old = (kind: 'th' | 'cm' | 'cf', id: string) => (this.times[kind].get(id) ?? Infinity) < cutoff;
+    const old = (kind: 'th' | 'cm' | 'cf', id: string) => (this.timeOf(kind, id) ?? Infinity) < cutoff;
     for (const key of [...this.threads.keys()]) if (old('th', key)) {
       this.removeThread(key);
       this.times.th.delete(key);
@@ -83,7 +87,6 @@ export class HistoryIndex {
     }
     for (const sha of [...this.commits.keys()]) if (old('cm', sha) && !keep.has(sha)) {
       this.removeCommit(sha);
-      this.times.cm.delete(sha);
       n.cm++;
     }
     for (const id of [...this.confirmations.keys()]) if (old('cf', id)) {
@@ -103,7 +106,7 @@ export class HistoryIndex {
 
   /** When an indexed thread, commit or confirmation counts as made. */
   timeOf(kind: 'th' | 'cm' | 'cf', id: string): number | undefined {
-    return this.times[kind].get(id);
+    return kind === 'cm' ? this.commits.get(id)?.t : this.times[kind].get(id);
   }
 
   envThreads(envKey: string): ThreadEntry[] {

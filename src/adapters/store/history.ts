@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Logger } from '../../core/logger.js';
 import type { AuditEntry, CommitRecord, Confirmation, ThreadRecord } from '../../core/store-data.js';
 import { cloneRecord } from './clone-record.js';
-import { HistoryIndex } from './history-index.js';
+import { HistoryIndex, type CommitEntry } from './history-index.js';
 import { Segments, type Head, type Loc } from './history-segments.js';
 
 const CACHE_SIZE = 1000;
@@ -119,12 +119,16 @@ export class History {
     const fits = (c: { sha: string; repo: string }) => c.sha.startsWith(sha) && (repo === undefined || c.repo === repo);
     const queued = this.pendingCommits.get(sha);
     if (queued && fits(queued)) return queued;
-    const found = new Map<string, { sha: string; repo: string; loc?: Loc }>();
-    if (sha.length >= 7 && sha.length < 40) for (const c of this.pendingCommits.values()) if (fits(c)) found.set(c.sha, c);
-    for (const c of this.index.commitsWithPrefix(sha)) if (fits(c) && !found.has(c.sha)) found.set(c.sha, c);
-    if (found.size !== 1) return undefined;
-    const [only] = found.values();
-    return this.pendingCommits.get(only!.sha) ?? this.read<CommitRecord>(only!.loc!);
+    const matches = new Set<string>();
+    if (sha.length >= 7 && sha.length < 40) for (const c of this.pendingCommits.values()) if (fits(c)) matches.add(c.sha);
+    let indexed: CommitEntry | undefined;
+    for (const c of this.index.commitsWithPrefix(sha)) if (fits(c)) {
+      matches.add(c.sha);
+      indexed = c;
+    }
+    if (matches.size !== 1) return undefined;
+    const [only] = matches;
+    return this.pendingCommits.get(only!) ?? (indexed && this.read<CommitRecord>(indexed));
   }
 
   /** Audit entries newest first, filtered, at most `limit`: only the entries kept are read from disk. */
@@ -160,7 +164,7 @@ export class History {
     for (const sha of keep) {
       const e = this.index.commits.get(sha);
       if (!e || (this.index.timeOf('cm', sha) ?? Infinity) >= cutoff) continue;
-      const c = await this.read<CommitRecord>(e.loc);
+      const c = await this.read<CommitRecord>(e);
       this.pending.push({ head: { k: 'cm', id: c.sha, t: this.now(), r: c.repo }, value: c });
     }
     await this.appendPending();
