@@ -105,6 +105,8 @@ export async function startApp(settings: Settings, overrides: AppOverrides = {})
       if (draining) return;
       draining = true;
       await watcher.stop();
+      // GitHub mirrors waiting for GitHub's pace are dropped, not awaited (the next start syncs every deploy again).
+      features.deployments?.stop();
       await background.settled();
       // Stops the leader-only work (its timers and schedules) and hands the lease over.
       await leadership.stop();

@@ -46,7 +46,9 @@ export function startPeriodicJobs(o: { settings: Settings; clock: Clock; log: Lo
   track(reminders.start().then((n) => scheduleMetrics.reminders.inc(n)).catch((err: unknown) => log.error({ err }, 'arming the reminders failed')));
   const ticker = startTicker({ clock, everyMs: SWEEP_MS, run: sweep, log, name: 'sweep', track });
   stops.push(() => ticker.stop(), () => drills.stop(), () => errorSim.stop(), () => reminders.stop());
-  // GitHub syncs that failed try again on timers; a replica that stops leading leaves them to the next leader.
+  // GitHub deployments are mirrored by the leader; one that stops leading drops what waits (the next leader's first
+  // look at the cluster syncs every deploy) and its retries.
+  o.features.deployments?.start();
   stops.push(() => o.features.deployments?.stop());
 
   if (digest) {

@@ -215,6 +215,20 @@ describe('postgres records', () => {
     expect(await stores.outbox.enqueue({ id: 't1#a', threadKey: 't1', channel: 'C1', kind: 'reply', priority: 'normal', text: 'a\u0000b\uD800c', createdAt: NOW })).toBe(true);
     expect((await stores.outbox.all())[0]?.text).toBe('a\uFFFDb\uFFFDc');
   });
+
+  it('answers the delivery loop thread heads: the planning fields, not the observed state', async () => {
+    const stores = await freshStores();
+    const thread = {
+      key: 't1', app: 'a', env: 'qa', namespace: 'a-qa', rollout: 'vote', revision: '2', channel: 'C1', rootTs: '1.1', createdAt: NOW, startedAt: NOW,
+      attempt: 1, announced: ['deploy-started'], cardVersion: 2, cardSent: 1, actions: [{ at: NOW, who: 'U1', what: 'promoted' }],
+      lastState: { name: 'vote', namespace: 'a-qa', phase: 'Paused', steps: [{ setWeight: 20 }] } as never,
+    };
+    await stores.threads.save(thread);
+    const head = { key: 't1', channel: 'C1', rootTs: '1.1', cardVersion: 2, cardSent: 1, announced: ['deploy-started'], createdAt: NOW, startedAt: NOW };
+    expect(await stores.threads.staleCards()).toEqual([head]);
+    expect(await stores.threads.byKeys(['t1', 'gone'])).toEqual({ t1: head });
+    expect((await stores.threads.byKey('t1'))?.lastState).toMatchObject({ phase: 'Paused' });
+  });
 });
 
 describe('postgres unavailable', () => {

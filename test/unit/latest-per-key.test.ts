@@ -60,4 +60,21 @@ describe('LatestPerKey', () => {
     await expect(next).resolves.toBeUndefined();
     await lanes.settled();
   });
+
+  it('drops the jobs waiting for their turn (they resolve without running) and lets the running one finish', async () => {
+    const log: string[] = [];
+    const lanes = new LatestPerKey(1);
+    const a = gate(log, 'a');
+    const running = lanes.run('a', a.fn);
+    const waiting = lanes.run('b', async () => void log.push('b'));
+    const again = lanes.run('a', async () => void log.push('a again'));
+    await ticks();
+    lanes.drop();
+    await expect(waiting).resolves.toBeUndefined();
+    await expect(again).resolves.toBeUndefined();
+    a.release();
+    await running;
+    await lanes.settled();
+    expect(log).toEqual(['start a', 'end a']);
+  });
 });

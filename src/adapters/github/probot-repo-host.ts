@@ -228,5 +228,7 @@ function split(repo: string): [string, string] {
 
 function wrap(err: unknown, what: string): ServiceError {
   const status = (err as { status?: number }).status;
-  return new ServiceError('github', `${what}${status ? ` (HTTP ${status})` : ''}: ${(err as Error).message}`, { code: status ? `http_${status}` : 'request_error', permanent: status === 401 || status === 403, cause: err });
+  // No answer, GitHub's trouble, or "not now": trying again may work. A 4xx otherwise will not change by itself.
+  const transient = status === undefined || status >= 500 || status === 408 || status === 429;
+  return new ServiceError('github', `${what}${status ? ` (HTTP ${status})` : ''}: ${(err as Error).message}`, { code: status ? `http_${status}` : 'request_error', permanent: status === 401 || status === 403, cause: err, ...(transient ? { kind: 'transient' as const } : {}) });
 }

@@ -39,43 +39,72 @@ export class DeploymentService {
    * changes arrive faster than they can be mirrored: each environment then writes its latest state, once.
    */
   private readonly lanes = new LatestPerKey(4);
+  /** Per environment: the deploys (their threads' keys) changed since its last sync, in the order they changed. */
+  private readonly dirty = new Map<string, Set<string>>();
   /** Per environment: the timer that tries again after GitHub failed (a 5xx, the network), and how often it failed. */
   private readonly retries = new Map<string, { timer?: Timer; failures: number }>();
-  private stopped = false;
+  /** Only the leader mirrors (start() when it leads, stop() when it stops): its observer's first look syncs every deploy. */
+  private stopped = true;
 
   constructor(private readonly deps: DeploymentServiceDeps) {}
 
   /** The thread hook: brings the environment's deploys on GitHub up to date, in the background. */
   onThreadChanged(o: { thread: ThreadRecord; target: EnvTarget }): void {
-    const { thread, target } = o;
-    this.stopped = false;
     // A rollout of a several-rollout deploy is mirrored as its deploy: one GitHub deployment, the lead's.
-    this.sync(target, thread.groupOf ?? thread.key);
+    this.sync(o.target, [o.thread.groupOf ?? o.thread.key]);
+  }
+
+  start(): void {
+    this.stopped = false;
   }
 
   /**
-   * Syncs the environment; when GitHub failed on the way (not a refusal: those wait for the permission and the next
-   * change), tries again after a backoff (30 s, doubling up to 10 min): a deploy that ended has no next change.
+   * Stops mirroring: the syncs waiting for their turn are dropped (the next leader's first look at the cluster syncs
+   * every deploy again), the retries cancelled; a sync running finishes. Shutdown does not wait for GitHub's pace.
    */
-  private sync(target: EnvTarget, currentKey: string): void {
-    const run = async () => {
-      const failed = { transient: false };
-      await this.syncEnv(target, currentKey, failed);
-      const retry = this.retries.get(target.key) ?? { failures: 0 };
-      retry.timer?.cancel();
-      if (!failed.transient || this.stopped) return void this.retries.delete(target.key);
-      retry.failures++;
-      retry.timer = this.deps.clock.setTimer(Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (retry.failures - 1)), () => this.sync(target, currentKey));
-      this.retries.set(target.key, retry);
-    };
-    this.deps.track(this.lanes.run(target.key, run));
-  }
-
-  /** Cancels the retries waiting (the bot stops). */
   stop(): void {
     this.stopped = true;
+    this.dirty.clear();
+    this.lanes.drop();
     for (const r of this.retries.values()) r.timer?.cancel();
     this.retries.clear();
+  }
+
+  private sync(target: EnvTarget, keys: string[]): void {
+    if (this.stopped) return;
+    let dirty = this.dirty.get(target.key);
+    if (!dirty) this.dirty.set(target.key, (dirty = new Set()));
+    for (const key of keys) dirty.add(key);
+    this.deps.track(this.lanes.run(target.key, () => this.syncDirty(target)));
+  }
+
+  /**
+   * Syncs what changed in the environment: a deploy never mirrored yet first (it is created, as it was when it ran),
+   * then the environment's current deploy, always last, which also brings the deploys it replaced up to date. When
+   * GitHub failed on the way in a way that may pass (a 5xx, the network; not a refusal, which waits for the permission
+   * and the next change), tries again after 30 s, doubling up to 10 min: a deploy that ended has no next change.
+   */
+  private async syncDirty(target: EnvTarget): Promise<void> {
+    const keys = [...(this.dirty.get(target.key) ?? [])];
+    this.dirty.delete(target.key);
+    if (keys.length === 0 || this.stopped) return;
+    const failed: Failed = { transient: false };
+    try {
+      const { envs, deployments } = this.deps.stores;
+      const current = (await envs.get(target.key)).threadKey ?? keys.at(-1)!;
+      for (const key of keys) if (key !== current && !(await deployments.get(key))) await this.syncEnv(target, key, failed);
+      await this.syncEnv(target, current, failed);
+    } catch (err) {
+      // The store or a read failed before GitHub was asked: that too may pass.
+      this.deps.log.warn({ err, app: target.app.name, env: target.env.name }, 'GitHub deployment sync failed');
+      failed.transient = true;
+    }
+    const retry = this.retries.get(target.key) ?? { failures: 0 };
+    retry.timer?.cancel();
+    if (!failed.transient || this.stopped) return void this.retries.delete(target.key);
+    retry.failures++;
+    retry.timer = this.deps.clock.setTimer(Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (retry.failures - 1)), () => this.sync(target, keys));
+    this.retries.set(target.key, retry);
   }
 
   /** Resolves once the GitHub work queued so far has settled. */
@@ -104,7 +133,7 @@ export class DeploymentService {
     const { thread, target, known, newer } = o;
     const { repoHost, stores, clock } = this.deps;
     const warn = (err: unknown, fields: Record<string, unknown>, msg: string) => {
-      if (!(err instanceof ServiceError && err.permanent)) o.failed.transient = true;
+      if (err instanceof ServiceError && err.kind === 'transient') o.failed.transient = true;
       this.deps.log.warn({ err, ...fields }, msg);
     };
     const link = thread.rootTs ? this.deps.permalink(thread.channel, thread.rootTs) : undefined;

@@ -29,6 +29,15 @@ export class LatestPerKey {
     return done;
   }
 
+  /** Drops every job still waiting for its turn (they resolve without running); the running ones go on. */
+  drop(): void {
+    const waiting = [...this.waiting.values()];
+    this.waiting.clear();
+    this.order.length = 0;
+    for (const job of waiting) job.settle(undefined);
+    this.next();
+  }
+
   /** Resolves once nothing runs or waits. */
   settled(): Promise<void> {
     if (this.running.size === 0 && this.waiting.size === 0) return Promise.resolve();
