@@ -121,6 +121,22 @@ describe('GitHub deployments under a busy environment', () => {
     expect(refused.github.calls).toEqual(['deployment a', 'commit a pending']);
   });
 
+  it('takes a failed deploy along when the environment syncs again before the retry is due', async () => {
+    const { github, deploy, clock } = setup();
+    github.failNextWith(new ServiceError('github', 'cannot create the deployment (HTTP 503)', { kind: 'transient' }));
+    deploy(1, SHA('a'));
+    await github.drain();
+    expect(github.calls).toEqual(['deployment a', 'commit a pending']);
+    // A newer deploy starts before the retry: its sync creates the one that failed, then its own.
+    deploy(2, SHA('b'));
+    await github.drain();
+    expect(github.calls.slice(2).filter((c) => c.startsWith('deployment'))).toEqual(['deployment a', 'deployment b']);
+    const before = github.calls.length;
+    await clock.advance(20 * 60_000);
+    await github.drain();
+    expect(github.calls).toHaveLength(before);
+  });
+
   it('drops what waits when it stops (the next leader syncs again) and syncs nothing until started', async () => {
     const { github, deploy, service, clock } = setup();
     deploy(1, SHA('a'));

@@ -29,8 +29,8 @@ const FIX = 'give the GitHub App "Deployments: write" and "Commit statuses: writ
  * Mirrors each deploy thread whose commit is known as a GitHub deployment (its status following the rollout) and a
  * commit status per environment; once a deploy ends, its report (and, at the chain's end, the chain's) as a check run
  * on the commit, linked from the final deployment status. What was created and posted is kept per thread, so a restart
- * or a second delivery posts nothing twice; a failure is logged with its fix and tried again on the next change, never
- * holding the thread.
+ * or a second delivery posts nothing twice; a failure is logged with its fix and tried again (after a backoff when it
+ * may pass, else on the next change), never holding the thread.
  */
 export class DeploymentService {
   /**
@@ -41,8 +41,11 @@ export class DeploymentService {
   private readonly lanes = new LatestPerKey(4);
   /** Per environment: the deploys (their threads' keys) changed since its last sync, in the order they changed. */
   private readonly dirty = new Map<string, Set<string>>();
-  /** Per environment: the timer that tries again after GitHub failed (a 5xx, the network), and how often it failed. */
-  private readonly retries = new Map<string, { timer?: Timer; failures: number }>();
+  /**
+   * Per environment, after GitHub failed (a 5xx, the network): the deploys to try again, the timer that will, and how
+   * often in a row it failed. Any sync of the environment meanwhile takes those deploys along.
+   */
+  private readonly retries = new Map<string, { keys: string[]; timer?: Timer; failures: number }>();
   /** Only the leader mirrors (start() when it leads, stop() when it stops): its observer's first look syncs every deploy. */
   private stopped = true;
 
@@ -85,7 +88,8 @@ export class DeploymentService {
    * and the next change), tries again after 30 s, doubling up to 10 min: a deploy that ended has no next change.
    */
   private async syncDirty(target: EnvTarget): Promise<void> {
-    const keys = [...(this.dirty.get(target.key) ?? [])];
+    const retry = this.retries.get(target.key) ?? { keys: [], failures: 0 };
+    const keys = [...new Set([...retry.keys, ...(this.dirty.get(target.key) ?? [])])];
     this.dirty.delete(target.key);
     if (keys.length === 0 || this.stopped) return;
     const failed: Failed = { transient: false };
@@ -99,11 +103,11 @@ export class DeploymentService {
       this.deps.log.warn({ err, app: target.app.name, env: target.env.name }, 'GitHub deployment sync failed');
       failed.transient = true;
     }
-    const retry = this.retries.get(target.key) ?? { failures: 0 };
     retry.timer?.cancel();
     if (!failed.transient || this.stopped) return void this.retries.delete(target.key);
     retry.failures++;
-    retry.timer = this.deps.clock.setTimer(Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (retry.failures - 1)), () => this.sync(target, keys));
+    retry.keys = keys;
+    retry.timer = this.deps.clock.setTimer(Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (retry.failures - 1)), () => this.sync(target, []));
     this.retries.set(target.key, retry);
   }
 
