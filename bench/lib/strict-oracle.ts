@@ -84,7 +84,8 @@ export function levelOfText(text: string, kind: ThreadMessage['kind']): number {
   const at = (v: number) => {
     if (v > level) level = v;
   };
-  if (/🛑 Aborted|\*Aborted\*|· Aborted, |Superseded by revision|ended while I was offline/.test(text)) at(LEVEL_ENDED);
+  // "↪️ Aborted outside chat …": the note of an abort made with kubectl says it is aborted as plainly as the abort's reply.
+  if (/🛑 Aborted|\*Aborted\*|· Aborted, |↪️ Aborted outside chat|Superseded by revision|ended while I was offline/.test(text)) at(LEVEL_ENDED);
   if (/🎉 Completed|\*Completed\*|· Completed, |🎉 Revision \S+ completed/.test(text)) at(LEVEL_COMPLETED);
   for (const m of text.matchAll(/Step (\d+)\/\d+ completed/g)) at(2 * Number(m[1]));
   for (const m of text.matchAll(/Paused at step (\d+)\/\d+/g)) at(2 * Number(m[1]) - 1);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { renderOutsideAction } from '../../src/core/promotion/render-outside-action.js';
 import { loadRolloutFixture } from '../../emulators/world/rollout-fixtures.js';
 import { detectRolloutEvents } from '../../src/core/rollout-threads/detect-rollout-events.js';
 import { renderCard } from '../../src/core/rollout-threads/render-card.js';
@@ -37,6 +38,12 @@ describe('strict oracle: what a message shows', () => {
   it('reads completion and abort above every step', () => {
     expect(levelOfText('🎉 Completed: revision 2 is now stable.', 'reply')).toBe(LEVEL_COMPLETED);
     expect(levelOfText('🛑 app01 · env01 · revision 2 · *Aborted*, back on the stable version · tag abc-2 · step 2/5 (pause) · weight 0%', 'card')).toBe(LEVEL_ENDED);
+  });
+
+  it('reads the note of an abort made outside chat as the abort, and the other outside notes as nothing', () => {
+    // After a kubectl abort the thread's last reply is this note, which says the deploy is aborted.
+    expect(levelOfText(renderOutsideAction('aborted'), 'reply')).toBe(LEVEL_ENDED);
+    for (const kind of ['promoted', 'retried', 'paused', 'resumed', 'restarted'] as const) expect(levelOfText(renderOutsideAction(kind), 'reply')).toBe(-1);
   });
 
   it('gives a root card with no state the revision only, and a reply it cannot read nothing', () => {
