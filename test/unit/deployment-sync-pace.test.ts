@@ -39,6 +39,9 @@ function slowGitHub() {
     findDeployment: async () => undefined,
     createDeploymentStatus: async (o: { deploymentId: number; state: string }) => write(`status ${o.deploymentId} ${o.state}`),
     createCommitStatus: async (o: { sha: string; state: string }) => write(`commit ${o.sha[0]} ${o.state}`),
+    findCheckRun: async () => undefined,
+    createCheckRun: async (o: { sha: string; check: { name: string } }) => (await write(`check ${o.sha[0]} ${o.check.name}`), { id: ++ids, url: `https://github.test/checks/${ids}` }),
+    updateCheckRun: async (o: { id: number }) => (await write(`check update ${o.id}`), { id: o.id, url: `https://github.test/checks/${o.id}` }),
   } as unknown as RepoHost;
   return {
     host,
@@ -135,6 +138,21 @@ describe('GitHub deployments under a busy environment', () => {
     await clock.advance(20 * 60_000);
     await github.drain();
     expect(github.calls).toHaveLength(before);
+  });
+
+  it('writes the report of a deploy that ended while its environment waited, though a newer one is current by then', async () => {
+    const { github, deploy, store } = setup();
+    const first = deploy(1, SHA('a'));
+    await github.drain();
+    // It completes, and before its sync gets its turn (another deploy's writes hold the lane) a newer deploy starts.
+    const blocker = deploy(2, SHA('b'));
+    store.data.threads[first.key] = { ...first, outcome: 'completed', finishedAt: first.startedAt + 60_000 };
+    deploy(1, SHA('a'), { outcome: 'completed', finishedAt: first.startedAt + 60_000 });
+    deploy(3, SHA('c'));
+    await github.drain();
+    expect(blocker.key).not.toBe(first.key);
+    expect(github.calls).toContain('check a rollout-chatops report: qa');
+    expect(github.calls.filter((c) => c.startsWith('check a'))).toHaveLength(1);
   });
 
   it('drops what waits when it stops (the next leader syncs again) and syncs nothing until started', async () => {

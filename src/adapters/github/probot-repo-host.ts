@@ -127,7 +127,8 @@ export class ProbotRepoHost implements RepoHost {
         auto_merge: false, required_contexts: [], transient_environment: false,
       });
       // 202 is GitHub's answer to an auto-merge it ran instead; with auto_merge false it means no deployment was made.
-      if (status !== 201 || !('id' in data)) throw new Error(`GitHub answered ${status} without a deployment`);
+      // Carries the status, so it is not mistaken for a failure that trying again may fix.
+      if (status !== 201 || !('id' in data)) throw Object.assign(new Error(`GitHub answered ${status} without a deployment`), { status });
       return { id: data.id };
     } catch (err) {
       throw wrap(err, `cannot create a deployment of ${o.sha.slice(0, 7)} to ${o.environment} on ${o.repo} (the GitHub App needs the permission "Deployments: write")`);

@@ -96,7 +96,16 @@ export class DeploymentService {
     try {
       const { envs, deployments } = this.deps.stores;
       const current = (await envs.get(target.key)).threadKey ?? keys.at(-1)!;
-      for (const key of keys) if (key !== current && !(await deployments.get(key))) await this.syncEnv(target, key, failed);
+      for (const key of keys) {
+        if (this.stopped) return;
+        if (key === current) continue;
+        // Never mirrored: created as it was when it ran. Mirrored: brought up to date as a replaced deploy (its
+        // report too, when it ended while the environment waited), even if its last status ended it.
+        const mark = await deployments.get(key);
+        if (!mark) await this.syncEnv(target, key, failed);
+        else await this.syncReplaced(target, key, mark, current, failed);
+      }
+      if (this.stopped) return;
       await this.syncEnv(target, current, failed);
     } catch (err) {
       // The store or a read failed before GitHub was asked: that too may pass.
@@ -106,9 +115,20 @@ export class DeploymentService {
     retry.timer?.cancel();
     if (!failed.transient || this.stopped) return void this.retries.delete(target.key);
     retry.failures++;
-    retry.keys = keys;
-    retry.timer = this.deps.clock.setTimer(Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (retry.failures - 1)), () => this.sync(target, []));
+    retry.keys = [...new Set([...keys, ...(failed.keys ?? [])])];
+    // A sync of the environment already under way when it fires takes the keys along, and arms the next if it fails.
+    retry.timer = this.deps.clock.setTimer(Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (retry.failures - 1)), () => this.lanes.busy(target.key) || this.sync(target, []));
     this.retries.set(target.key, retry);
+  }
+
+  /** A deploy the environment's current one replaced, synced as such (its statuses say it was replaced). */
+  private async syncReplaced(target: EnvTarget, key: string, mark: DeploymentMark, currentKey: string, failed: Failed): Promise<void> {
+    const { threads } = this.deps.stores;
+    const [stored, currentThread] = [await threads.byKey(key), await threads.byKey(currentKey)];
+    if (!stored || !currentThread) return;
+    const older = await deployView(this.deps.stores, this.deps.catalog, stored);
+    const current = await deployView(this.deps.stores, this.deps.catalog, currentThread);
+    if (older.startedAt <= current.startedAt) await this.syncThread({ thread: older, target, known: mark, newer: newerOf(current), failed });
   }
 
   /** Resolves once the GitHub work queued so far has settled. */
@@ -121,9 +141,10 @@ export class DeploymentService {
     const found = await threads.byKey(currentKey);
     if (!found) return;
     const current = await deployView(this.deps.stores, this.deps.catalog, found);
-    const newer: NewerDeploy = { sha: current.commitSha, completed: current.outcome === 'completed' };
+    const newer = newerOf(current);
     // The deploys this one replaced first, so the newer deploy's commit status is the last word on a shared commit.
     for (const [key, mark] of await deployments.all()) {
+      if (this.stopped) return;
       if (key === currentKey || mark.app !== target.app.name || mark.env !== target.env.name) continue;
       if (mark.deployment?.state === 'inactive' || mark.deployment?.state === 'failure') continue;
       const stored = await threads.byKey(key);
@@ -137,15 +158,20 @@ export class DeploymentService {
     const { thread, target, known, newer } = o;
     const { repoHost, stores, clock } = this.deps;
     const warn = (err: unknown, fields: Record<string, unknown>, msg: string) => {
-      if (err instanceof ServiceError && err.kind === 'transient') o.failed.transient = true;
+      if (err instanceof ServiceError && err.kind === 'transient') {
+        o.failed.transient = true;
+        (o.failed.keys ??= new Set()).add(thread.key);
+      }
       this.deps.log.warn({ err, ...fields }, msg);
     };
     const link = thread.rootTs ? this.deps.permalink(thread.channel, thread.rootTs) : undefined;
     const base = { thread, link, activeUrl: target.env.activeUrl, newer };
     // A report already written keeps its link in every later status of the deploy (inactive, once replaced, too).
     let plan = planDeploymentSync({ ...base, mark: known, report: known && reportLink(thread, known) });
-    // An ended deploy's own sync also brings its reports up to date (a replaced one's were written when it ended).
-    const reports = !newer && (thread.outcome === 'completed' || thread.outcome === 'aborted');
+    // An ended deploy's sync also brings its reports up to date: its own sync, or the first one as a replaced deploy
+    // when it ended while its environment waited for GitHub (a report written once is kept up to date by its own).
+    const ended = thread.outcome === 'completed' || thread.outcome === 'aborted';
+    const reports = ended && (!newer || known?.report === undefined);
     if (!plan.create && !plan.deploymentStatus && !plan.commitStatus && !reports) return;
     const repo = known?.repo ?? target.app.repo;
     const sha = known?.sha ?? thread.commitSha!;
@@ -224,6 +250,13 @@ export class DeploymentService {
 /** What a sync tells its caller: whether GitHub failed in a way that trying again may fix. */
 interface Failed {
   transient: boolean;
+  /** The deploys whose sync failed so (one reached as a replaced deploy is tried again directly). */
+  keys?: Set<string>;
+}
+
+/** What a replaced deploy's statuses need to know of the deploy that replaced it. */
+function newerOf(current: ThreadRecord): NewerDeploy {
+  return { sha: current.commitSha, completed: current.outcome === 'completed' };
 }
 
 type Warn = (err: unknown, fields: Record<string, unknown>, msg: string) => void;

@@ -29,6 +29,11 @@ export class LatestPerKey {
     return done;
   }
 
+  /** Whether a job of `key` runs or waits. */
+  busy(key: string): boolean {
+    return this.running.has(key) || this.waiting.has(key);
+  }
+
   /** Drops every job still waiting for its turn (they resolve without running); the running ones go on. */
   drop(): void {
     const waiting = [...this.waiting.values()];
