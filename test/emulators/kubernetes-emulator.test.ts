@@ -14,6 +14,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { startKubernetesEmulator, type KubernetesEmulator } from '../../emulators/kubernetes-emulator.js';
+import { informerRelistScenarios } from '../support/informer-scenarios.js';
 
 const NS = 'apps';
 const ref = { group: 'argoproj.io', version: 'v1alpha1', namespace: NS, plural: 'rollouts' };
@@ -367,39 +368,7 @@ describe('kubernetes emulator: informers and watches', () => {
     expect(emu.openWatches()).toBe(0);
   });
 
-  it('an HTTP 410 Gone makes the informer relist, which reports objects deleted in the gap', async () => {
-    emu.apply(rollout('web'));
-    const { seen, errors } = await startInformer();
-    emu.compact('http');
-    emu.remove(NS, 'web'); // no watch is open: only a relist can reveal this
-    await waitFor(() => seen.includes('delete web'), 'the delete from the relist');
-    expect(watches().some((c) => c.status === 410)).toBe(true);
-    expect(lists()).toHaveLength(2);
-    expect(errors).toEqual([]);
-    await waitFor(() => emu.openWatches() === 1, 'the new watch');
-  });
-
-  it('an in-stream 410 ERROR event makes the informer relist', async () => {
-    emu.apply(rollout('web'));
-    const { errors } = await startInformer();
-    emu.compact('stream');
-    await waitFor(() => lists().length === 2, 'the relist');
-    await waitFor(() => emu.openWatches() === 1, 'the new watch');
-    expect(watches().at(-1)?.query.resourceVersion).toBe(emu.resourceVersion());
-    expect(errors).toEqual([]);
-  });
-
-  it('endWatches makes the informer re-watch from its last resourceVersion without relisting', async () => {
-    emu.apply(rollout('web'));
-    const { seen } = await startInformer();
-    const rv = emu.resourceVersion();
-    emu.endWatches();
-    await waitFor(() => watches().length === 2 && emu.openWatches() === 1, 'the re-watch');
-    expect(watches()[1]?.query.resourceVersion).toBe(rv);
-    expect(lists()).toHaveLength(1);
-    emu.apply(rollout('api'));
-    await waitFor(() => seen.some((s) => s.startsWith('add api')), 'the add after re-watch');
-  });
+  informerRelistScenarios({ emu: () => emu, namespace: NS, rollout: (name) => rollout(name), startInformer: () => startInformer(), lists, watches, waitFor });
 
   it('dropWatches makes a client-node 1.4 informer emit error and stop', async () => {
     emu.apply(rollout('web'));

@@ -9,10 +9,11 @@ import { ListWatch, type ObjectList } from '../../src/adapters/kubernetes/list-w
 import { KubeRolloutCluster } from '../../src/adapters/kubernetes/kube-rollout-cluster.js';
 import { ensureBuilt } from '../support/bot-process.js';
 import { waitFor } from '../support/harness.js';
+import { informerRelistScenarios } from '../support/informer-scenarios.js';
 
 // The bot's Kubernetes client without client-node's generated API (issue 16/12): requests and informers over the
-// library's KubeConfig and Watch. The informer cases are those test/emulators/kubernetes-emulator.test.ts pins for
-// client-node's own informer, so the two behave alike.
+// library's KubeConfig and Watch. The relist cases are shared with test/emulators/kubernetes-emulator.test.ts, which
+// runs them against client-node's own informer, so the two behave alike.
 
 const NS = 'apps';
 const LIST_PATH = `/apis/argoproj.io/v1alpha1/namespaces/${NS}/rollouts`;
@@ -109,39 +110,7 @@ describe('ListWatch (as client-node 1.4 informer)', () => {
     expect(watches()).toHaveLength(1);
   });
 
-  it('an HTTP 410 Gone makes it relist, which reports objects deleted in the gap', async () => {
-    emu.apply(rollout('web'));
-    const { seen, errors } = await startInformer();
-    emu.compact('http');
-    emu.remove(NS, 'web');
-    await waitFor(() => seen.some((s) => s.startsWith('delete web')), 'the delete from the relist');
-    expect(watches().some((c) => c.status === 410)).toBe(true);
-    expect(lists()).toHaveLength(2);
-    expect(errors).toEqual([]);
-    await waitFor(() => emu.openWatches() === 1, 'the new watch');
-  });
-
-  it('an in-stream 410 ERROR event makes it relist', async () => {
-    emu.apply(rollout('web'));
-    const { errors } = await startInformer();
-    emu.compact('stream');
-    await waitFor(() => lists().length === 2, 'the relist');
-    await waitFor(() => emu.openWatches() === 1, 'the new watch');
-    expect(watches().at(-1)?.query.resourceVersion).toBe(emu.resourceVersion());
-    expect(errors).toEqual([]);
-  });
-
-  it('a watch the server ends is resumed from the last resourceVersion without relisting', async () => {
-    emu.apply(rollout('web'));
-    const { seen } = await startInformer();
-    const rv = emu.resourceVersion();
-    emu.endWatches();
-    await waitFor(() => watches().length === 2 && emu.openWatches() === 1, 'the re-watch');
-    expect(watches()[1]?.query.resourceVersion).toBe(rv);
-    expect(lists()).toHaveLength(1);
-    emu.apply(rollout('api'));
-    await waitFor(() => seen.some((s) => s.startsWith('add api')), 'the add after re-watch');
-  });
+  informerRelistScenarios({ emu: () => emu, namespace: NS, rollout, startInformer: () => startInformer(), lists, watches, waitFor });
 
   it('a dropped watch is an error that stops it; start() resumes from the last resourceVersion and catches up', async () => {
     emu.apply(rollout('web'));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createDocumentStores } from '../../src/adapters/store/document-stores.js';
 import { DeploymentService } from '../../src/core/deployments/deployment-service.js';
+import { silentLogger } from '../../src/core/logger.js';
 import { ServiceError, type RepoHost } from '../../src/core/ports.js';
 import type { ThreadRecord } from '../../src/core/store-data.js';
 import { ManualClock } from '../support/manual-clock.js';
@@ -68,7 +69,7 @@ function setup() {
   const github = slowGitHub();
   const catalog = catalogFrom(CONFIG);
   const service = new DeploymentService({
-    catalog, stores, repoHost: github.host, clock, log: { info() {}, warn() {}, error() {}, debug() {}, child() { return this; } } as never,
+    catalog, stores, repoHost: github.host, clock, log: silentLogger,
     permalink: (channel, ts) => `https://slack.test/${channel}/${ts}`, track: () => undefined,
   });
   service.start();

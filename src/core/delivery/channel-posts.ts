@@ -90,7 +90,9 @@ export class ChannelPosts {
       }
       lane.bucket.take(now);
       lane.busy = true;
-      this.ctx.run(() => this.send(next.batch, lane, now), () => {
+      // A reply goes under its thread's root, which the look found (planNextBatch sends none to a thread without one).
+      const rootTs = queue.threads[next.batch[0]!.threadKey]?.rootTs;
+      this.ctx.run(() => this.send(next.batch, lane, now, rootTs), () => {
         lane.busy = false;
       });
     }
@@ -107,7 +109,7 @@ export class ChannelPosts {
     return lane;
   }
 
-  private async send(batch: OutboxEntry[], lane: ChannelLane, slotTakenAt: number): Promise<void> {
+  private async send(batch: OutboxEntry[], lane: ChannelLane, slotTakenAt: number, rootTs: string | undefined): Promise<void> {
     const { stores, chat, clock, metrics } = this.ctx;
     const head = batch[0]!;
     const method = 'chat.postMessage';
@@ -116,9 +118,8 @@ export class ChannelPosts {
     try {
       await stores.outbox.markAttempted(batch.map((e) => e.id), clock.now());
       await stores.flush();
-      // A root card is rendered from the whole record; a reply needs only its thread's root ts.
+      // A root card is rendered from the whole record, read now.
       const record = head.kind === 'root' ? await stores.threads.byKey(head.threadKey) : undefined;
-      const thread = record ?? (await stores.threads.byKeys([head.threadKey]))[head.threadKey];
 
       let content: ChatContent;
       let cardVersion: number | undefined;
@@ -136,7 +137,7 @@ export class ChannelPosts {
         ({ ts } = await chat.postMessage({
           ...content,
           channel: head.channel,
-          threadTs: head.kind === 'reply' ? thread?.rootTs : undefined,
+          threadTs: head.kind === 'reply' ? rootTs : undefined,
           broadcast: head.kind === 'reply' ? batch.some((e) => e.broadcast) : undefined,
           keys: batch.map((e) => e.id),
         }));

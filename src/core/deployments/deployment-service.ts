@@ -96,17 +96,14 @@ export class DeploymentService {
     try {
       const { envs, deployments } = this.deps.stores;
       const current = (await envs.get(target.key)).threadKey ?? keys.at(-1)!;
+      // A deploy never mirrored is created first, as it was when it ran; the current deploy's sync then brings every
+      // deploy it replaced up to date, those that changed even if their last status ended them (a report may be due).
       for (const key of keys) {
         if (this.stopped) return;
-        if (key === current) continue;
-        // Never mirrored: created as it was when it ran. Mirrored: brought up to date as a replaced deploy (its
-        // report too, when it ended while the environment waited), even if its last status ended it.
-        const mark = await deployments.get(key);
-        if (!mark) await this.syncEnv(target, key, failed);
-        else await this.syncReplaced(target, key, mark, current, failed);
+        if (key !== current && !(await deployments.get(key))) await this.syncEnv(target, key, failed);
       }
       if (this.stopped) return;
-      await this.syncEnv(target, current, failed);
+      await this.syncEnv(target, current, failed, new Set(keys));
     } catch (err) {
       // The store or a read failed before GitHub was asked: that too may pass.
       this.deps.log.warn({ err, app: target.app.name, env: target.env.name }, 'GitHub deployment sync failed');
@@ -121,32 +118,22 @@ export class DeploymentService {
     this.retries.set(target.key, retry);
   }
 
-  /** A deploy the environment's current one replaced, synced as such (its statuses say it was replaced). */
-  private async syncReplaced(target: EnvTarget, key: string, mark: DeploymentMark, currentKey: string, failed: Failed): Promise<void> {
-    const { threads } = this.deps.stores;
-    const [stored, currentThread] = [await threads.byKey(key), await threads.byKey(currentKey)];
-    if (!stored || !currentThread) return;
-    const older = await deployView(this.deps.stores, this.deps.catalog, stored);
-    const current = await deployView(this.deps.stores, this.deps.catalog, currentThread);
-    if (older.startedAt <= current.startedAt) await this.syncThread({ thread: older, target, known: mark, newer: newerOf(current), failed });
-  }
-
   /** Resolves once the GitHub work queued so far has settled. */
   settled(): Promise<void> {
     return this.lanes.settled();
   }
 
-  private async syncEnv(target: EnvTarget, currentKey: string, failed: Failed): Promise<void> {
+  private async syncEnv(target: EnvTarget, currentKey: string, failed: Failed, changed: ReadonlySet<string> = new Set()): Promise<void> {
     const { threads, deployments } = this.deps.stores;
     const found = await threads.byKey(currentKey);
     if (!found) return;
     const current = await deployView(this.deps.stores, this.deps.catalog, found);
-    const newer = newerOf(current);
+    const newer: NewerDeploy = { sha: current.commitSha, completed: current.outcome === 'completed' };
     // The deploys this one replaced first, so the newer deploy's commit status is the last word on a shared commit.
     for (const [key, mark] of await deployments.all()) {
       if (this.stopped) return;
       if (key === currentKey || mark.app !== target.app.name || mark.env !== target.env.name) continue;
-      if (mark.deployment?.state === 'inactive' || mark.deployment?.state === 'failure') continue;
+      if ((mark.deployment?.state === 'inactive' || mark.deployment?.state === 'failure') && !changed.has(key)) continue;
       const stored = await threads.byKey(key);
       const older = stored && (await deployView(this.deps.stores, this.deps.catalog, stored));
       if (older && older.startedAt <= current.startedAt) await this.syncThread({ thread: older, target, known: mark, newer, failed });
@@ -254,10 +241,6 @@ interface Failed {
   keys?: Set<string>;
 }
 
-/** What a replaced deploy's statuses need to know of the deploy that replaced it. */
-function newerOf(current: ThreadRecord): NewerDeploy {
-  return { sha: current.commitSha, completed: current.outcome === 'completed' };
-}
 
 type Warn = (err: unknown, fields: Record<string, unknown>, msg: string) => void;
 
